@@ -1,0 +1,27 @@
+"""Sinusoidal positional encoding (Vaswani et al. 2017, "Attention Is All You Need", section 3.5).
+
+Each position p gets a d_model-dimensional vector. Feature pair (2i, 2i+1) oscillates at the angular
+frequency omega_i = base ** (-2i / d_model):
+
+    PE[p, 2i]     = sin(p * omega_i) = sin(p / base ** (2i / d_model))
+    PE[p, 2i + 1] = cos(p * omega_i) = cos(p / base ** (2i / d_model))
+
+The wavelengths 2*pi / omega_i form a geometric progression from 2*pi to 2*pi * base. The encoding is
+added to the token embeddings, so q.k scores see absolute positions (compare RoPE in rope.py).
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def sinusoidal_encoding(length: int, d_model: int, base: float = 10000.0) -> torch.Tensor:
+    """Return the sinusoidal position table, shape [length, d_model], float32.
+
+    Features are interleaved: even columns hold sines, odd columns cosines of the same frequency.
+    Raises ValueError for an odd d_model or a length < 1.
+    """
+    # TODO: reject odd d_model and length < 1 with a ValueError that says which argument is wrong.
+    # TODO: angles[p, i] = p / base ** (2i / d_model)   -> [length, d_model // 2]
+    # TODO: put sin(angles) in the even columns and cos(angles) in the odd ones; return float32.
+    raise NotImplementedError("write your solution here")

@@ -1,0 +1,23 @@
+"""ropekit's autograder: catalog -> load implementation -> run hidden checks in isolation -> report.
+
+In a notebook: `from grader import check; check("rope")`.
+"""
+
+from __future__ import annotations
+
+
+def check(exercise_id: str, namespace: dict | None = None, *, record: bool = True):
+    """Grade one exercise from a notebook; returns a result that renders as a table."""
+    from .notebook import check as _check
+
+    return _check(exercise_id, namespace, record=record)
+
+
+def run_checks(exercise_id: str, namespace: dict):
+    """Grade the names defined in `namespace` (nbgrader cells); raises AssertionError if any check fails."""
+    from .notebook import run_checks as _run_checks
+
+    return _run_checks(exercise_id, namespace)
+
+
+__all__ = ["check", "run_checks"]

@@ -1,0 +1,115 @@
+"""What a hidden check is made of: the @check decorator, Mistake, tolerances, calling learner code.
+
+A check is a function `test_<name>(impl)` in `grader/checks/<module>.py`, decorated with
+`@check(points, "short name")`. It reaches the learner's functions only through `impl` (a module or a
+namespace) and fails by raising `Mistake("what was expected, what was seen, the likely mistake")`.
+The functions are plain pytest tests too (grader/checks/conftest.py provides `impl`).
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+# One place for tolerances, per dtype name: (rtol, atol). float32 allows for angles computed in
+# float32; bf16/fp16 for one rounding of each factor.
+TOLERANCES: dict[str, tuple[float, float]] = {
+    "float64": (1e-10, 1e-10),
+    "float32": (1e-5, 1e-5),
+    "float16": (2e-3, 2e-3),
+    "bfloat16": (1.6e-2, 1.6e-2),
+}
+
+
+class Mistake(AssertionError):
+    """A failed check; its text is shown to the learner as is."""
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    points: int
+    func: Callable[[Any], None]
+
+
+def check(points: int, name: str) -> Callable:
+    """Mark `func(impl)` as a hidden check worth `points`, shown to the learner as `name`."""
+
+    def mark(func: Callable) -> Callable:
+        func.ropekit_check = Check(name=name, points=points, func=func)
+        return func
+
+    return mark
+
+
+def checks_of(module: Any) -> list[Check]:
+    """The checks defined in a checks module, in definition order."""
+    return [obj.ropekit_check for obj in vars(module).values() if hasattr(obj, "ropekit_check")]
+
+
+def fail(message: str) -> None:
+    raise Mistake(message)
+
+
+def describe_exception(exc: BaseException) -> str:
+    """`Type: message (file:line)` for an exception raised by learner code, never raising itself."""
+    try:
+        text = str(exc)
+    except Exception:  # an exception whose __str__ raises
+        text = "<unprintable message>"
+    text = text.strip().splitlines()[0][:200] if text.strip() else ""
+    where = ""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "/grader/" not in f.filename]
+    if frames:
+        frame = frames[-1]
+        where = f" (at {frame.filename.rsplit('/', 1)[-1]}:{frame.lineno})"
+    name = type(exc).__name__
+    return f"{name}: {text}{where}" if text else f"{name}{where}"
+
+
+def call(impl: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+    """Call the learner's function `name`; turn a missing function or any exception into a Mistake."""
+    func = getattr(impl, name, None)
+    if not callable(func):
+        fail(f"`{name}` is missing: define it with the signature given in the exercise")
+    try:
+        return func(*args, **kwargs)
+    except NotImplementedError:
+        fail(f"`{name}` is not implemented yet (it raises NotImplementedError)")
+    except Mistake:
+        raise
+    except SystemExit:
+        fail(f"`{name}` called sys.exit(); return a value instead")
+    except Exception as exc:
+        fail(f"`{name}` raised {describe_exception(exc)}")
+
+
+def expect_raises(exc_type: type, impl: Any, name: str, *args: Any, why: str, **kwargs: Any) -> None:
+    """The learner's `name(*args)` must raise `exc_type`; `why` says which input it should reject."""
+    func = getattr(impl, name, None)
+    if not callable(func):
+        fail(f"`{name}` is missing: define it with the signature given in the exercise")
+    try:
+        func(*args, **kwargs)
+    except NotImplementedError:
+        fail(f"`{name}` is not implemented yet (it raises NotImplementedError)")
+    except exc_type:
+        return
+    except Exception as exc:
+        fail(f"{why}: expected {exc_type.__name__}, got {describe_exception(exc)}")
+    fail(f"{why}: expected {exc_type.__name__}, but `{name}` returned normally")
+
+
+def tensor_result(value: Any, what: str) -> Any:
+    """The learner's return value as a plain torch.Tensor, or a Mistake naming what came back."""
+    import torch
+
+    if not isinstance(value, torch.Tensor):
+        fail(f"{what} should be a torch.Tensor, got {type(value).__name__}")
+    return value.detach().as_subclass(torch.Tensor)
+
+
+def tolerance(dtype: Any) -> tuple[float, float]:
+    return TOLERANCES[str(dtype).replace("torch.", "")]

@@ -1,0 +1,315 @@
+"""Hidden checks for exercises/rope.py: rope_cos_sin, apply_rope, apply_rope_complex."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..checking import call, check, expect_raises, fail, tensor_result, tolerance
+from ._rotations import expect_rope, measure, rotate, theta
+
+
+def _apply(impl, **fixed):
+    return lambda x, positions, **kw: call(impl, "apply_rope", x, positions, **fixed, **kw)
+
+
+def _random(*shape, dtype=torch.float32, seed=0):
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64).to(dtype)
+
+
+def _close(mine: torch.Tensor, expected: np.ndarray, dtype, what: str, scale: float = 1.0) -> None:
+    rtol, atol = tolerance(dtype)
+    got = mine.to(torch.float64).numpy()
+    if got.shape != expected.shape:
+        fail(f"{what}: shape {got.shape}, expected {expected.shape}")
+    bad = ~np.isclose(got, expected, rtol=rtol * scale, atol=atol * scale)
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        fail(
+            f"{what}: {bad.sum()} of {bad.size} values differ from RoPE by the definition "
+            f"(first at index {where}: yours {got[where]:.6g}, off by {abs(got - expected)[where]:.3g})"
+        )
+
+
+@check(1, "returns a tensor of x's shape, dtype and device")
+def test_shape_dtype(impl):
+    x = _random(2, 3, 7, 16)
+    out = tensor_result(call(impl, "apply_rope", x, torch.arange(7)), "apply_rope(x, positions)")
+    if tuple(out.shape) != tuple(x.shape):
+        fail(f"x of shape {tuple(x.shape)} gave shape {tuple(out.shape)}; RoPE keeps x's shape")
+    if out.dtype != x.dtype or out.device != x.device:
+        fail(f"float32 x gave {out.dtype} on {out.device}; keep x's dtype and device")
+
+
+@check(2, "position 0 is the identity (R_0 = I)")
+def test_identity_at_zero(impl):
+    x = _random(4, 16, dtype=torch.float64)
+    out = tensor_result(call(impl, "apply_rope", x, torch.zeros(4, dtype=torch.long)), "apply_rope")
+    if not torch.allclose(out, x, atol=1e-12):
+        if torch.allclose(out.abs().sum(-1), torch.zeros(4, dtype=torch.float64)):
+            fail("at position 0 the output is all zeros; R_0 must be the identity (cos 0 = 1)")
+        fail(
+            "at position 0 RoPE must return x unchanged (cos 0 = 1, sin 0 = 0): are sin and cos "
+            "swapped, or positions shifted?"
+        )
+
+
+@check(2, "each pair is rotated (norms preserved)")
+def test_norm_preserved(impl):
+    x = _random(3, 9, 32, dtype=torch.float64, seed=1)
+    positions = torch.tensor([0, 1, 2, 7, 50, 128, 999, 4096, 60000])
+    out = tensor_result(call(impl, "apply_rope", x, positions), "apply_rope")
+    if tuple(out.shape) != tuple(x.shape):
+        fail(f"x of shape {tuple(x.shape)} gave shape {tuple(out.shape)}")
+    ratio = out.norm(dim=-1) / x.norm(dim=-1)
+    if not torch.allclose(ratio, torch.ones_like(ratio), atol=1e-6):
+        fail(
+            f"a rotation keeps the length of every vector, but yours scales it by up to "
+            f"{float((ratio - 1).abs().max()) + 1:.4g}; check the signs of the sin terms"
+        )
+
+
+@check(2, "half-split pairs (i, i + d/2) when interleaved=False")
+def test_half_split(impl):
+    positions = list(range(8))
+    m = measure(_apply(impl, interleaved=False), 16, positions, "apply_rope(interleaved=False)")
+    expect_rope(m, positions, 10000.0, False, "interleaved=False")
+
+
+@check(2, "adjacent pairs (2i, 2i+1) when interleaved=True")
+def test_interleaved(impl):
+    positions = list(range(8))
+    m = measure(_apply(impl, interleaved=True), 16, positions, "apply_rope(interleaved=True)")
+    expect_rope(m, positions, 10000.0, True, "interleaved=True")
+
+
+@check(3, "angles m * theta_i with theta_i = base**(-2i/d)")
+def test_frequencies(impl):
+    for dim, positions in ((64, [0, 1, 2, 3, 10, 100]), (2, [0, 1, 5]), (6, [3, 4])):
+        m = measure(_apply(impl), dim, positions, f"apply_rope (dim {dim})")
+        expect_rope(m, positions, 10000.0, False, f"dim {dim}")
+
+
+@check(1, "the base argument is used")
+def test_base(impl):
+    positions = [0, 1, 2, 9]
+    for base in (500.0, 1e6):
+        m = measure(_apply(impl, base=base), 16, positions, f"apply_rope(base={base:g})")
+        expect_rope(m, positions, base, False, f"base={base:g}")
+
+
+@check(2, "positions used as given (offsets, gaps)")
+def test_positions_as_given(impl):
+    positions = [5, 6, 9, 30, 31, 100]
+    m = measure(_apply(impl), 8, positions, "apply_rope with positions [5, 6, 9, 30, 31, 100]")
+    expect_rope(m, positions, 10000.0, False, "positions [5, 6, 9, 30, 31, 100]")
+
+
+@check(1, "positions broadcast over batch and heads")
+def test_broadcast(impl):
+    x = _random(2, 3, 5, 8, dtype=torch.float64, seed=2)  # [B, H, T, d]
+    for positions in (torch.arange(5) + 3, torch.tensor([[[0, 1, 2, 3, 4]], [[10, 20, 30, 40, 50]]])):
+        out = tensor_result(call(impl, "apply_rope", x, positions), "apply_rope")
+        expected = rotate(x.numpy(), positions.numpy(), 10000.0, interleaved=False)
+        _close(out, expected, torch.float64, f"positions of shape {tuple(positions.shape)}", scale=1e5)
+
+
+@check(2, "relative position: <R_m q, R_n k> = <q, R_(n-m) k>")
+def test_relative(impl):
+    q, k = _random(1, 64, dtype=torch.float64, seed=3), _random(1, 64, dtype=torch.float64, seed=4)
+    for interleaved in (False, True):
+        for m, n in ((3, 10), (100, 107), (5000, 5007), (7, 2)):
+            rq = tensor_result(
+                call(impl, "apply_rope", q, torch.tensor([m]), interleaved=interleaved), "apply_rope"
+            )
+            rk = tensor_result(
+                call(impl, "apply_rope", k, torch.tensor([n]), interleaved=interleaved), "apply_rope"
+            )
+            rel = tensor_result(
+                call(impl, "apply_rope", k, torch.tensor([n - m]), interleaved=interleaved), "apply_rope"
+            )
+            score, relative = float((rq * rk).sum()), float((q * rel).sum())
+            if abs(score - relative) > 1e-3 * float(q.norm() * k.norm()):
+                fail(
+                    f"q.k at positions ({m}, {n}) is {score:.5g} but q.(R_(n-m) k) is {relative:.5g}: "
+                    "the score must depend only on n - m (same angle formula for q and k, a true "
+                    "rotation per pair)"
+                )
+
+
+@check(2, "partial rotary: rotary_dim rotates the first r features only")
+def test_rotary_dim(impl):
+    positions = [0, 1, 3, 17]
+    for interleaved in (False, True):
+        m = measure(
+            _apply(impl, rotary_dim=8, interleaved=interleaved),
+            12,
+            positions,
+            f"apply_rope(rotary_dim=8, interleaved={interleaved})",
+        )
+        expect_rope(
+            m, positions, 10000.0, interleaved, f"rotary_dim=8, interleaved={interleaved}", rotary_dim=8
+        )
+
+
+@check(1, "bf16 in, bf16 out")
+def test_bf16(impl):
+    x = _random(2, 6, 32, dtype=torch.bfloat16, seed=5)
+    positions = torch.arange(6) * 7
+    out = tensor_result(call(impl, "apply_rope", x, positions), "apply_rope(bf16 x)")
+    if out.dtype != torch.bfloat16:
+        fail(f"bf16 x gave {out.dtype}; cast the result (or cos/sin) to x.dtype")
+    expected = rotate(x.to(torch.float64).numpy(), positions.numpy(), 10000.0, interleaved=False)
+    _close(out, expected, torch.bfloat16, "bf16 x")
+
+
+@check(2, "angles precise at large positions (~60 000) in bf16 and fp16")
+def test_large_positions(impl):
+    positions = torch.arange(60000, 60008)
+    for dtype in (torch.bfloat16, torch.float16):
+        x = _random(3, 8, 64, dtype=dtype, seed=6)
+        out = tensor_result(call(impl, "apply_rope", x, positions), f"apply_rope({dtype} x)")
+        expected = rotate(x.to(torch.float64).numpy(), positions.numpy(), 10000.0, interleaved=False)
+        got = out.to(torch.float64).numpy()
+        if got.shape != expected.shape or not np.isfinite(got).all():
+            fail(f"{dtype} x at positions ~60 000: wrong shape or NaN/inf in the output")
+        error = np.abs(got - expected).max()
+        if error > 0.06:
+            fail(
+                f"{dtype} x at positions ~60 000 is off by up to {error:.2g}: the angles were computed "
+                f"in low precision; compute positions * theta in float32 or float64, then cast cos/sin"
+            )
+
+
+@check(1, "x is not modified in place")
+def test_not_in_place(impl):
+    x = _random(2, 5, 16, seed=7)
+    before = x.clone()
+    tensor_result(call(impl, "apply_rope", x, torch.arange(5) + 1), "apply_rope")
+    if not torch.equal(x, before):
+        fail("apply_rope changed its input x; write the result into a new tensor")
+
+
+@check(1, "no [T, dim, dim] rotation matrix is built")
+def test_no_matrix(impl):
+    from torch.overrides import TorchFunctionMode  # cheap; TorchDispatchMode imports torch._dynamo
+
+    class Largest(TorchFunctionMode):
+        largest = 0
+
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            out = func(*args, **(kwargs or {}))
+            for leaf in out if isinstance(out, (tuple, list)) else (out,):
+                if isinstance(leaf, torch.Tensor):
+                    Largest.largest = max(Largest.largest, leaf.numel())
+            return out
+
+    T, dim = 64, 64
+    x = _random(T, dim, seed=8)
+    with Largest():
+        tensor_result(call(impl, "apply_rope", x, torch.arange(T)), "apply_rope")
+    if Largest.largest >= T * dim * dim // 4:
+        fail(
+            f"apply_rope built a tensor of {Largest.largest} elements for T={T}, dim={dim}: a "
+            "[T, dim, dim] rotation matrix is O(T d^2) memory; rotate the pairs element-wise instead"
+        )
+
+
+@check(1, "ValueError for odd dim or rotary_dim, or rotary_dim > dim")
+def test_odd_sizes(impl):
+    positions = torch.arange(3)
+    expect_raises(ValueError, impl, "apply_rope", _random(3, 7), positions, why="odd dim 7")
+    expect_raises(
+        ValueError, impl, "apply_rope", _random(3, 8), positions, rotary_dim=5, why="odd rotary_dim 5"
+    )
+    expect_raises(
+        ValueError, impl, "apply_rope", _random(3, 8), positions, rotary_dim=10, why="rotary_dim 10 > dim 8"
+    )
+    expect_raises(ValueError, impl, "rope_cos_sin", positions, 7, why="rope_cos_sin with odd dim 7")
+    expect_raises(
+        ValueError,
+        impl,
+        "apply_rope_complex",
+        _random(3, 7),
+        positions,
+        why="apply_rope_complex with odd dim 7",
+    )
+
+
+@check(2, "rope_cos_sin: half-split table, precise angles, dtype")
+def test_cos_sin(impl):
+    positions = torch.tensor([[0, 1, 2], [7, 100, 60000]])
+    dim = 16
+    result = call(impl, "rope_cos_sin", positions, dim, 10000.0, dtype=torch.float64)
+    if not isinstance(result, tuple) or len(result) != 2:
+        fail("rope_cos_sin must return a tuple (cos, sin)")
+    cos, sin = (tensor_result(t, "rope_cos_sin") for t in result)
+    if tuple(cos.shape) != (2, 3, dim) or tuple(sin.shape) != (2, 3, dim):
+        fail(
+            f"cos and sin must have shape [*positions.shape, dim] = (2, 3, {dim}), got "
+            f"{tuple(cos.shape)} and {tuple(sin.shape)}"
+        )
+    angles = positions.numpy()[..., None].astype(np.float64) * theta(dim, 10000.0)
+    half = dim // 2
+    if torch.allclose(cos[..., 0::2], cos[..., 1::2]) and not torch.allclose(
+        cos[..., :half], cos[..., half:]
+    ):
+        fail(
+            "the table is interleaved (repeat_interleave); rope_cos_sin uses the half-split layout "
+            "cat(freqs, freqs): column j and j + dim/2 share an angle"
+        )
+    if not torch.allclose(cos[..., :half], cos[..., half:]):
+        fail("cos[..., j] and cos[..., j + dim/2] must be equal: the table is cat(freqs, freqs)")
+    expected = np.concatenate([angles, angles], axis=-1)
+    if not (
+        np.allclose(cos.numpy(), np.cos(expected), atol=1e-5)
+        and np.allclose(sin.numpy(), np.sin(expected), atol=1e-5)
+    ):
+        if np.allclose(cos.numpy(), np.sin(expected), atol=1e-5):
+            fail("cos and sin are swapped")
+        fail(
+            "values differ from cos/sin of positions * theta_j, theta_j = base**(-2j/dim) "
+            "(with dtype=float64, angles at position 60 000 must be accurate to ~1e-5)"
+        )
+    cos16, sin16 = call(impl, "rope_cos_sin", positions, dim, dtype=torch.bfloat16)
+    if cos16.dtype != torch.bfloat16 or sin16.dtype != torch.bfloat16:
+        fail(f"dtype=torch.bfloat16 must return bf16 tables, got {cos16.dtype}")
+    if not np.allclose(cos16.to(torch.float64).numpy(), np.cos(expected), atol=1.5e-2):
+        fail(
+            "with dtype=bfloat16 the table is wrong at large positions: compute the angles in float32 "
+            "or float64 and cast only cos and sin to the requested dtype"
+        )
+
+
+@check(2, "apply_rope_complex: the complex form of adjacent-pair RoPE")
+def test_complex(impl):
+    positions = [0, 1, 4, 33]
+    apply = lambda x, p, **kw: call(impl, "apply_rope_complex", x, p, **kw)  # noqa: E731
+    m = measure(apply, 16, positions, "apply_rope_complex")
+    expect_rope(m, positions, 10000.0, True, "apply_rope_complex")
+    m = measure(apply, 8, positions, "apply_rope_complex(base=100)", base=100.0)
+    expect_rope(m, positions, 100.0, True, "apply_rope_complex(base=100)")
+    x = _random(5, 8, dtype=torch.bfloat16, seed=9)
+    out = tensor_result(apply(x, torch.arange(5)), "apply_rope_complex(bf16 x)")
+    if out.dtype != torch.bfloat16 or tuple(out.shape) != (5, 8):
+        fail(
+            f"apply_rope_complex: bf16 x of shape (5, 8) gave {out.dtype} {tuple(out.shape)}; "
+            "view the result as real, flatten the pairs and cast back to x.dtype"
+        )
+
+
+@check(1, "the three forms agree (half-split = permuted interleaved = complex)")
+def test_forms_agree(impl):
+    x = _random(2, 6, 16, dtype=torch.float64, seed=10)
+    positions = torch.tensor([0, 3, 8, 21, 400, 1000])
+    perm = torch.cat([torch.arange(0, 16, 2), torch.arange(1, 16, 2)])  # adjacent -> half-split order
+    adjacent = tensor_result(call(impl, "apply_rope", x, positions, interleaved=True), "apply_rope")
+    half = tensor_result(call(impl, "apply_rope", x[..., perm], positions), "apply_rope")
+    complex_form = tensor_result(call(impl, "apply_rope_complex", x, positions), "apply_rope_complex")
+    if not torch.allclose(half, adjacent[..., perm], atol=1e-3):
+        fail(
+            "apply_rope(x[..., perm]) must equal apply_rope(x, interleaved=True)[..., perm] where perm "
+            "lists even features then odd ones: the two layouts are one map up to a permutation"
+        )
+    if not torch.allclose(complex_form, adjacent, atol=1e-3):
+        fail("apply_rope_complex(x) must equal apply_rope(x, interleaved=True)")

@@ -1,0 +1,356 @@
+"""The `ropekit` command. Exit status: 0 all graded checks passed, 1 some failed, 2 usage error."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from .catalog import Exercise, UnknownExercise, get_exercise, load_catalog, workspace_root
+from .loading import Implementation, from_folder, learner_exercises, reference_solutions
+
+USAGE_ERROR = 2
+
+
+def _console():
+    from rich.console import Console
+
+    return Console(highlight=False)
+
+
+def _titles() -> dict[str, str]:
+    return {e.id: f"{e.title_en} / {e.title_zh}" for e in load_catalog()}
+
+
+def _implementation(args) -> Implementation:
+    if getattr(args, "solutions", False):
+        return reference_solutions()
+    if getattr(args, "exercises", None):
+        folder = Path(args.exercises)
+        if not folder.is_dir():
+            raise UsageError(f"--exercises {folder}: no such folder")
+        return from_folder(folder)
+    return learner_exercises()
+
+
+class UsageError(Exception):
+    pass
+
+
+def _grade(exercises: list[Exercise], impl: Implementation, time_limit: float | None):
+    from .runner import grade_exercise
+    from .store import Store
+
+    results = [grade_exercise(e, impl, time_limit=time_limit) for e in exercises]
+    if impl == learner_exercises():
+        store = Store()
+        for result in results:
+            store.record_attempt(result)
+    return results
+
+
+def _emit(args, results) -> int:
+    from .report import print_results, to_json
+
+    if args.report:
+        Path(args.report).write_text(to_json(results) + "\n", encoding="utf-8")
+    if args.json:
+        print(to_json(results))
+    else:
+        console = _console()
+        print_results(console, results, _titles())
+        if len(results) == 1:
+            result = results[0]
+            if result.all_passed:
+                console.print(f"  Compare with the reference: [bold]ropekit solution {result.id}[/]")
+            else:
+                console.print(f"  Stuck? [bold]ropekit hint {result.id}[/] shows the next hint.")
+    return 0 if all(r.all_passed for r in results) else 1
+
+
+def cmd_check(args) -> int:
+    return _emit(args, _grade([get_exercise(args.id)], _implementation(args), args.time_limit))
+
+
+def cmd_grade(args) -> int:
+    exercises = [get_exercise(i) for i in args.ids] if args.ids else list(load_catalog())
+    return _emit(args, _grade(exercises, _implementation(args), args.time_limit))
+
+
+def cmd_list(args) -> int:
+    from rich.progress_bar import ProgressBar
+    from rich.table import Table
+
+    from .store import Store
+
+    console = _console()
+    latest = Store().latest()
+    impl = learner_exercises()
+    table = Table(title="ropekit — exercises", title_justify="left")
+    for name, justify in (
+        ("#", "right"),
+        ("id", "left"),
+        ("title", "left"),
+        ("answers", "left"),
+        ("pts", "right"),
+        ("status", "left"),
+    ):
+        table.add_column(name, justify=justify, overflow="fold")
+    done_points = total_points = 0
+    for number, exercise in enumerate(load_catalog(), start=1):
+        total_points += exercise.points
+        attempt = latest.get(exercise.id)
+        if attempt is None:
+            status = "[dim]not started[/]"
+        elif attempt.solved:
+            status = "[green]passed[/]"
+            done_points += exercise.points
+        else:
+            status = f"[red]failing[/] {attempt.score}/{attempt.max_score}"
+        if attempt is not None and attempt.code_hash != impl.code_hash(exercise.module):
+            status += " [yellow](edited since)[/]"
+        table.add_row(
+            str(number),
+            exercise.id,
+            f"{exercise.title_en}\n{exercise.title_zh}",
+            "\n".join(exercise.seed),
+            str(exercise.points),
+            status,
+        )
+    console.print(table)
+    console.print(ProgressBar(total=max(total_points, 1), completed=done_points, width=40))
+    console.print(
+        f"{done_points}/{total_points} points.  Next: open notebooks/, or "
+        "[bold]ropekit check ID[/] after editing exercises/ID.py"
+    )
+    return 0
+
+
+def cmd_hint(args) -> int:
+    from .store import Store
+
+    exercise = get_exercise(args.id)
+    store = Store()
+    level = min(store.hints_taken(exercise.id) + 1, len(exercise.hints))
+    console = _console()
+    for number, text in enumerate(exercise.hints[:level], start=1):
+        style = "bold" if number == level else "dim"
+        console.print(f"[{style}]hint {number}/{len(exercise.hints)}:[/] {text}\n")
+    store.record_hint(exercise.id, level)
+    if level == len(exercise.hints):
+        console.print(f"That was the last hint. [bold]ropekit solution {exercise.id}[/] shows the answer.")
+    return 0
+
+
+def _confirm(question: str) -> bool:
+    print(f"{question} [y/N] ", end="", flush=True)
+    try:
+        answer = sys.stdin.readline()
+    except (OSError, KeyboardInterrupt):
+        return False
+    return answer.strip().lower() in ("y", "yes")
+
+
+def cmd_solution(args) -> int:
+    from rich.syntax import Syntax
+
+    from .store import Store
+
+    exercise = get_exercise(args.id)
+    if not args.yes and not Store().ever_solved(exercise.id):
+        if not _confirm(f"You have not passed {exercise.id} yet. Show the reference solution?"):
+            print("Not shown. Try `ropekit hint " + exercise.id + "` first.")
+            return 1
+    path = reference_solutions().source_file(exercise.module)
+    _console().print(Syntax(path.read_text(encoding="utf-8"), "python", line_numbers=True))
+    return 0
+
+
+def cmd_reset(args) -> int:
+    from .stubs import backup, stub_for
+
+    exercise = get_exercise(args.id)
+    target = learner_exercises().source_file(exercise.module)
+    stub = stub_for(reference_solutions().source_file(exercise.module))
+    if target.exists() and target.read_text(encoding="utf-8") == stub:
+        print(f"{target} is already the untouched stub.")
+        return 0
+    if not args.yes and not _confirm(f"Replace {target} with the original stub (a backup is kept)?"):
+        print("Nothing changed.")
+        return 1
+    saved = backup(target, workspace_root() / ".ropekit" / "backups")
+    target.write_text(stub, encoding="utf-8")
+    if saved:
+        print(f"Your version is saved as {saved}")
+    print(f"{target} is the original stub again.")
+    return 0
+
+
+def cmd_watch(args) -> int:
+    from watchfiles import watch
+
+    from .report import print_results
+    from .store import Store
+
+    impl = learner_exercises()
+    by_file = {impl.source_file(e.module).name: e for e in load_catalog()}
+    if args.id:
+        current = get_exercise(args.id)
+    else:
+        latest = Store().latest()
+        pending = [e for e in load_catalog() if not (e.id in latest and latest[e.id].solved)]
+        current = pending[0] if pending else load_catalog()[0]
+    console = _console()
+    runs = 0
+
+    def run(exercise: Exercise) -> None:
+        nonlocal runs
+        results = _grade([exercise], impl, args.time_limit)
+        print_results(console, results, _titles())
+        console.print(
+            f"[dim]watching {impl.folder} — save a file to re-check, Ctrl-C to stop[/]", highlight=False
+        )
+        runs += 1
+
+    run(current)
+    try:
+        for changes in watch(impl.folder, debounce=200, rust_timeout=500, raise_interrupt=False):
+            names = {Path(path).name for _, path in changes}
+            changed = [by_file[n] for n in names if n in by_file]
+            if args.id:
+                changed = [e for e in changed if e.id == args.id]
+            for exercise in changed:
+                console.rule(f"{exercise.id} changed")
+                run(exercise)
+            if args.max_runs and runs >= args.max_runs:
+                break
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def cmd_verify(args) -> int:
+    from rich.table import Table
+
+    from .runner import checks_for, grade_exercise
+    from .stubs import stub_for
+
+    console = _console()
+    solutions, exercises = reference_solutions(), learner_exercises()
+    table = Table(title="ropekit verify", title_justify="left")
+    for name in ("exercise", "solution passes", "stub fails", "stub in sync", "points", "hints"):
+        table.add_column(name)
+    problems: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="ropekit-stubs-") as tmp:
+        stubs = from_folder(tmp, label="generated stubs")
+        for exercise in load_catalog():
+            solution_file = solutions.source_file(exercise.module)
+            stub = stub_for(solution_file)
+            (Path(tmp) / solution_file.name).write_text(stub, encoding="utf-8")
+            checks = checks_for(exercise)
+            good = grade_exercise(exercise, solutions)
+            bad = grade_exercise(exercise, stubs)
+            passes_stub = [c.name for c in bad.checks if c.passed]
+            learner_file = exercises.source_file(exercise.module)
+            in_sync = learner_file.exists() and learner_file.read_text(encoding="utf-8") == stub
+            points = sum(c.points for c in checks)
+            cells = [
+                f"{good.passed}/{good.total}",
+                f"{bad.total - bad.passed}/{bad.total}",
+                "yes" if in_sync else "NO",
+                f"{points}" if points == exercise.points else f"checks {points} ≠ catalog {exercise.points}",
+                str(len(exercise.hints)),
+            ]
+            for check in good.checks:
+                if not check.passed:
+                    problems.append(f"{exercise.id}: the solution fails '{check.name}': {check.message}")
+            for name in passes_stub:
+                problems.append(f"{exercise.id}: the stub passes '{name}' (a check that cannot fail)")
+            if not in_sync:
+                problems.append(
+                    f"{exercise.id}: {learner_file} differs from the stub generated from "
+                    f"{solution_file} (edited? `ropekit reset {exercise.id}`)"
+                )
+            if points != exercise.points:
+                problems.append(
+                    f"{exercise.id}: catalog says {exercise.points} points, checks sum to {points}"
+                )
+            if len(exercise.hints) < 3:
+                problems.append(f"{exercise.id}: fewer than 3 hint levels")
+            style = "green" if not any(p.startswith(exercise.id + ":") for p in problems) else "red"
+            table.add_row(f"[{style}]{exercise.id}[/]", *cells)
+    console.print(table)
+    for problem in problems:
+        console.print(f"[red]✗[/] {problem}")
+    if not problems:
+        console.print(
+            "[green]verified:[/] every solution passes every check, every stub fails every "
+            "check, stubs are in sync, points add up."
+        )
+    return 1 if problems else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ropekit",
+        description="Interview-prep study kit on positional encodings and RoPE: exercises, hidden "
+        "checks, hints, reference solutions.",
+    )
+    sub = parser.add_subparsers(dest="command")
+
+    def source_options(p: argparse.ArgumentParser) -> None:
+        group = p.add_mutually_exclusive_group()
+        group.add_argument("--exercises", metavar="DIR", help="grade the modules in DIR")
+        group.add_argument("--solutions", action="store_true", help="grade the reference solutions")
+        p.add_argument("--json", action="store_true", help="print the result as one JSON object")
+        p.add_argument("--report", metavar="FILE", help="also write the JSON result to FILE")
+        p.add_argument("--time-limit", type=float, metavar="S", help="seconds allowed per check")
+
+    sub.add_parser("list", help="the exercises, their status and your progress (default)")
+    p = sub.add_parser("check", help="grade one exercise")
+    p.add_argument("id")
+    source_options(p)
+    p = sub.add_parser("grade", help="grade several exercises (all by default)")
+    p.add_argument("ids", nargs="*", metavar="ID")
+    source_options(p)
+    p = sub.add_parser("watch", help="re-grade an exercise each time its file is saved")
+    p.add_argument("id", nargs="?")
+    p.add_argument("--time-limit", type=float, metavar="S", help="seconds allowed per check")
+    p.add_argument("--max-runs", type=int, default=0, help=argparse.SUPPRESS)
+    p = sub.add_parser("hint", help="show the next hint level")
+    p.add_argument("id")
+    p = sub.add_parser("solution", help="show the reference solution")
+    p.add_argument("id")
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    p = sub.add_parser("reset", help="restore the stub (your file is backed up first)")
+    p.add_argument("id")
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    sub.add_parser("verify", help="maintainers: solutions pass, stubs fail, stubs in sync")
+    return parser
+
+
+COMMANDS = {
+    None: cmd_list,
+    "list": cmd_list,
+    "check": cmd_check,
+    "grade": cmd_grade,
+    "watch": cmd_watch,
+    "hint": cmd_hint,
+    "solution": cmd_solution,
+    "reset": cmd_reset,
+    "verify": cmd_verify,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (UnknownExercise, UsageError) as exc:
+        print(f"ropekit: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""Grade exercises: catalog entry + implementation -> isolated checks -> ExerciseResult."""
+
+from __future__ import annotations
+
+import importlib
+import time
+from dataclasses import asdict, dataclass, field
+
+from .catalog import Exercise
+from .checking import Check, checks_of
+from .isolation import run_isolated
+from .loading import Implementation
+
+
+@dataclass
+class CheckResult:
+    name: str
+    passed: bool
+    points: int
+    message: str
+
+
+@dataclass
+class ExerciseResult:
+    id: str
+    checks: list[CheckResult]
+    duration: float = 0.0
+    code_hash: str | None = None
+    source: str = ""
+    max_score: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.max_score = sum(c.points for c in self.checks)
+
+    @property
+    def score(self) -> int:
+        return sum(c.points for c in self.checks if c.passed)
+
+    @property
+    def passed(self) -> int:
+        return sum(c.passed for c in self.checks)
+
+    @property
+    def total(self) -> int:
+        return len(self.checks)
+
+    @property
+    def all_passed(self) -> bool:
+        return self.passed == self.total
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "score": self.score,
+            "max_score": self.max_score,
+            "passed": self.passed,
+            "total": self.total,
+            "checks": [asdict(c) for c in self.checks],
+        }
+
+
+def checks_for(exercise: Exercise) -> list[Check]:
+    return checks_of(importlib.import_module(exercise.checks_module))
+
+
+def warm_up() -> None:
+    """Import what every child needs once, in the grader, so that forked children start warm."""
+    import numpy  # noqa: F401
+    import torch  # noqa: F401
+
+
+def grade_exercise(
+    exercise: Exercise, impl: Implementation, *, time_limit: float | None = None
+) -> ExerciseResult:
+    warm_up()
+    checks = checks_for(exercise)
+    started = time.perf_counter()
+    outcomes = run_isolated(
+        lambda: impl.load(exercise.module),
+        checks,
+        time_limit=time_limit or exercise.time_limit,
+    )
+    return ExerciseResult(
+        id=exercise.id,
+        checks=[
+            CheckResult(name=c.name, passed=o.passed, points=c.points, message=o.message)
+            for c, o in zip(checks, outcomes)
+        ],
+        duration=time.perf_counter() - started,
+        code_hash=impl.code_hash(exercise.module),
+        source=impl.label,
+    )

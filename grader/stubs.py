@@ -1,0 +1,59 @@
+"""Stubs are generated from solutions: the lines between `### BEGIN SOLUTION` and `### END SOLUTION`
+(nbgrader's markers) become one `raise NotImplementedError(...)` at the marker's indentation."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+BEGIN = "### BEGIN SOLUTION"
+END = "### END SOLUTION"
+STUB_LINE = 'raise NotImplementedError("write your solution here")'
+
+
+class MarkerError(ValueError):
+    pass
+
+
+def strip_solutions(source: str) -> str:
+    """The stub for a solution module's source text."""
+    out: list[str] = []
+    inside = False
+    for number, line in enumerate(source.splitlines(keepends=True), start=1):
+        marker = line.strip()
+        if marker == BEGIN:
+            if inside:
+                raise MarkerError(f"line {number}: {BEGIN} inside another solution block")
+            inside = True
+            indent = line[: len(line) - len(line.lstrip())]
+            if indent:  # inside a function: the stub raises; at module level nothing is left
+                out.append(f"{indent}{STUB_LINE}\n")
+        elif marker == END:
+            if not inside:
+                raise MarkerError(f"line {number}: {END} without {BEGIN}")
+            inside = False
+        elif not inside:
+            out.append(line)
+    if inside:
+        raise MarkerError(f"{BEGIN} is never closed")
+    return "".join(out)
+
+
+def stub_for(solution_file: Path) -> str:
+    return strip_solutions(solution_file.read_text(encoding="utf-8"))
+
+
+def backup(path: Path, backups: Path) -> Path | None:
+    """Copy `path` to `backups/<name>.<timestamp>` before it is replaced; returns the copy."""
+    if not path.exists():
+        return None
+    backups.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    target = backups / f"{path.name}.{stamp}"
+    counter = 1
+    while target.exists():
+        counter += 1
+        target = backups / f"{path.name}.{stamp}-{counter}"
+    shutil.copy2(path, target)
+    return target
