@@ -56,7 +56,8 @@ def apply_rope(
 ) -> torch.Tensor:
     """Rotate the feature pairs of x by position-dependent angles.
 
-    x: [..., T, dim]; positions: integers broadcastable to [..., T] (x.shape[:-1]).
+    x: [..., T, dim]; positions: integers broadcastable to x.shape[:-1] = [..., T], e.g. [T] or
+    [B, 1, T] for x [B, H, T, dim].
     interleaved=False pairs features (i, i + r/2) (half-split); interleaved=True pairs (2i, 2i + 1).
     rotary_dim=r rotates only the first r features (frequencies use r: theta_i = base ** (-2i / r))
     and copies the other dim - r unchanged. Returns a new tensor with x's shape, dtype and device;

@@ -84,7 +84,7 @@ def grade_exercise(
         id=exercise.id,
         checks=[
             CheckResult(name=c.name, passed=o.passed, points=c.points, message=o.message)
-            for c, o in zip(checks, outcomes)
+            for c, o in zip(checks, outcomes, strict=True)
         ],
         duration=time.perf_counter() - started,
         code_hash=impl.code_hash(exercise.module),

@@ -57,3 +57,30 @@ def backup(path: Path, backups: Path) -> Path | None:
         target = backups / f"{path.name}.{stamp}-{counter}"
     shutil.copy2(path, target)
     return target
+
+
+def write_stubs(solutions: Path, exercises: Path, backups: Path, modules: list[str]) -> list[str]:
+    """Regenerate exercises/<module>.py from solutions/ (maintainers); backs up any file it replaces."""
+    lines = []
+    for module in modules:
+        target = exercises / f"{module}.py"
+        stub = stub_for(solutions / f"{module}.py")
+        if target.exists() and target.read_text(encoding="utf-8") == stub:
+            continue
+        saved = backup(target, backups)
+        target.write_text(stub, encoding="utf-8")
+        lines.append(f"wrote {target}" + (f" (previous version saved as {saved})" if saved else ""))
+    return lines
+
+
+if __name__ == "__main__":
+    from .catalog import load_catalog, workspace_root
+
+    root = workspace_root()
+    done = write_stubs(
+        root / "solutions",
+        root / "exercises",
+        root / ".ropekit" / "backups",
+        [e.module for e in load_catalog()],
+    )
+    print("\n".join(done) or "stubs already in sync")
