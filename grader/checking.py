@@ -23,6 +23,9 @@ TOLERANCES: dict[str, tuple[float, float]] = {
 }
 
 
+OUT_OF_MEMORY = "ran out of memory (the limit is 2 GiB): a huge tensor, or memory growing in a loop?"
+
+
 class Mistake(AssertionError):
     """A failed check; its text is shown to the learner as is."""
 
@@ -61,7 +64,11 @@ def describe_exception(exc: BaseException) -> str:
         text = "<unprintable message>"
     text = text.strip().splitlines()[0][:200] if text.strip() else ""
     where = ""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "/grader/" not in f.filename]
+    frames = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if "/grader/" not in f.filename and not f.filename.startswith("<frozen")
+    ]
     if frames:
         frame = frames[-1]
         where = f" (at {frame.filename.rsplit('/', 1)[-1]}:{frame.lineno})"
@@ -82,7 +89,11 @@ def call(impl: Any, name: str, *args: Any, **kwargs: Any) -> Any:
         raise
     except SystemExit:
         fail(f"`{name}` called sys.exit(); return a value instead")
+    except MemoryError:
+        fail(f"`{name}` {OUT_OF_MEMORY}")
     except Exception as exc:
+        if "can't allocate memory" in describe_exception(exc):  # torch's allocator under the limit
+            fail(f"`{name}` {OUT_OF_MEMORY}")
         fail(f"`{name}` raised {describe_exception(exc)}")
 
 

@@ -26,11 +26,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .checking import Check, Mistake, describe_exception
+from .checking import OUT_OF_MEMORY, Check, Mistake, describe_exception
 
 OUTPUT_LIMIT = 1 << 20  # bytes a learner's code may print per exercise
-IMPORT_LIMIT = 20.0  # seconds to import the learner's module
-MEMORY_LIMIT = 4 << 30  # bytes of address space a child may add to what the grader already maps
+MEMORY_LIMIT = 2 << 30  # bytes of address space a child may add to what the grader already maps
+MAX_STRIKES = 2  # checks that time out or kill the child before the rest of the exercise is skipped
 
 
 @dataclass
@@ -95,7 +95,7 @@ def _child(result_fd: int, output_fd: int, load: Callable[[], Any], checks: list
             except SystemExit:
                 passed, message = False, "your code called sys.exit(); return a value instead"
             except MemoryError:
-                passed, message = False, "ran out of memory (the limit is 4 GiB above the grader)"
+                passed, message = False, f"your code {OUT_OF_MEMORY}"
             except BaseException as exc:  # noqa: BLE001
                 passed, message = False, f"your code raised {describe_exception(exc)}"
             sys.stdout.flush()
@@ -121,13 +121,17 @@ def run_isolated(
     *,
     time_limit: float,
     output_limit: int = OUTPUT_LIMIT,
-    import_limit: float = IMPORT_LIMIT,
+    import_limit: float | None = None,
 ) -> list[Outcome]:
-    """Run `checks` against `load()` in forked children; one Outcome per check, in order."""
+    """Run `checks` against `load()` in forked children; one Outcome per check, in order.
+
+    time_limit is per check; importing the module may take twice that unless import_limit says.
+    """
+    import_limit = import_limit or 2 * time_limit
     if not hasattr(os, "fork"):  # pragma: no cover - Windows: no isolation
         return _run_in_process(load, checks)
     outcomes: list[Outcome | None] = [None] * len(checks)
-    start = 0
+    start = strikes = 0
     while start < len(checks):
         result_r, result_w = os.pipe()
         output_r, output_w = os.pipe()
@@ -193,21 +197,27 @@ def run_isolated(
         _, status = os.waitpid(pid, 0)
         os.close(result_r)
         os.close(output_r)
-        if reason is None and not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0):
-            reason = _death_reason(status)
-        if reason is None:
-            reason = "the check stopped without a result"
         pending = [i for i in range(start, len(checks)) if outcomes[i] is None]
         if not pending:
             break
+        if reason is None:
+            reason = _death_reason(status)
         if phase == "import":
-            where = "while importing your module"
+            if "import" not in reason:
+                reason += " while importing your module"
             for i in pending:
-                outcomes[i] = Outcome(False, f"{reason} {where}" if "import" not in reason else reason)
+                outcomes[i] = Outcome(False, reason)
             break
         if phase < len(checks):
             outcomes[phase] = Outcome(False, reason)
+            strikes += 1
         start = phase + 1
+        if strikes >= MAX_STRIKES:
+            for i in range(start, len(checks)):
+                outcomes[i] = Outcome(
+                    False, f"not run: {MAX_STRIKES} earlier checks of this exercise timed out or crashed"
+                )
+            break
     return [o if o is not None else Outcome(False, "not run") for o in outcomes]
 
 

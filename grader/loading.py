@@ -33,8 +33,11 @@ class Implementation:
             return None
         return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
-    def load(self, module: str) -> Any:
-        """Import the learner's module (raises whatever the module raises at import)."""
+    def load(self, module: str, *, fresh: bool = False) -> Any:
+        """Import the learner's module (raises whatever the module raises at import).
+
+        fresh=True drops an earlier import first, so edits to the file are seen (notebooks).
+        """
         if self.namespace is not None:
             return SimpleNamespace(**self.namespace)
         path = self.source_file(module)
@@ -46,6 +49,8 @@ class Implementation:
             pkg = importlib.util.module_from_spec(spec)
             pkg.__path__ = [str(self.folder)]
             sys.modules[package] = pkg
+        if fresh:
+            sys.modules.pop(f"{package}.{module}", None)
         return importlib.import_module(f"{package}.{module}")
 
 

@@ -261,15 +261,16 @@ def test_cos_sin(impl):
     if not torch.allclose(cos[..., :half], cos[..., half:]):
         fail("cos[..., j] and cos[..., j + dim/2] must be equal: the table is cat(freqs, freqs)")
     expected = np.concatenate([angles, angles], axis=-1)
+    atol = 1e-6 + 1.2e-7 * np.abs(expected)  # angles computed in float32 or better
     if not (
-        np.allclose(cos.numpy(), np.cos(expected), atol=1e-5)
-        and np.allclose(sin.numpy(), np.sin(expected), atol=1e-5)
+        np.all(np.abs(cos.numpy() - np.cos(expected)) <= atol)
+        and np.all(np.abs(sin.numpy() - np.sin(expected)) <= atol)
     ):
-        if np.allclose(cos.numpy(), np.sin(expected), atol=1e-5):
+        if np.all(np.abs(cos.numpy() - np.sin(expected)) <= atol):
             fail("cos and sin are swapped")
         fail(
             "values differ from cos/sin of positions * theta_j, theta_j = base**(-2j/dim) "
-            "(with dtype=float64, angles at position 60 000 must be accurate to ~1e-5)"
+            "(angles must be computed in float32 or better)"
         )
     cos16, sin16 = call(impl, "rope_cos_sin", positions, dim, dtype=torch.bfloat16)
     if cos16.dtype != torch.bfloat16 or sin16.dtype != torch.bfloat16:

@@ -1,0 +1,50 @@
+"""Shared helpers: a private copy of the workspace, the real CLI as a subprocess, wrong versions."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+WRONG = Path(__file__).resolve().parent / "wrong"
+
+
+def solution_source(module: str) -> str:
+    return (ROOT / "solutions" / f"{module}.py").read_text(encoding="utf-8")
+
+
+def mutate(source: str, replacements: list[tuple[str, str]]) -> str:
+    """Apply (old, new) text replacements; each `old` must occur in the source."""
+    for old, new in replacements:
+        assert old in source, f"mutation target not found: {old!r}"
+        source = source.replace(old, new)
+    return source
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch):
+    """A copy of exercises/ and solutions/ in tmp_path; ROPEKIT_ROOT points the kit at it."""
+    for folder in ("exercises", "solutions"):
+        shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setenv("ROPEKIT_ROOT", str(tmp_path))
+    return tmp_path
+
+
+def ropekit(*args: str, root: Path, stdin: str = "", timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run the real `ropekit` console script."""
+    env = {**os.environ, "ROPEKIT_ROOT": str(root), "COLUMNS": "160", "NO_COLOR": "1"}
+    exe = Path(sys.executable).with_name("ropekit")
+    return subprocess.run(
+        [str(exe), *args], input=stdin, capture_output=True, text=True, env=env, timeout=timeout
+    )
+
+
+def ropekit_json(*args: str, root: Path) -> tuple[int, dict]:
+    done = ropekit(*args, "--json", root=root)
+    return done.returncode, json.loads(done.stdout)

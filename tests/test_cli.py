@@ -1,0 +1,160 @@
+"""The real `ropekit` command, run as a subprocess on a private copy of the workspace."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from conftest import ROOT, mutate, ropekit, ropekit_json, solution_source
+
+
+def test_grade_solutions_full_marks_and_json_shape(workspace):
+    code, report = ropekit_json("grade", "--solutions", root=workspace)
+    assert code == 0
+    assert set(report) == {"score", "max_score", "exercises"}
+    assert report["score"] == report["max_score"] > 0
+    ids = [e["id"] for e in report["exercises"]]
+    assert ids[:2] == ["sinusoidal", "rope"]
+    for exercise in report["exercises"]:
+        assert set(exercise) == {"id", "score", "max_score", "passed", "total", "checks"}
+        assert exercise["passed"] == exercise["total"]
+        for item in exercise["checks"]:
+            assert set(item) == {"name", "passed", "points", "message"}
+
+
+def test_check_stub_fails_with_exit_1_and_says_not_implemented(workspace):
+    done = ropekit("check", "rope", root=workspace)
+    assert done.returncode == 1
+    assert "not implemented yet" in done.stdout
+    assert "0/31" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_check_a_wrong_folder_names_the_mistake(workspace, tmp_path):
+    wrong = tmp_path / "wrong"
+    wrong.mkdir()
+    (wrong / "rope.py").write_text(
+        mutate(solution_source("rope"), [("theta = base ** (", "theta = 10000.0 ** (")])
+    )
+    done = ropekit("check", "rope", "--exercises", str(wrong), root=workspace)
+    assert done.returncode == 1
+    assert "`base` argument is ignored" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_report_file_and_usage_errors(workspace, tmp_path):
+    report = tmp_path / "report.json"
+    done = ropekit("grade", "sinusoidal", "--solutions", "--report", str(report), root=workspace)
+    assert done.returncode == 0
+    assert json.loads(report.read_text())["exercises"][0]["id"] == "sinusoidal"
+    unknown = ropekit("check", "nope", root=workspace)
+    assert unknown.returncode == 2 and "no exercise called 'nope'" in unknown.stderr
+    assert ropekit("grade", "--bogus", root=workspace).returncode == 2
+    assert ropekit("check", "rope", "--exercises", str(tmp_path / "missing"), root=workspace).returncode == 2
+    both = ropekit("grade", "--solutions", "--exercises", str(tmp_path), root=workspace)
+    assert both.returncode == 2
+
+
+def test_list_shows_catalog_and_progress_from_the_store(workspace):
+    before = ropekit(root=workspace)
+    assert before.returncode == 0
+    for text in ("sinusoidal", "rope", "正弦位置编码", "not started", "0/41 points"):
+        assert text in before.stdout
+    shutil.copy(workspace / "solutions" / "sinusoidal.py", workspace / "exercises" / "sinusoidal.py")
+    assert ropekit("check", "sinusoidal", root=workspace).returncode == 0
+    assert ropekit("check", "rope", root=workspace).returncode == 1
+    after = ropekit("list", root=workspace).stdout
+    assert "passed" in after and "failing" in after and "10/41 points" in after
+    (workspace / "exercises" / "sinusoidal.py").write_text("# edited\n")
+    assert "edited since" in ropekit(root=workspace).stdout
+
+
+def test_hints_come_one_level_at_a_time(workspace):
+    first = ropekit("hint", "rope", root=workspace).stdout
+    assert "hint 1/4" in first and "hint 2/4" not in first
+    second = ropekit("hint", "rope", root=workspace).stdout
+    assert "hint 1/4" in second and "hint 2/4" in second
+    for _ in range(3):
+        last = ropekit("hint", "rope", root=workspace).stdout
+    assert "hint 4/4" in last and "last hint" in last
+
+
+def test_solution_asks_before_the_exercise_is_passed(workspace):
+    refused = ropekit("solution", "rope", root=workspace, stdin="n\n")
+    assert refused.returncode == 1 and "def apply_rope" not in refused.stdout
+    shown = ropekit("solution", "rope", root=workspace, stdin="y\n")
+    assert shown.returncode == 0 and "def apply_rope" in shown.stdout
+    shutil.copy(workspace / "solutions" / "rope.py", workspace / "exercises" / "rope.py")
+    assert ropekit("check", "rope", root=workspace).returncode == 0
+    free = ropekit("solution", "rope", root=workspace, stdin="")
+    assert free.returncode == 0 and "def apply_rope" in free.stdout
+
+
+def test_reset_backs_up_the_learner_file_first(workspace):
+    target = workspace / "exercises" / "rope.py"
+    stub = target.read_text()
+    target.write_text(stub + "\n# my work in progress\n")
+    kept = ropekit("reset", "rope", root=workspace, stdin="n\n")
+    assert kept.returncode == 1 and "my work in progress" in target.read_text()
+    done = ropekit("reset", "rope", root=workspace, stdin="y\n")
+    assert done.returncode == 0
+    assert target.read_text() == stub
+    backups = list((workspace / ".ropekit" / "backups").glob("rope.py.*"))
+    assert len(backups) == 1 and "my work in progress" in backups[0].read_text()
+    assert str(backups[0]) in done.stdout
+
+
+def test_verify_passes_on_the_repository():
+    done = ropekit("verify", root=ROOT)
+    assert done.returncode == 0, done.stdout
+    assert "verified" in done.stdout
+
+
+def test_verify_catches_a_stub_out_of_sync(workspace):
+    stub = workspace / "exercises" / "sinusoidal.py"
+    stub.write_text(stub.read_text() + "\n# drift\n")
+    done = ropekit("verify", root=workspace)
+    assert done.returncode == 1 and "differs from the stub" in done.stdout
+
+
+def test_verify_catches_a_check_that_a_stub_passes(workspace):
+    """Validation moved out of the solution block: the stub now passes the ValueError check."""
+    solution = workspace / "solutions" / "sinusoidal.py"
+    text = solution.read_text()
+    validation = text[text.index("    if d_model % 2 != 0:") : text.index("    position = torch.arange")]
+    text = text.replace(validation, "").replace(
+        "    ### BEGIN SOLUTION\n", validation + "    ### BEGIN SOLUTION\n"
+    )
+    solution.write_text(text)
+    done = ropekit("verify", root=workspace)
+    assert done.returncode == 1
+    assert "the stub passes 'ValueError for odd d_model or length < 1'" in done.stdout
+
+
+def test_watch_regrades_when_the_file_is_saved(workspace):
+    env_root = workspace
+    exe = str(Path(sys.executable).with_name("ropekit"))
+    proc = subprocess.Popen(
+        [exe, "watch", "sinusoidal", "--max-runs", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "ROPEKIT_ROOT": str(env_root), "COLUMNS": "160", "NO_COLOR": "1"},
+    )
+    try:
+        seen = ""
+        deadline = time.monotonic() + 60
+        while "watching" not in seen and time.monotonic() < deadline:
+            seen += proc.stdout.readline()
+        assert "0/10" in seen
+        time.sleep(1.0)  # let the watcher start before the save
+        shutil.copy(workspace / "solutions" / "sinusoidal.py", workspace / "exercises" / "sinusoidal.py")
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert "sinusoidal changed" in out and "10/10" in out

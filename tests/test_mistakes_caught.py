@@ -1,0 +1,284 @@
+"""Every realistic wrong implementation fails the check meant for it, with a message naming the mistake.
+
+Each wrong version is the reference solution with one deliberate mistake (a text replacement), or a
+hand-written file in tests/wrong/. The grader runs it in isolation exactly as for a learner.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import WRONG, mutate, solution_source
+
+from grader.catalog import get_exercise
+from grader.loading import from_folder
+from grader.runner import grade_exercise
+
+ANGLES = "angles = positions.to(torch.float64)[..., None] * theta  # [..., dim/2]"
+THETA = "-torch.arange(0, dim, 2, dtype=torch.float64, device=positions.device) / dim"
+MATRIX_VERSION = """
+    idx = torch.arange(0, r, 2, device=x.device)
+    cos_f, sin_f = cos.to(torch.float64), sin.to(torch.float64)
+    R = torch.zeros(*cos.shape[:-1], r, r, dtype=torch.float64, device=x.device)  # [..., T, r, r]
+    a, b = (idx, idx + 1) if interleaved else (idx // 2, idx // 2 + half)
+    R[..., a, a], R[..., a, b], R[..., b, a], R[..., b, b] = cos_f, -sin_f, sin_f, cos_f
+    out = x.clone()
+    out[..., :r] = (R @ x[..., :r, None].to(torch.float64))[..., 0].to(x.dtype)
+    return out
+"""
+
+# (wrong version, replacements in solutions/rope.py, check that must fail, words its message must hold)
+ROPE_MISTAKES = [
+    (
+        "exponent -i/d",
+        [(THETA, THETA.replace("arange(0, dim, 2", "arange(0, dim // 2"))],
+        "angles m * theta_i",
+        "exponent is -2i/d",
+    ),
+    (
+        "rotation the wrong way",
+        [
+            ("addcmul_(x2, sin, value=-1)", "addcmul_(x2, sin)"),
+            ("addcmul_(x1, sin)", "addcmul_(x1, sin, value=-1)"),
+        ],
+        "half-split pairs",
+        "wrong way",
+    ),
+    (
+        "sin and cos swapped",
+        [
+            (
+                "return angles.cos().to(dtype), angles.sin().to(dtype)",
+                "return angles.sin().to(dtype), angles.cos().to(dtype)",
+            )
+        ],
+        "position 0 is the identity",
+        "sin and cos swapped",
+    ),
+    (
+        "half-split pairs when interleaved=True is asked (interleaved ignored)",
+        [
+            ("if interleaved:\n", "if False:\n"),
+            ("if interleaved else (out[..., :half]", "if False else (out[..., :half]"),
+        ],
+        "adjacent pairs",
+        "rotates half-split pairs",
+    ),
+    (
+        "adjacent pairs when interleaved=False is asked",
+        [
+            ("if interleaved:\n", "if not interleaved:\n"),
+            ("if interleaved else (out[..., :half]", "if not interleaved else (out[..., :half]"),
+        ],
+        "half-split pairs",
+        "rotates adjacent pairs",
+    ),
+    (
+        "positions off by one",
+        [(ANGLES, ANGLES.replace("positions.to(torch.float64)", "(positions.to(torch.float64) + 1)"))],
+        "positions used as given",
+        "off by one",
+    ),
+    (
+        "positions ignored (arange(T))",
+        [
+            (
+                "cos, sin = rope_cos_sin(torch.as_tensor(positions, device=x.device)",
+                "cos, sin = rope_cos_sin(torch.arange(x.shape[-2], device=x.device)",
+            )
+        ],
+        "positions used as given",
+        "`positions` argument is ignored",
+    ),
+    (
+        "base ignored",
+        [("theta = base ** (", "theta = 10000.0 ** (")],
+        "the base argument is used",
+        "`base` argument is ignored",
+    ),
+    (
+        "rotary_dim ignored",
+        [("r = dim if rotary_dim is None else rotary_dim", "r = dim")],
+        "partial rotary",
+        "rotary_dim ignored",
+    ),
+    (
+        "rotary_dim frequencies from the full dim",
+        [
+            (
+                "rope_cos_sin(torch.as_tensor(positions, device=x.device), r, base",
+                "rope_cos_sin(torch.as_tensor(positions, device=x.device), dim, base",
+            )
+        ],
+        "partial rotary",
+        "theta_i = base**(-2i/r)",
+    ),
+    (
+        "dtype not preserved (float32 out)",
+        [
+            ("dtype=x.dtype)", "dtype=torch.float32)"),
+            ("out = torch.empty_like(x)", "out = torch.empty_like(x, dtype=torch.float32)"),
+        ],
+        "bf16 in, bf16 out",
+        "bf16 x gave torch.float32",
+    ),
+    (
+        "angles in low precision",
+        [(ANGLES, "angles = positions.to(dtype)[..., None] * theta.to(dtype)")],
+        "angles precise at large positions",
+        "low precision",
+    ),
+    (
+        "input modified in place",
+        [("out = torch.empty_like(x)", "out = x")],
+        "x is not modified in place",
+        "changed its input x",
+    ),
+    (
+        "[T, dim, dim] matrix built",
+        [
+            (
+                "    if interleaved:\n        x1, x2 = x[..., 0:r:2], x[..., 1:r:2]",
+                MATRIX_VERSION + "    if 0:\n        x1, x2 = x[..., 0:r:2], x[..., 1:r:2]",
+            )
+        ],
+        "no [T, dim, dim]",
+        "rotation matrix is O(T d^2)",
+    ),
+    (
+        "no ValueError for odd sizes",
+        [("if dim % 2 != 0 or r % 2 != 0:", "if False:"), ("if dim % 2 != 0:", "if False:")],
+        "ValueError for odd dim",
+        "odd dim 7: expected ValueError",
+    ),
+    (
+        "rope_cos_sin interleaved table",
+        [("angles = torch.cat((angles, angles), dim=-1)", "angles = angles.repeat_interleave(2, dim=-1)")],
+        "rope_cos_sin",
+        "half-split layout",
+    ),
+    (
+        "complex form rotating backwards",
+        [("torch.polar(torch.ones_like(angles), angles)", "torch.polar(torch.ones_like(angles), -angles)")],
+        "apply_rope_complex",
+        "wrong way",
+    ),
+    (
+        "complex form not cast back",
+        [("flatten(-2).to(x.dtype)", "flatten(-2)")],
+        "apply_rope_complex",
+        "cast back to x.dtype",
+    ),
+]
+
+SINUSOIDAL_MISTAKES = [
+    (
+        "sin and cos concatenated",
+        [
+            (
+                "pe[:, 0::2] = torch.sin(angles)\n    pe[:, 1::2] = torch.cos(angles)",
+                "pe = torch.cat([torch.sin(angles), torch.cos(angles)], dim=-1)",
+            )
+        ],
+        "sin and cos interleaved",
+        "concatenated",
+    ),
+    (
+        "multiply instead of divide (the source's bug)",
+        [("omega = base ** (-torch", "omega = base ** (torch")],
+        "frequencies omega_i",
+        "source document's bug",
+    ),
+    (
+        "shape [1, L, d]",
+        [("return pe.to(torch.float32)", "return pe.to(torch.float32).unsqueeze(0)")],
+        "shape [length, d_model]",
+        "shape is [1, 50, 16]",
+    ),
+    (
+        "odd d_model accepted",
+        [("if d_model % 2 != 0:", "if False:")],
+        "ValueError for odd d_model",
+        "odd d_model 7: expected ValueError",
+    ),
+    (
+        "exponent i/d",
+        [("torch.arange(0, d_model, 2, dtype", "torch.arange(0, d_model // 2, dtype")],
+        "frequencies omega_i",
+        "exponent is 2i/d",
+    ),
+    (
+        "sin and cos swapped",
+        [
+            (
+                "pe[:, 0::2] = torch.sin(angles)\n    pe[:, 1::2] = torch.cos(angles)",
+                "pe[:, 0::2] = torch.cos(angles)\n    pe[:, 1::2] = torch.sin(angles)",
+            )
+        ],
+        "position 0",
+        "sin and cos are swapped",
+    ),
+    (
+        "base ignored",
+        [("omega = base ** (", "omega = 10000.0 ** (")],
+        "the base argument is used",
+        "`base` argument is ignored",
+    ),
+    (
+        "float64 table returned",
+        [("return pe.to(torch.float32)", "return pe")],
+        "shape [length, d_model]",
+        "must be float32",
+    ),
+]
+
+
+def _grade_wrong(tmp_path, exercise_id: str, source: str):
+    (tmp_path / f"{get_exercise(exercise_id).module}.py").write_text(source, encoding="utf-8")
+    return grade_exercise(get_exercise(exercise_id), from_folder(tmp_path))
+
+
+def _assert_caught(result, check_name: str, words: str) -> None:
+    failed = {c.name: c.message for c in result.checks if not c.passed}
+    assert failed, "the wrong version passed every check"
+    matching = [name for name in failed if name.startswith(check_name)]
+    assert matching, f"check '{check_name}...' passed; failures: {failed}"
+    assert words in failed[matching[0]], f"message does not name the mistake: {failed[matching[0]]!r}"
+
+
+@pytest.mark.parametrize(
+    "name, replacements, check_name, words", ROPE_MISTAKES, ids=[m[0] for m in ROPE_MISTAKES]
+)
+def test_rope_mistake_is_caught(tmp_path, name, replacements, check_name, words):
+    result = _grade_wrong(tmp_path, "rope", mutate(solution_source("rope"), replacements))
+    _assert_caught(result, check_name, words)
+
+
+@pytest.mark.parametrize(
+    "name, replacements, check_name, words", SINUSOIDAL_MISTAKES, ids=[m[0] for m in SINUSOIDAL_MISTAKES]
+)
+def test_sinusoidal_mistake_is_caught(tmp_path, name, replacements, check_name, words):
+    result = _grade_wrong(tmp_path, "sinusoidal", mutate(solution_source("sinusoidal"), replacements))
+    _assert_caught(result, check_name, words)
+
+
+def test_source_documents_sinusoidal_code_fails(tmp_path):
+    """The seed's positional_encoding, verbatim in tests/wrong/, scores nothing on the shape checks."""
+    result = _grade_wrong(tmp_path, "sinusoidal", (WRONG / "sinusoidal_seed.py").read_text())
+    _assert_caught(result, "shape [length, d_model]", "shape")
+    _assert_caught(result, "frequencies omega_i", "sinusoidal_encoding")
+
+
+def test_hf_style_float32_angles_are_accepted(tmp_path):
+    """Angles computed in float32 (as Hugging Face does) are 'float32 or better': full marks."""
+    source = mutate(
+        solution_source("rope"),
+        [
+            (ANGLES, "angles = positions.to(torch.float32)[..., None] * theta.float()"),
+            (
+                "angles.cos().to(dtype), angles.sin().to(dtype)",
+                "angles.double().cos().to(dtype), angles.double().sin().to(dtype)",
+            ),
+        ],
+    )
+    result = _grade_wrong(tmp_path, "rope", source)
+    assert result.all_passed, [c for c in result.checks if not c.passed]
