@@ -79,7 +79,7 @@ def cmd_grade(args) -> int:
 
 
 def cmd_list(args) -> int:
-    from rich.progress_bar import ProgressBar
+    from rich.markup import escape
     from rich.table import Table
 
     from .store import Store
@@ -113,21 +113,26 @@ def cmd_list(args) -> int:
         table.add_row(
             str(number),
             exercise.id,
-            f"{exercise.title_en}\n{exercise.title_zh}",
-            "\n".join(exercise.seed),
+            escape(f"{exercise.title_en}\n{exercise.title_zh}"),
+            escape("\n".join(exercise.seed)),
             str(exercise.points),
             status,
         )
     console.print(table)
-    console.print(ProgressBar(total=max(total_points, 1), completed=done_points, width=40))
+    width = 40
+    filled = round(width * done_points / max(total_points, 1))
     console.print(
-        f"{done_points}/{total_points} points.  Next: open notebooks/, or "
-        "[bold]ropekit check ID[/] after editing exercises/ID.py"
+        f"[green]{'█' * filled}[/][dim]{'░' * (width - filled)}[/] {done_points}/{total_points} points"
+    )
+    console.print(
+        "Next: open notebooks/ in Jupyter, or [bold]ropekit check ID[/] after editing exercises/ID.py"
     )
     return 0
 
 
 def cmd_hint(args) -> int:
+    from rich.markup import escape
+
     from .store import Store
 
     exercise = get_exercise(args.id)
@@ -136,7 +141,7 @@ def cmd_hint(args) -> int:
     console = _console()
     for number, text in enumerate(exercise.hints[:level], start=1):
         style = "bold" if number == level else "dim"
-        console.print(f"[{style}]hint {number}/{len(exercise.hints)}:[/] {text}\n")
+        console.print(f"[{style}]hint {number}/{len(exercise.hints)}:[/] {escape(text)}\n")
     store.record_hint(exercise.id, level)
     if level == len(exercise.hints):
         console.print(f"That was the last hint. [bold]ropekit solution {exercise.id}[/] shows the answer.")

@@ -158,3 +158,9 @@ def test_watch_regrades_when_the_file_is_saved(workspace):
     finally:
         proc.kill()
     assert "sinusoidal changed" in out and "10/10" in out
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    command = readme.split("**Run the tests**")[1].split("```bash\n")[1].split("\n```")[0]
+    assert command in (ROOT / ".ci" / "run").read_text()

@@ -1,0 +1,52 @@
+"""Notebooks: committed without outputs, in sync with their jupytext sources, and they run headless
+top to bottom (nbclient) against the reference solutions with every check passing."""
+
+from __future__ import annotations
+
+import shutil
+
+import jupytext
+import nbformat
+import pytest
+from conftest import ROOT
+from nbclient import NotebookClient
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_committed_without_outputs_and_in_sync_with_source(path):
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert not cell.outputs and cell.execution_count is None, f"{path.name} has outputs"
+    source = jupytext.read(path.with_suffix(".py"))
+    assert [c.source for c in nb.cells] == [c.source for c in source.cells], (
+        f"{path.name} differs from {path.with_suffix('.py').name}: run jupytext --to ipynb on it"
+    )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_runs_headless_against_reference_solutions(path, tmp_path, monkeypatch):
+    shutil.copytree(ROOT / "solutions", tmp_path / "exercises")
+    shutil.copytree(ROOT / "solutions", tmp_path / "solutions")
+    monkeypatch.setenv("ROPEKIT_ROOT", str(tmp_path))  # the kernel inherits it: check() grades solutions
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(
+        nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    verdicts = [
+        o
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if "text/html" in o.get("data", {}) and "all checks pass" in o["data"]["text/html"]
+    ]
+    failing = [
+        o
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if "text/html" in o.get("data", {}) and " failing)" in o["data"]["text/html"]
+    ]
+    assert verdicts and not failing
