@@ -404,7 +404,7 @@ for name, c in [
 # %%
 fig, ax = plt.subplots(figsize=(7, 3))
 ax.semilogy((cos_bad - truth).abs().clamp_min(1e-6), ".", label="angles in bf16")
-ax.semilogy((cos_yours - truth).abs().clamp_min(1e-6), ".", label="your rope_cos_sin (bf16 output)")
+ax.semilogy((cos_fp32 - truth).abs().clamp_min(1e-6), ".", label="angles in fp32, cos cast to bf16")
 ax.axhline(2**-9, color="0.5", ls=":", label="bf16 rounding of a value near 1")
 ax.set(xlabel="pair index i", ylabel="|cos error|", title=r"$\cos(m\,\theta_i)$ at m = 60 000")
 ax.legend(fontsize=8)

@@ -50,3 +50,22 @@ def test_runs_headless_against_reference_solutions(path, tmp_path, monkeypatch):
         if "text/html" in o.get("data", {}) and " failing)" in o["data"]["text/html"]
     ]
     assert verdicts and not failing
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_runs_against_untouched_stubs_without_a_traceback(path, tmp_path, monkeypatch):
+    """A learner who runs everything before writing code sees one line per missing function."""
+    shutil.copytree(ROOT / "exercises", tmp_path / "exercises")
+    shutil.copytree(ROOT / "solutions", tmp_path / "solutions")
+    monkeypatch.setenv("ROPEKIT_ROOT", str(tmp_path))
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(
+        nb,
+        timeout=180,
+        kernel_name="python3",
+        allow_error_names=["NotImplementedError"],
+        resources={"metadata": {"path": str(tmp_path)}},
+    ).execute()  # raises on any other error
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"], "a traceback is shown"
+    assert any("Not implemented yet" in o.get("text", "") for o in outputs)
