@@ -296,6 +296,41 @@ def cmd_verify(args) -> int:
     return 1 if problems else 0
 
 
+def cmd_bench(args) -> int:
+    import json
+
+    from rich.table import Table
+
+    from . import bench
+
+    report = bench.run(quick=args.quick)
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    console = _console()
+    m = report["machine"]
+    console.print(f"machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, torch {m['torch']}")
+    for key, title in (
+        ("grader_latency", "grader latency (median wall time of whole processes)"),
+        ("rope_cpu", f"RoPE on the CPU, [1, 32, 2048, 128] fp32, {report['rope_cpu_threads']} threads"),
+    ):
+        rows = report[key]
+        table = Table(title=title, title_justify="left")
+        for column in rows[0]:
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*("" if v is None else str(v) for v in row.values()))
+        console.print(table)
+    if "notebooks" in report:
+        nb = report["notebooks"]
+        console.print(
+            f"notebooks: {nb['notebooks']} executed headless in {nb['seconds']} s "
+            f"(target {nb['target']}: {'met' if nb['met'] else 'NOT met'})"
+        )
+    console.print(f"classifier: {report['classifier']}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ropekit",
@@ -332,6 +367,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id")
     p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     sub.add_parser("verify", help="maintainers: solutions pass, stubs fail, stubs in sync")
+    p = sub.add_parser("bench", help="measure the kit's performance targets (ratios in one run)")
+    p.add_argument("--json", action="store_true", help="print the measurements as JSON")
+    p.add_argument("--quick", action="store_true", help="fewer repeats, no notebooks")
     return parser
 
 
@@ -345,6 +383,7 @@ COMMANDS = {
     "solution": cmd_solution,
     "reset": cmd_reset,
     "verify": cmd_verify,
+    "bench": cmd_bench,
 }
 
 
