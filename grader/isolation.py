@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .checking import OUT_OF_MEMORY, Check, Mistake, describe_exception
+from .guard import Tampering
 
 OUTPUT_LIMIT = 1 << 20  # bytes a learner's code may print per exercise
 MEMORY_LIMIT = 2 << 30  # bytes of address space a child may add to what the grader already maps
@@ -55,7 +56,9 @@ def _limit_memory() -> None:
         pass  # not Linux: no address-space limit
 
 
-def _child(result_fd: int, output_fd: int, load: Callable[[], Any], checks: list[Check], start: int):
+def _child(
+    result_fd: int, output_fd: int, load: Callable[[], Any], checks: list[Check], start: int, guard: Any
+):
     """Body of the forked child. Never returns: ends with os._exit."""
     try:
         os.setpgid(0, 0)
@@ -73,14 +76,28 @@ def _child(result_fd: int, output_fd: int, load: Callable[[], Any], checks: list
         import torch
 
         torch.set_num_threads(1)  # deterministic, and safe after fork
+        sys.dont_write_bytecode = True  # the learner's folder stays as it was
+        if guard is not None:
+            guard.install()
         _send(result_fd, event="import")
         try:
             impl = load()
+            if guard is not None:
+                guard.check()
+        except Tampering as exc:
+            _send(result_fd, event="import_error", message=str(exc))
+            os._exit(0)
         except SystemExit:
             _send(result_fd, event="import_error", message="your module calls sys.exit() at import")
             os._exit(0)
         except BaseException as exc:  # noqa: BLE001 - anything the learner's module raises
-            _send(result_fd, event="import_error", message=f"import failed: {describe_exception(exc)}")
+            message = f"import failed: {describe_exception(exc)}"
+            if guard is not None and guard.refused:
+                try:
+                    guard.check()
+                except Tampering as tampering:
+                    message = str(tampering)
+            _send(result_fd, event="import_error", message=message)
             os._exit(0)
         for index in range(start, len(checks)):
             _send(result_fd, event="start", index=index)
@@ -99,6 +116,13 @@ def _child(result_fd: int, output_fd: int, load: Callable[[], Any], checks: list
             except BaseException as exc:  # noqa: BLE001
                 passed, message = False, f"your code raised {describe_exception(exc)}"
             sys.stdout.flush()
+            if guard is not None:
+                try:
+                    guard.check()
+                except Tampering as exc:  # this check and every later one fail
+                    for later in range(index, len(checks)):
+                        _send(result_fd, event="done", index=later, passed=False, message=str(exc))
+                    os._exit(0)
             _send(result_fd, event="done", index=index, passed=passed, message=message)
     except BaseException:  # noqa: BLE001 - the child must never return into the grader
         os._exit(3)
@@ -122,6 +146,7 @@ def run_isolated(
     time_limit: float,
     output_limit: int = OUTPUT_LIMIT,
     import_limit: float | None = None,
+    guard: Any = None,
 ) -> list[Outcome]:
     """Run `checks` against `load()` in forked children; one Outcome per check, in order.
 
@@ -141,7 +166,7 @@ def run_isolated(
         if pid == 0:
             os.close(result_r)
             os.close(output_r)
-            _child(result_w, output_w, load, checks, start)
+            _child(result_w, output_w, load, checks, start, guard)
         os.close(result_w)
         os.close(output_w)
         phase: int | str = "import"  # "import", or the index of the running check

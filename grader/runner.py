@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from .catalog import Exercise
 from .checking import Check, checks_of
@@ -69,6 +70,21 @@ def warm_up() -> None:
     import torch  # noqa: F401
 
 
+def guard_for(exercise: Exercise, impl: Implementation):
+    """What the child refuses and watches while grading `impl` (see grader/guard.py)."""
+    import sys
+
+    from .catalog import KIT_ROOT, workspace_root
+    from .guard import Guard
+
+    grader_dir = Path(__file__).resolve().parent
+    protected = {grader_dir, KIT_ROOT / "solutions", workspace_root() / "solutions"}
+    if impl.folder is not None:
+        protected.discard(impl.folder)  # grading the solutions themselves
+    modules = [name for name in sys.modules if name.startswith("grader.checks")] + ["grader.checking"]
+    return Guard(impl.folder, sorted(protected), [KIT_ROOT, workspace_root()], modules)
+
+
 def grade_exercise(
     exercise: Exercise, impl: Implementation, *, time_limit: float | None = None
 ) -> ExerciseResult:
@@ -79,6 +95,7 @@ def grade_exercise(
         lambda: impl.load(exercise.module),
         checks,
         time_limit=time_limit or exercise.time_limit,
+        guard=guard_for(exercise, impl),
     )
     return ExerciseResult(
         id=exercise.id,

@@ -23,6 +23,20 @@ def rope_with(body: str) -> str:
     return source.replace(marker, "".join(f"    {line}\n" for line in body.splitlines()) + marker)
 
 
+def rope_then(code: str) -> str:
+    """The correct rope.py followed by module-level `code` (runs at import)."""
+    return rope_with("pass") + "\n" + code + "\n"
+
+
+LIAR = """
+class Liar(torch.Tensor):
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        return True
+    def __eq__(self, other):
+        return True
+"""
+
 CASES = [
     # (case, rope.py source, words of the reason)
     ("infinite loop in a function", rope_with("while True: pass"), "did not finish within 2 s"),
@@ -45,6 +59,61 @@ CASES = [
         HEADER + "class Bad(Exception):\n    def __str__(self): raise RuntimeError\n"
         "def apply_rope(*a, **k): raise Bad()\n",
         "raised Bad",
+    ),
+    (
+        "torch.allclose replaced",
+        rope_then("torch.allclose = lambda *a, **k: True"),
+        "tampering detected: your code replaced torch.allclose",
+    ),
+    (
+        "numpy.testing replaced in a function",
+        rope_with("import numpy.testing\nnumpy.testing.assert_allclose = lambda *a, **k: None"),
+        "replaced numpy.testing.assert_allclose",
+    ),
+    (
+        "torch.testing.assert_close replaced",
+        rope_then("torch.testing.assert_close = lambda *a, **k: None"),
+        "replaced torch.testing.assert_close",
+    ),
+    (
+        "builtins.__import__ replaced",
+        rope_then("import builtins\nbuiltins.__import__ = builtins.__import__.__call__"),
+        "replaced builtins.__import__",
+    ),
+    (
+        "Tensor.__eq__ replaced",
+        rope_then("torch.Tensor.__eq__ = lambda self, other: True"),
+        "replaced torch.Tensor.__eq__",
+    ),
+    (
+        "the grader's helpers replaced",
+        rope_then("import grader.checks._rotations as r\nr.expect_rope = lambda *a, **k: None"),
+        "replaced grader.checks._rotations.expect_rope",
+    ),
+    (
+        "reading the grader's check files",
+        rope_then("import grader.checks.rope as c\nopen(c.__file__).read()"),
+        "tried reading",
+    ),
+    (
+        "importing the solutions",
+        rope_then("import importlib\nimportlib.import_module('solutions.rope')"),
+        "tried reading",
+    ),
+    (
+        "writing into the progress store",
+        rope_with(
+            "import sqlite3, grader.catalog as g\n"
+            "sqlite3.connect(str(g.workspace_root() / '.ropekit' / 'progress.db'))"
+        ),
+        "tried sqlite3.connect",
+    ),
+    (
+        "a tensor subclass that lies",
+        rope_then(
+            LIAR + "def apply_rope(x, positions, **kw):\n    return torch.zeros_like(x).as_subclass(Liar)"
+        ),
+        "the output is all zeros",
     ),
     (
         "memory without bound",
@@ -71,6 +140,13 @@ def test_broken_submission_fails_only_its_exercise(workspace, tmp_path, case, so
     assert rope["score"] < rope["max_score"]
     messages = [c["message"] for c in rope["checks"] if not c["passed"]]
     assert any(reason in m for m in messages), messages
+    if case == "a tensor subclass that lies":  # every check of apply_rope's values fails
+        passed = {c["name"] for c in rope["checks"] if c["passed"]}
+        assert not passed & {
+            "position 0 is the identity (R_0 = I)",
+            "each pair is rotated (norms preserved)",
+            "relative position: <R_m q, R_n k> = <q, R_(n-m) k>",
+        }
     assert all("\n" not in m for m in messages)  # one-line reasons, no traceback walls
 
 
@@ -87,8 +163,9 @@ def test_a_crash_in_one_check_does_not_fail_the_next(workspace, tmp_path):
     assert by_name["the base argument is used"]["passed"]  # the check after the crash ran normally
 
 
-def test_no_process_outlives_the_run(workspace, tmp_path):
+def test_no_process_outlives_the_run(workspace, tmp_path_factory):
     """A child spawned by learner code is killed with the exercise's process group."""
+    tmp_path = tmp_path_factory.mktemp("outside-the-workspace")
     marker = tmp_path / "child.pid"
     body = (
         "import subprocess\n"
