@@ -129,6 +129,14 @@ def test_relative(impl):
                 call(impl, "apply_rope", k, torch.tensor([n - m]), interleaved=interleaved), "apply_rope"
             )
             score, relative = float((rq * rk).sum()), float((q * rel).sum())
+            same = tensor_result(
+                call(impl, "apply_rope", k, torch.tensor([m]), interleaved=interleaved), "apply_rope"
+            )
+            if abs(float((rq * same).sum()) - float((q * k).sum())) > 1e-3 * float(q.norm() * k.norm()):
+                fail(
+                    f"q and k both at position {m} must score exactly q.k (the same rotation cancels), "
+                    "but yours differ: is each pair really rotated (not scaled or zeroed)?"
+                )
             if abs(score - relative) > 1e-3 * float(q.norm() * k.norm()):
                 fail(
                     f"q.k at positions ({m}, {n}) is {score:.5g} but q.(R_(n-m) k) is {relative:.5g}: "
