@@ -1,0 +1,276 @@
+"""Hidden checks for exercises/rope_2d.py: grid_positions, axial 2-D RoPE, Qwen2-VL's M-RoPE.
+
+The 2-D map is measured on basis vectors (as for 1-D RoPE) and compared with the definition: with one
+row it must be 1-D RoPE on the first half of the features (adjacent pairs, theta_j = base**(-4j/d)),
+with one column the same on the second half; scores must depend only on (delta row, delta col).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..checking import Mistake, call, check, expect_raises, fail, tensor_result
+from ._rotations import expect_rope, measure, theta
+
+FREQS_2D = (
+    "each axis has d/4 pairs with theta_j = base**(-4j/d) (the 1-D frequencies of dimension d/2); "
+    "yours use base**(-2j/d), the frequencies of the full d"
+)
+
+
+def _random(*shape, dtype=torch.float64, seed=0):
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64).to(dtype)
+
+
+def _rope_2d(impl, fixed: str, **kw):
+    """apply(x, positions) with rows = 0 (fixed='rows') or cols = 0 (fixed='cols')."""
+
+    def apply(x, positions):
+        zeros = torch.zeros_like(positions)
+        rows, cols = (zeros, positions) if fixed == "rows" else (positions, zeros)
+        return call(impl, "apply_rope_2d", x, rows, cols, **kw)
+
+    return apply
+
+
+def _moves(block: np.ndarray) -> bool:
+    """Whether the measured matrices [T, n, n] differ from the identity at some position."""
+    return not np.allclose(block, np.eye(block.shape[-1])[None], atol=1e-9)
+
+
+def _expect_half(matrices, positions, base, what) -> None:
+    """The first d/2 features: 1-D RoPE with adjacent pairs over d/2 features; the rest unchanged."""
+    try:
+        expect_rope(matrices, positions, base, True, what, rotary_dim=matrices.shape[-1] // 2)
+    except Mistake as mistake:
+        if "frequencies use r" in str(mistake) or "exponent is -2i/d" in str(mistake):
+            fail(f"{what}: {FREQS_2D}")
+        if "`base` argument is ignored" in str(mistake) and base == 100.0:
+            fail(
+                f"{what}: the default base is 100 (Heo et al.'s choice for patch grids); "
+                "yours acts as base 10000"
+            )
+        if "only the first" in str(mistake):
+            fail(
+                f"{what}: half of the features (d/2 of {matrices.shape[-1]}) must rotate with this axis "
+                "and the other half must not move"
+            )
+        raise
+
+
+@check(1, "returns a tensor of x's shape, dtype and device")
+def test_shape_dtype(impl):
+    rows, cols = torch.tensor([0, 0, 1, 1, 2]), torch.tensor([0, 1, 0, 1, 0])
+    for dtype in (torch.float32, torch.bfloat16):
+        x = _random(2, 3, 5, 16, dtype=dtype)
+        out = tensor_result(call(impl, "apply_rope_2d", x, rows, cols), "apply_rope_2d(x, rows, cols)")
+        if tuple(out.shape) != tuple(x.shape):
+            fail(f"x of shape {tuple(x.shape)} gave shape {tuple(out.shape)}; 2-D RoPE keeps x's shape")
+        if out.dtype != x.dtype or out.device != x.device:
+            fail(f"{dtype} x gave {out.dtype} on {out.device}; keep x's dtype and device")
+
+
+@check(3, "one row: 1-D RoPE of the column on the first half of the features")
+def test_one_row(impl):
+    positions = [0, 1, 2, 5, 9, 13]
+    for dim in (16, 8, 4):
+        what = f"apply_rope_2d with rows = 0 (d = {dim})"
+        m = measure(_rope_2d(impl, "rows"), dim, positions, what)
+        half = dim // 2
+        if not _moves(m[:, :half, :half]) and _moves(m[:, half:, half:]):
+            fail(
+                f"{what}: the column rotates the second half of the features; the layout is column (x) "
+                "first, row (y) second: features [0, d/2) turn with cols, [d/2, d) with rows"
+            )
+        _expect_half(m, positions, 100.0, what)
+
+
+@check(2, "one column: 1-D RoPE of the row on the second half")
+def test_one_column(impl):
+    positions = [0, 1, 3, 4, 10]
+    dim = 16
+    what = f"apply_rope_2d with cols = 0 (d = {dim})"
+    m = measure(_rope_2d(impl, "cols"), dim, positions, what)
+    half = dim // 2
+    if not _moves(m[:, half:, half:]) and _moves(m[:, :half, :half]):
+        fail(
+            f"{what}: the row rotates the first half of the features; the layout is column (x) first, "
+            "row (y) second: features [0, d/2) turn with cols, [d/2, d) with rows"
+        )
+    order = np.r_[half:dim, 0:half]  # move the row half to the front
+    _expect_half(m[:, order][:, :, order], positions, 100.0, what)
+
+
+@check(1, "the base argument is used (default 100)")
+def test_base(impl):
+    x = _random(6, 16, seed=1)
+    rows, cols = torch.tensor([0, 1, 2, 3, 4, 5]), torch.tensor([5, 3, 1, 0, 2, 4])
+    default = tensor_result(call(impl, "apply_rope_2d", x, rows, cols), "apply_rope_2d")
+    other = tensor_result(call(impl, "apply_rope_2d", x, rows, cols, base=1000.0), "apply_rope_2d(base=1000)")
+    if torch.allclose(default, other):
+        fail("base=1000 gives the same result as the default: the `base` argument is ignored")
+    positions = [0, 1, 4, 7]
+    m = measure(_rope_2d(impl, "rows", base=1000.0), 16, positions, "apply_rope_2d(base=1000) with rows = 0")
+    _expect_half(m, positions, 1000.0, "apply_rope_2d(base=1000) with rows = 0")
+
+
+@check(2, "the score of two patches depends only on (Δrow, Δcol)")
+def test_relative(impl):
+    q, k = _random(1, 32, seed=2), _random(1, 32, seed=3)
+
+    def score(r1, c1, r2, c2):
+        rq = tensor_result(
+            call(impl, "apply_rope_2d", q, torch.tensor([r1]), torch.tensor([c1])), "apply_rope_2d"
+        )
+        rk = tensor_result(
+            call(impl, "apply_rope_2d", k, torch.tensor([r2]), torch.tensor([c2])), "apply_rope_2d"
+        )
+        return float((rq * rk).sum())
+
+    scale = float(q.norm() * k.norm())
+    for (dr, dc), starts in (((2, 3), [(0, 0), (5, 1), (13, 40)]), ((-4, 1), [(4, 0), (9, 9), (50, 2)])):
+        scores = [score(r, c, r + dr, c + dc) for r, c in starts]
+        if max(scores) - min(scores) > 1e-9 * scale:
+            fail(
+                f"patches {starts[0]} and {(starts[0][0] + dr, starts[0][1] + dc)} score "
+                f"{scores[0]:.6g}, but the same offset (Δrow, Δcol) = ({dr}, {dc}) from {starts[1]} scores "
+                f"{scores[1]:.6g}: q and k must get the same rotation rule (a true rotation per pair, "
+                "angles linear in row and col)"
+            )
+    base_score = score(0, 0, 0, 0)
+    for delta in ((0, 3), (3, 0)):
+        if abs(score(0, 0, *delta) - base_score) < 1e-9 * scale:
+            fail(
+                f"(Δrow, Δcol) = {delta} scores the same as (0, 0): that axis is not encoded "
+                "(rows rotate half of the pairs, cols the other half)"
+            )
+    if abs(score(0, 0, 0, 3) - score(0, 0, 3, 0)) < 1e-9 * scale:
+        fail("(Δrow, Δcol) = (0, 3) and (3, 0) score the same: rows and cols must rotate different pairs")
+
+
+@check(1, "norms preserved (each pair is rotated)")
+def test_norm(impl):
+    x = _random(3, 7, 32, seed=4)
+    rows, cols = torch.tensor([0, 1, 2, 30, 99, 500, 7]), torch.tensor([0, 5, 2, 1, 3, 250, 1000])
+    out = tensor_result(call(impl, "apply_rope_2d", x, rows, cols), "apply_rope_2d")
+    if tuple(out.shape) != tuple(x.shape):
+        fail(f"x of shape {tuple(x.shape)} gave shape {tuple(out.shape)}")
+    ratio = out.norm(dim=-1) / x.norm(dim=-1)
+    if not torch.allclose(ratio, torch.ones_like(ratio), atol=1e-9):
+        fail(
+            f"a rotation keeps the length of every vector, yours scales it by up to "
+            f"{float((ratio - 1).abs().max()) + 1:.4g}: check the signs of the sin terms"
+        )
+
+
+@check(1, "grid_positions: row-major rows and columns")
+def test_grid_positions(impl):
+    for height, width in ((2, 3), (4, 1), (1, 5), (3, 3)):
+        result = call(impl, "grid_positions", height, width)
+        if not isinstance(result, tuple) or len(result) != 2:
+            fail("grid_positions must return a tuple (rows, cols)")
+        rows, cols = (tensor_result(t, "grid_positions") for t in result)
+        n = height * width
+        if tuple(rows.shape) != (n,) or tuple(cols.shape) != (n,):
+            fail(f"grid_positions({height}, {width}): rows and cols must have shape [{n}]")
+        if rows.is_floating_point() or cols.is_floating_point():
+            fail("grid_positions must return integer tensors")
+        t = list(range(n))
+        want_rows, want_cols = [i // width for i in t], [i % width for i in t]
+        if rows.tolist() == want_cols and cols.tolist() == want_rows and height != width:
+            fail("rows and cols are swapped: patch t sits at row t // width, column t % width")
+        if rows.tolist() != want_rows or cols.tolist() != want_cols:
+            fail(
+                f"grid_positions({height}, {width}) is not raster order: patch t must sit at row "
+                "t // width and column t % width (a row of the image first, then the next row)"
+            )
+    expect_raises(ValueError, impl, "grid_positions", 0, 4, why="grid_positions(0, 4)")
+
+
+@check(1, "ValueError for d not divisible by 4, bad M-RoPE sections")
+def test_value_errors(impl):
+    rows, cols = torch.zeros(3, dtype=torch.long), torch.arange(3)
+    for dim in (6, 7, 10):
+        expect_raises(
+            ValueError,
+            impl,
+            "apply_rope_2d",
+            _random(3, dim),
+            rows,
+            cols,
+            why=f"d = {dim} (not a multiple of 4)",
+        )
+    positions = torch.arange(3).expand(3, 3)
+    expect_raises(
+        ValueError,
+        impl,
+        "apply_mrope",
+        _random(3, 16),
+        positions,
+        (2, 3, 4),
+        why="sections adding up to 9 != d/2 = 8",
+    )
+    expect_raises(
+        ValueError,
+        impl,
+        "apply_mrope",
+        _random(3, 16),
+        positions[:2],
+        (2, 3, 3),
+        why="positions with 2 rows, not 3",
+    )
+
+
+@check(2, "M-RoPE: text tokens (t = h = w) get 1-D RoPE")
+def test_mrope_text(impl):
+    positions = [0, 1, 2, 7, 30, 100]
+    for dim, sections in ((16, (2, 3, 3)), (32, (4, 6, 6))):
+        what = f"apply_mrope (d = {dim}, sections {sections}, t = h = w)"
+        apply = lambda x, p, s=sections: call(impl, "apply_mrope", x, p.expand(3, -1), s)  # noqa: E731
+        m = measure(apply, dim, positions, what)
+        try:
+            expect_rope(m, positions, 10000.0, False, what)
+        except Mistake as mistake:
+            if "wrong pair layout" in str(mistake):
+                fail(
+                    f"{what}: M-RoPE pairs features (j, j + d/2) like Qwen2-VL's Hugging Face code, but your "
+                    "code rotates adjacent pairs (2j, 2j+1)"
+                )
+            raise
+
+
+@check(2, "M-RoPE: each pair rotates with its section's position")
+def test_mrope_sections(impl):
+    dim, sections = 16, (2, 3, 3)
+    pos = torch.tensor([[5, 5, 5, 6], [0, 1, 2, 3], [7, 3, 11, 2]])  # temporal, height, width
+    T, half = pos.shape[1], dim // 2
+    basis = torch.eye(dim, dtype=torch.float64)[:, None, :].repeat(1, T, 1)  # [dim, T, dim]: e_j at t
+    out = tensor_result(call(impl, "apply_mrope", basis, pos, sections), "apply_mrope")
+    if tuple(out.shape) != (dim, T, dim):
+        fail(f"apply_mrope: x of shape {tuple(basis.shape)} gave {tuple(out.shape)}")
+    m = out.numpy().transpose(1, 2, 0)  # [T, dim, dim]
+    i = np.arange(half)
+    measured = np.arctan2(m[:, i + half, i], m[:, i, i])  # [T, d/2]: angle of half-split pair i
+    th = theta(dim, 10000.0)
+    per_kind = pos.numpy()[:, :, None] * th  # [3, T, d/2]
+    kind = np.repeat(np.arange(3), sections)  # the section of each pair
+    wrap = lambda a: (a + np.pi) % (2 * np.pi) - np.pi  # noqa: E731
+    names = ("temporal", "height", "width")
+    for j in range(half):
+        if np.abs(wrap(measured[:, j] - per_kind[kind[j], :, j])).max() < 1e-6:
+            continue
+        follows = [k for k in range(3) if np.abs(wrap(measured[:, j] - per_kind[k, :, j])).max() < 1e-6]
+        seen = (
+            f"it follows the {names[follows[0]]} position"
+            if follows
+            else "its angle matches none of the three"
+        )
+        fail(
+            f"apply_mrope with sections {sections}: pair {j} (features {j}, {j + half}) must rotate with the "
+            f"{names[kind[j]]} position, but {seen}: the first sections[0] pairs use t, the next sections[1] "
+            "h, the last sections[2] w (pairs, not features)"
+        )
+    expected = np.cos(per_kind[kind, :, i].T)  # [T, d/2]
+    if not np.allclose(m[:, i, i], expected, atol=1e-6):
+        fail("apply_mrope: each pair must be a rotation [[cos, -sin], [sin, cos]] of its angle")
