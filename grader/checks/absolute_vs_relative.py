@@ -1,0 +1,170 @@
+"""Hidden checks for exercises/absolute_vs_relative.py: shift_scores, depends_only_on_offset, can_score.
+
+The checks build their own encoders (additive sinusoidal, additive learned tables, RoPE through
+_rotations.rotate, and a few traps) and know which are relative; the learner's measurement must give
+the right verdict on each, so a measurement that always says "same" (or always "different") fails.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..checking import Mistake, call, check, fail
+from ._rotations import rotate, theta
+
+DIM = 8
+MAX_POSITION = 1024  # the encoders below accept positions 0 .. 1023 (the docstring promises it)
+
+
+def _sinusoidal_table(length: int, dim: int) -> np.ndarray:
+    angles = np.arange(length)[:, None] * theta(dim, 10000.0)  # [L, d/2]
+    return np.stack([np.sin(angles), np.cos(angles)], -1).reshape(length, dim)
+
+
+def _learned_table(length: int, dim: int, seed: int) -> np.ndarray:
+    return 0.5 * np.random.default_rng(seed).standard_normal((length, dim))
+
+
+def _rope(x: np.ndarray, position: int, base: float = 10000.0) -> np.ndarray:
+    return rotate(np.asarray(x, dtype=np.float64)[None], np.array([position]), base, interleaved=True)[0]
+
+
+def _encoders():
+    """(encode, relative?, description)."""
+    pe = _sinusoidal_table(MAX_POSITION, DIM)
+    learned = _learned_table(MAX_POSITION, DIM, seed=1)
+    noise = np.random.default_rng(2)
+
+    def rope_rounded(x, m):  # RoPE plus float rounding-sized noise: still relative
+        out = _rope(x, m)
+        return out * (1 + 1e-14 * noise.standard_normal(out.shape))
+
+    def squared_angles(x, m):  # a rotation, but by m^2 * theta_i: absolute
+        return rotate(np.asarray(x, float)[None], np.array([m * m]), 10000.0, interleaved=True)[0]
+
+    return [
+        (lambda x, m: _rope(x, m), True, "RoPE"),
+        (rope_rounded, True, "RoPE computed with float rounding"),
+        (lambda x, m: 2.0 * _rope(x, m, base=100.0), True, "2 * RoPE (relative, though not norm-preserving)"),
+        (lambda x, m: x + pe[m], False, "additive sinusoidal encoding"),
+        (lambda x, m: x + learned[m], False, "additive learned table"),
+        (squared_angles, False, "a rotation by m^2 * theta_i"),
+        (lambda x, m: x * (1.0 + m / 100.0), False, "a position-dependent scale"),
+    ]
+
+
+def _bool(value, what: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        fail(f"{what} must return a bool (True or False), got {type(value).__name__}")
+    return bool(value)
+
+
+@check(2, "shift_scores: encode(q, m+s) . encode(k, n+s) for each shift")
+def test_shift_scores(impl):
+    rng = np.random.default_rng(3)
+    pe = _sinusoidal_table(MAX_POSITION, DIM)
+    for encode, what in ((lambda x, m: x + pe[m], "additive sinusoidal"), (_rope, "RoPE")):
+        q, k = rng.standard_normal((2, DIM))
+        m, n, shifts = 4, 11, [0, 1, 3, 50, 400]
+        got = call(impl, "shift_scores", encode, q, k, m, n, shifts)
+        got = np.asarray(got, dtype=np.float64) if isinstance(got, (list, tuple, np.ndarray)) else None
+        if got is None or got.shape != (len(shifts),):
+            fail(f"shift_scores must return an array of one score per shift, shape ({len(shifts)},)")
+        expected = [np.dot(encode(q, m + s), encode(k, n + s)) for s in shifts]
+        if np.allclose(got, expected, rtol=1e-9, atol=1e-12):
+            continue
+        only_q = [np.dot(encode(q, m + s), encode(k, n)) for s in shifts]
+        only_k = [np.dot(encode(q, m), encode(k, n + s)) for s in shifts]
+        if np.allclose(got, only_q, rtol=1e-9) or np.allclose(got, only_k, rtol=1e-9):
+            fail(
+                f"{what}: only one token moves; shift BOTH (q to m + s and k to n + s) so that their "
+                "offset n - m stays fixed"
+            )
+        if np.allclose(got, np.dot(q, k), rtol=1e-9):
+            fail(f"{what}: the scores ignore encode: score q and k after encoding them at their positions")
+        fail(f"{what}: score(s) must be encode(q, m + s) . encode(k, n + s)")
+
+
+@check(2, "depends_only_on_offset: True for relative schemes (RoPE, even with rounding or scale)")
+def test_relative_schemes(impl):
+    for encode, relative, what in _encoders():
+        if not relative:
+            continue
+        said = _bool(call(impl, "depends_only_on_offset", encode, DIM), "depends_only_on_offset")
+        if not said:
+            fail(
+                f"{what} depends only on the offset, but your measurement says it does not: shift both "
+                "tokens by the same s, compare scores (not the encoded vectors), and allow float rounding "
+                "with a tolerance relative to the size of the scores"
+            )
+
+
+@check(3, "depends_only_on_offset: False for absolute schemes (never always 'same')")
+def test_absolute_schemes(impl):
+    for encode, relative, what in _encoders():
+        if relative:
+            continue
+        said = _bool(call(impl, "depends_only_on_offset", encode, DIM), "depends_only_on_offset")
+        if said:
+            fail(
+                f"your measurement says the score of the {what} depends only on the offset, but it changes "
+                "when both tokens shift: a measurement that always says 'same' proves nothing (are the "
+                "shifts nonzero? is the tolerance too loose?)"
+            )
+
+
+@check(1, "depends_only_on_offset: shifts reach far positions (hundreds)")
+def test_several_pairs(impl):
+    pe = _sinusoidal_table(MAX_POSITION, DIM)
+
+    def late_drift(x, m):
+        return _rope(x, m) + (pe[m] if m >= 300 else 0.0)  # relative below position 300 only
+
+    said = _bool(call(impl, "depends_only_on_offset", late_drift, DIM), "depends_only_on_offset")
+    if said:
+        fail(
+            "an encoding that becomes absolute past position 300 passed your measurement: use shifts of "
+            "several hundred positions (encoders accept 0 .. 1023)"
+        )
+
+
+@check(2, "can_score: a learned table cannot place a token past its length")
+def test_can_score(impl):
+    short = _learned_table(64, DIM, seed=4)
+    pe = _sinusoidal_table(64, DIM)
+
+    def learned(x, m):
+        return x + short[m]  # numpy raises IndexError past row 63
+
+    def sinusoidal_formula(x, m):  # the formula, evaluated at any position
+        angles = m * theta(DIM, 10000.0)
+        return x + np.stack([np.sin(angles), np.cos(angles)], -1).reshape(DIM)
+
+    cases = [
+        (learned, 0, True, "a learned table of 64 rows at position 0"),
+        (learned, 63, True, "a learned table of 64 rows at position 63"),
+        (learned, 64, False, "a learned table of 64 rows at position 64"),
+        (learned, 5000, False, "a learned table of 64 rows at position 5000"),
+        (sinusoidal_formula, 100_000, True, "the sinusoidal formula at position 100 000"),
+        (_rope, 100_000, True, "RoPE at position 100 000"),
+        (
+            lambda x, m: x + (pe[m] if m < 64 else np.nan),
+            70,
+            False,
+            "an encoder returning NaN at position 70",
+        ),
+    ]
+    for encode, position, expected, what in cases:
+        try:
+            said = _bool(call(impl, "can_score", encode, position, DIM), "can_score")
+        except Mistake as exc:
+            if "not implemented" in str(exc) or "is missing" in str(exc):
+                raise
+            fail(f"{what}: {exc}; can_score must answer False there: catch the IndexError")
+        if said != expected:
+            if expected:
+                fail(f"{what}: the encoding exists, but can_score says it cannot be scored")
+            fail(
+                f"{what}: there is no encoding there, but can_score says True (catch the IndexError "
+                "and check that the result is finite)"
+            )

@@ -1,0 +1,180 @@
+"""Hidden checks for exercises/rotation_bug.py: is_rotation, preserves_norms, is_relative, fixed_matrix_at.
+
+The learner's tests are run on matrices whose answer is known by construction: rotations (built here
+from angles or by QR), mirrors, scaled rotations, shears, non-square arrays and the source document's
+softmax matrix (rebuilt here from its eq. 4.2), so a test that always says "rotation" fails.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..checking import Mistake, call, check, fail
+from ._rotations import expect_rope, rotate
+
+
+def _doc_matrix(dim: int, theta: float = 0.1) -> np.ndarray:
+    """Source document 001, eq. (4.2): row i = softmax_j(theta * i**j), i, j = 1 .. dim."""
+    i = np.arange(1, dim + 1, dtype=np.float64)[:, None]
+    scores = theta * i ** np.arange(1, dim + 1)
+    e = np.exp(scores - scores.max(1, keepdims=True))
+    return e / e.sum(1, keepdims=True)
+
+
+def _rope_matrix(position: int, dim: int, base: float = 10000.0) -> np.ndarray:
+    """RoPE's R(position) with adjacent pairs, from _rotations.rotate applied to the basis vectors."""
+    return rotate(np.eye(dim), np.array([position]), base, interleaved=True).T  # row j = R e_j
+
+
+def _random_rotation(dim: int, seed: int) -> np.ndarray:
+    q, r = np.linalg.qr(np.random.default_rng(seed).standard_normal((dim, dim)))
+    q = q * np.sign(np.diag(r))
+    if np.linalg.det(q) < 0:
+        q[:, 0] = -q[:, 0]
+    return q
+
+
+def _plane(angle: float) -> np.ndarray:
+    return np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+
+
+def _verdict(impl, name: str, *args, what: str) -> bool:
+    value = call(impl, name, *args)
+    if not isinstance(value, (bool, np.bool_)):
+        fail(f"{name}({what}) must return a bool (True or False), got {type(value).__name__}")
+    return bool(value)
+
+
+@check(2, "is_rotation: True for rotations (any size, with rounding noise)")
+def test_accepts_rotations(impl):
+    noisy = _rope_matrix(60000, 8) + 1e-13 * np.random.default_rng(0).standard_normal((8, 8))
+    cases = [
+        (np.eye(3), "the 3x3 identity"),
+        (_plane(0.7), "a 2x2 rotation by 0.7 rad"),
+        (_plane(np.pi), "a 2x2 rotation by pi"),
+        (_random_rotation(5, seed=1), "a random 5x5 rotation"),
+        (np.roll(np.eye(3), 1, axis=0), "a cyclic permutation of 3 axes (det +1)"),
+        (noisy, "RoPE's 8x8 matrix at position 60000 with rounding noise of 1e-13"),
+    ]
+    for m, what in cases:
+        if not _verdict(impl, "is_rotation", m, what=what):
+            fail(
+                f"{what} is a rotation, but is_rotation says it is not: test m^T m = I and det = +1 "
+                "within the tolerance (floats are never exactly equal)"
+            )
+
+
+@check(3, "is_rotation: False for mirrors, scaled rotations, shears, non-square and softmax matrices")
+def test_rejects_non_rotations(impl):
+    shear = np.array([[1.0, 0.5], [0.0, 1.0]])
+    cases = [
+        (np.diag([1.0, -1.0]), "the mirror diag(1, -1) is orthogonal with det -1: check that det(m) = +1"),
+        (
+            np.eye(4) - 2 * np.outer([0.5, 0.5, 0.5, 0.5], [0.5, 0.5, 0.5, 0.5]),
+            "a Householder reflection (det -1) is orthogonal but not a rotation: check det(m) = +1",
+        ),
+        (1.001 * _plane(0.3), "1.001 * a rotation changes lengths: check m^T m = I"),
+        (shear, "the shear [[1, 0.5], [0, 1]] has det 1 but is not orthogonal: det alone is not enough"),
+        (_doc_matrix(4), "the document's softmax matrix (d = 4) is not orthogonal"),
+        (_doc_matrix(3), "the document's softmax matrix (d = 3, its worked example) is not orthogonal"),
+        (np.full((4, 3), 1 / 3), "a 4x3 array is not square: return False (do not raise)"),
+        (np.array([1.0, 0.0]), "a 1-D array is not a matrix: return False (do not raise)"),
+        (np.full((2, 2), np.nan), "a matrix of NaN is not a rotation"),
+    ]
+    for m, message in cases:
+        try:
+            said = _verdict(impl, "is_rotation", m, what=f"an array of shape {m.shape}")
+        except Mistake as exc:
+            if "not implemented" in str(exc) or "is missing" in str(exc):
+                raise
+            fail(f"on an array of shape {m.shape}, {exc}: {message}")
+        if said:
+            fail(f"is_rotation said True: {message}")
+
+
+@check(1, "is_rotation: the tol argument is used")
+def test_tolerance(impl):
+    m = _plane(0.4) + 1e-6 * np.array([[1.0, -2.0], [0.5, 1.5]])
+    if not _verdict(impl, "is_rotation", m, 1e-4, what="m, tol=1e-4"):
+        fail("a rotation off by 1e-6 must pass with tol=1e-4: compare the errors with `tol`")
+    if _verdict(impl, "is_rotation", m, 1e-9, what="m, tol=1e-9"):
+        fail(
+            "a rotation off by 1e-6 must fail with tol=1e-9: compare the errors with `tol`, not a fixed value"
+        )
+
+
+@check(2, "preserves_norms: True for isometries (mirrors too), False otherwise")
+def test_preserves_norms(impl):
+    cases = [
+        (_random_rotation(6, seed=2), True, "a random 6x6 rotation"),
+        (np.diag([1.0, -1.0, 1.0]), True, "the mirror diag(1, -1, 1) (lengths kept, though not a rotation)"),
+        (_rope_matrix(123, 8), True, "RoPE's 8x8 matrix at position 123"),
+        (1.001 * _plane(0.3), False, "1.001 * a rotation"),
+        (np.array([[1.0, 0.5], [0.0, 1.0]]), False, "the shear [[1, 0.5], [0, 1]]"),
+        (_doc_matrix(4), False, "the document's softmax matrix (d = 4)"),
+        (np.full((4, 3), 1 / 3), False, "a 4x3 array"),
+    ]
+    for m, expected, what in cases:
+        said = _verdict(impl, "preserves_norms", m, what=what)
+        if said and not expected:
+            fail(f"preserves_norms said True for {what}: compare |m x| with |x| for random x")
+        if expected and not said:
+            fail(
+                f"preserves_norms said False for {what}, which keeps every length: measure |m x| against "
+                "|x| (a relative tolerance), do not test det or symmetry"
+            )
+
+
+@check(3, "is_relative: R(m)^T R(n) depends only on n - m (RoPE yes; the document's matrix no)")
+def test_is_relative(impl):
+    cases = [
+        (lambda p: _rope_matrix(p, 8), True, "RoPE's R(m) (d = 8)"),
+        (lambda p: 2.0 * _rope_matrix(p, 4, base=100.0), True, "2 * RoPE's R(m) (relative, not a rotation)"),
+        (lambda p: _rope_matrix(p * p, 4), False, "a rotation by m^2 * theta_i"),
+        (lambda p: (1.0 + p / 10.0) * _rope_matrix(p, 4), False, "(1 + m/10) * RoPE's R(m)"),
+        (lambda p: _doc_matrix(4, theta=0.1 * p), False, "the document's matrix at position m (d = 4)"),
+        (lambda p: _doc_matrix(3, theta=0.1 * p), False, "the document's matrix at position m (d = 3)"),
+    ]
+    for matrix_at, expected, what in cases:
+        said = _verdict(impl, "is_relative", matrix_at, what=what)
+        if said and not expected:
+            fail(
+                f"is_relative said True for {what}, whose R(m)^T R(n) changes when m and n shift together: "
+                "a test that always says 'relative' proves nothing"
+            )
+        if expected and not said:
+            fail(
+                f"is_relative said False for {what}: compare R(m)^T R(n) with R(m+s)^T R(n+s) (not with "
+                "R(n-m), and not R(m) with R(n)), with a tolerance relative to the entries"
+            )
+
+
+@check(3, "fixed_matrix_at: RoPE's block-diagonal rotation on pairs (2i, 2i+1)")
+def test_fixed(impl):
+    for dim, positions, base in ((8, [0, 1, 2, 30], 10000.0), (4, [0, 5], 100.0), (2, [3], 10000.0)):
+        mats = []
+        for p in positions:
+            m = call(impl, "fixed_matrix_at", p, dim, base)
+            m = np.asarray(m, dtype=np.float64) if isinstance(m, np.ndarray) else None
+            if m is None or m.shape != (dim, dim):
+                fail(f"fixed_matrix_at({p}, {dim}) must return a numpy array of shape ({dim}, {dim})")
+            mats.append(m)
+        expect_rope(np.stack(mats), positions, base, True, f"fixed_matrix_at (dim {dim}, base {base:g})")
+
+
+@check(1, "fixed_matrix_at: ValueError saying dim must be even (the worked example's d = 3)")
+def test_odd_dim(impl):
+    func = getattr(impl, "fixed_matrix_at", None)
+    if not callable(func):
+        fail("`fixed_matrix_at` is missing")
+    try:
+        func(1, 3)
+    except NotImplementedError:
+        fail("`fixed_matrix_at` is not implemented yet (it raises NotImplementedError)")
+    except ValueError as exc:
+        if "even" not in str(exc).lower() and "odd" not in str(exc).lower():
+            fail(f"the ValueError for d = 3 should say why: dim must be even (yours: {str(exc)[:100]!r})")
+        return
+    except Exception as exc:  # noqa: BLE001
+        fail(f"fixed_matrix_at(1, 3) raised {type(exc).__name__}; raise a ValueError saying dim must be even")
+    fail("fixed_matrix_at(1, 3) returned a matrix: RoPE rotates pairs, so an odd dim must raise ValueError")
