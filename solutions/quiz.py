@@ -1,0 +1,1024 @@
+"""The concept quiz: answer every question by filling in ANSWERS (one line per question).
+
+Each question is in the comment above its line, in English and 中文. Replace `None` by your answer:
+
+- single choice:   one option letter, e.g. "b"
+- multiple choice: the set of every true option, e.g. {"a", "c"}
+- myth or fact:    (True, "a") for a fact, (False, "b") for a myth, with the letter of the reason
+- numeric:         a number, e.g. 12.5 (within the stated tolerance)
+
+Grade with `ropekit check quiz` (or `check("quiz")` in notebooks/07_quiz.ipynb): a wrong answer is
+explained, an unanswered one says "not answered yet". `ropekit quiz` asks the questions in the
+terminal instead, and `ropekit solution quiz` shows the reference sheet. The model answers (English
+and 中文) are in grader/quiz.toml and in the notebook.
+"""
+
+ANSWERS: dict = {}
+
+
+# ----------------------------------------------------------------------------------------------------------
+# 1. [q1_role_of_pe] single choice, 1 pt (000 Q1)
+# What does positional encoding do in a Transformer?
+# Transformer 中位置编码的作用是什么？
+#   a) It sorts the tokens so that attention can be computed faster.
+#      对词进行排序，使注意力计算更快。
+#   b) Self-attention ignores order (it is permutation-equivariant); the encoding gives the model each
+#      token's position.
+#      自注意力忽略顺序（置换等变），位置编码告诉模型每个词的位置。
+#   c) It normalises the embeddings so that training is stable.
+#      对词向量做归一化，使训练稳定。
+#   d) It lets the model accept inputs of different lengths.
+#      让模型可以接受不同长度的输入。
+ANSWERS["q1_role_of_pe"] = None
+### BEGIN SOLUTION
+# Model answer: Self-attention scores tokens by content only: softmax(q_m·k_n/√d) has no notion of where a
+#   token sits, so without positions an attention layer is permutation-equivariant (shuffle the input rows
+#   and the output rows are shuffled the same way) and "dog bites man" reads like "man bites dog". A
+#   positional encoding injects order: the original Transformer adds a sinusoidal table to the embeddings
+#   (Vaswani et al. 2017); learned tables, relative biases (T5, ALiBi) and rotations of q and k (RoPE) are
+#   the alternatives.
+# 参考答案：自注意力只按内容打分：softmax(q_m·k_n/√d) 不知道词在哪个位置，因此没有位置信息时注意力层是置换等
+#   变的（打乱输入行，输出行以同样方式被打乱），"狗咬人"和"人咬狗"看起来一样。位置编码把顺序信息注入模型：原
+#   始 Transformer 把正弦表加到词向量上（Vaswani et al. 2017）；可学习的位置表、相对位置偏置（T5、ALiBi）以
+#   及对 q、k 做旋转（RoPE）是其他做法。
+# Source: Vaswani et al. 2017, Attention Is All You Need, arXiv 1706.03762
+ANSWERS["q1_role_of_pe"] = "b"
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 2. [q1_permutation] myth or fact, with a reason, 1 pt (000 Q1)
+# Myth or fact: in a bidirectional self-attention layer (no mask) with no positional encoding, the output
+# vector of "dog" is the same in "dog bites man" and "man bites dog".
+# 是误区还是事实：在没有位置编码、没有掩码的双向自注意力层中，"dog" 的输出向量在 "dog bites man" 和 "man
+# bites dog" 中完全相同。
+# Reasons / 理由:
+#   a) Each output depends only on its own token and on the set of tokens it attends to; attention is
+#      permutation-equivariant.
+#      每个输出只依赖自身的词和它所关注的词的集合；注意力是置换等变的。
+#   b) Because the softmax normalises the weights to sum to one.
+#      因为 softmax 把权重归一化为和为 1。
+#   c) Because the residual connections copy the input unchanged.
+#      因为残差连接原样复制了输入。
+#   d) Because the feed-forward layer is applied to each position separately.
+#      因为前馈层对每个位置独立计算。
+ANSWERS["q1_permutation"] = None
+### BEGIN SOLUTION
+# Model answer: Fact. Without positions, output_i = Σ_j softmax_j(q_i·k_j/√d) v_j depends only on token i's
+#   content and on the multiset of all tokens; permuting the input permutes the outputs (permutation
+#   equivariance), so a token's output is identical in both word orders. This is why positional information
+#   is needed. A causal mask breaks the symmetry (token t sees exactly t tokens), which is why decoder-only
+#   models without positional encoding (NoPE) can still learn some order.
+# 参考答案：事实。没有位置信息时，output_i = Σ_j softmax_j(q_i·k_j/√d) v_j 只依赖词 i 自身的内容和全体词的多
+#   重集合；打乱输入只会同样打乱输出（置换等变），所以同一个词在两种语序下输出完全相同。这正是需要位置编码的
+#   原因。因果掩码会打破这种对称（第 t 个词恰好看到 t 个词），所以不加位置编码的 decoder-only 模型（NoPE）仍
+#   能学到一些顺序信息。
+# Source: Vaswani et al. 2017, Attention Is All You Need, arXiv 1706.03762
+ANSWERS["q1_permutation"] = (True, "a")
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 3. [q2_absolute_shortfall] multiple choice, 2 pts (000 Q2)
+# Why do absolute positional encodings (sinusoidal or learned, added to the embeddings) fall short? Choose
+# every true statement.
+# 为什么绝对位置编码（正弦或可学习，加到词向量上）效果不够好？选出所有正确的说法。
+#   a) The q·k score of two tokens depends on their absolute positions, not only on their distance.
+#      两个词的 q·k 分数依赖它们的绝对位置，而不只依赖它们的距离。
+#   b) A learned position table has no entries beyond the length it was trained on.
+#      可学习的位置表在训练长度之外没有对应的条目。
+#   c) The sinusoidal formula cannot produce positions beyond 512.
+#      正弦公式无法给出超过 512 的位置。
+#   d) Absolute encodings carry no position information at all.
+#      绝对位置编码完全不携带位置信息。
+ANSWERS["q2_absolute_shortfall"] = None
+### BEGIN SOLUTION
+# Model answer: With the encoding added to the embeddings, the score (x_m + p_m)ᵀ W_qᵀ W_k (x_n + p_n)
+#   contains terms in p_m and p_n separately, so it depends on the absolute positions, not only on the
+#   distance n − m: the same phrase scores differently at the start and in the middle of a text. A learned
+#   table has no row beyond its trained length (BERT and GPT-2 stop at 512 / 1024). The sinusoidal formula
+#   is defined for any position, but the model has never seen far positions and does not extrapolate well.
+#   RoPE (Su et al. 2021) makes the q·k score depend on n − m only.
+# 参考答案：位置编码加到词向量上之后，分数 (x_m + p_m)ᵀ W_qᵀ W_k (x_n + p_n) 中含有单独依赖 p_m、p_n 的项，
+#   所以分数依赖绝对位置，而不只依赖距离 n − m：同一个短语在文章开头和中间得分不同。可学习的位置表在训练长度
+#   之外没有行（BERT、GPT-2 分别止于 512 / 1024）。正弦公式对任意位置都有定义，但模型没见过远处的位置，外推
+#   效果差。RoPE（Su et al. 2021）让 q·k 分数只依赖 n − m。
+# Source: Vaswani et al. 2017, arXiv 1706.03762; Su et al. 2021, RoFormer, arXiv 2104.09864
+ANSWERS["q2_absolute_shortfall"] = {"a", "b"}
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 4. [q2_sinusoidal_offset] myth or fact, with a reason, 1 pt (000 Q2; 000 sinusoidal code)
+# Myth or fact: with the sinusoidal encoding, for a fixed offset k, PE(p + k) is a linear function of PE(p)
+# (Vaswani et al. 2017).
+# 是误区还是事实：对正弦位置编码，固定偏移 k 时，PE(p + k) 是 PE(p) 的线性函数（Vaswani et al. 2017）。
+# Reasons / 理由:
+#   a) Each (sin, cos) pair at p + k is the pair at p rotated by k·ω_i: a fixed 2×2 matrix that depends on k
+#      only.
+#      p + k 处的每一对 (sin, cos) 是 p 处这一对旋转 k·ω_i 得到的：一个只依赖 k 的固定 2×2 矩阵。
+#   b) Because sin and cos are linear functions.
+#      因为 sin 和 cos 是线性函数。
+#   c) Because the table is learned so that neighbouring rows are similar.
+#      因为该位置表是学习得到的，相邻行相似。
+ANSWERS["q2_sinusoidal_offset"] = None
+### BEGIN SOLUTION
+# Model answer: Fact. Each pair (sin pω_i, cos pω_i) at position p + k is the pair at p rotated by the angle
+#   kω_i, a matrix that depends on k only; Vaswani et al. chose sinusoids hoping the model could attend by
+#   relative position through this. But the encoding is added to the content, and the projections W_q, W_k
+#   mix the terms, so the score is still not a function of the offset alone. RoPE takes the same rotation
+#   and applies it to q and k directly, which makes the score exactly relative.
+# 参考答案：事实。位置 p + k 处的每一对 (sin pω_i, cos pω_i) 等于位置 p 处的这一对旋转角度 kω_i，该矩阵只依
+#   赖 k；Vaswani 等人选择正弦函数，正是希望模型借此按相对位置关注。但编码是加到内容上的，W_q、W_k 会把各项
+#   混在一起，所以分数仍不只是偏移的函数。RoPE 把同样的旋转直接作用在 q 和 k 上，使分数严格只依赖相对位置。
+# Source: Vaswani et al. 2017, Attention Is All You Need, section 3.5, arXiv 1706.03762
+ANSWERS["q2_sinusoidal_offset"] = (True, "a")
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 5. [q3_core_idea] single choice, 1 pt (000 Q3; 001 FAQ 2: what is RoPE; 001 FAQ 3: core idea)
+# What is the core idea of Rotary Position Embedding (RoPE)?
+# 旋转位置编码（RoPE）的核心思想是什么？
+#   a) Add a rotated sinusoidal table to the token embeddings once, at the input.
+#      在输入处把一个旋转过的正弦表加到词向量上一次。
+#   b) Split the sequence into groups and rotate the positions inside each group.
+#      把序列分成若干组，在每组内部对位置进行旋转。
+#   c) Rotate each 2-D feature pair of q and k by an angle proportional to the position, so q·k depends on
+#      content and on the offset only.
+#      将 q 和 k 的每个二维特征对旋转一个与位置成正比的角度，使 q·k 只依赖内容和相对偏移。
+#   d) Add a learned bias that depends on the distance to the attention logits.
+#      在注意力 logits 上加一个依赖距离的可学习偏置。
+ANSWERS["q3_core_idea"] = None
+### BEGIN SOLUTION
+# Model answer: RoPE (Su et al. 2021, RoFormer) splits the d features of each query and key into d/2 pairs
+#   and rotates pair i of a token at position m by the angle m·θ_i, θ_i = 10000^(−2i/d). Because rotations
+#   compose, (R_m q)ᵀ(R_n k) = qᵀ R_{n−m} k: the score depends on the contents and on the offset n − m only,
+#   while each vector still carries its absolute position. It has no parameters, is applied in every
+#   attention layer to q and k (never to v), and costs O(T·d) extra element-wise work.
+# 参考答案：RoPE（Su et al. 2021，RoFormer）把每个 query 和 key 的 d 个特征分成 d/2 对，位置 m 的第 i 对旋转
+#   角度 m·θ_i，θ_i = 10000^(−2i/d)。由于旋转可以合成，(R_m q)ᵀ(R_n k) = qᵀ R_{n−m} k：分数只依赖内容和偏移
+#   n − m，而每个向量本身仍带有绝对位置。它没有参数，在每一层注意力中作用于 q 和 k（从不作用于 v），额外开销
+#   是 O(T·d) 的逐元素计算。
+# Source: Su et al. 2021, RoFormer: Enhanced Transformer with Rotary Position Embedding, arXiv 2104.09864
+ANSWERS["q3_core_idea"] = "c"
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 6. [q3_relative_identity] single choice, 1 pt (000 Q3; 001 FAQ 3: core idea)
+# R_m is RoPE's rotation at position m (block diagonal, 2×2 rotations of angles m·θ_i). Which identity makes
+# RoPE a relative encoding?
+# R_m 是位置 m 的 RoPE 旋转矩阵（分块对角，2×2 旋转，角度 m·θ_i）。哪个恒等式使 RoPE 成为相对位置编码？
+#   a) (R_m q)ᵀ (R_n k) = qᵀ R_{n−m} k
+#      (R_m q)ᵀ (R_n k) = qᵀ R_{n−m} k
+#   b) (R_m q)ᵀ (R_n k) = qᵀ R_{m+n} k
+#      (R_m q)ᵀ (R_n k) = qᵀ R_{m+n} k
+#   c) (R_m q)ᵀ (R_n k) = (qᵀ k) · cos((n − m)θ)
+#      (R_m q)ᵀ (R_n k) = (qᵀ k) · cos((n − m)θ)
+#   d) R_m q + R_n k = R_{n−m}(q + k)
+#      R_m q + R_n k = R_{n−m}(q + k)
+ANSWERS["q3_relative_identity"] = None
+### BEGIN SOLUTION
+# Model answer: (R_m q)ᵀ(R_n k) = qᵀ R_mᵀ R_n k = qᵀ R_{n−m} k, because each 2×2 block is orthogonal (R_mᵀ =
+#   R_{−m}) and rotations in the same plane add their angles. The score therefore sees only n − m. The same
+#   identity proves that rotating v would not cancel (v is never multiplied by another rotation), and that
+#   rotations keep norms (‖R_m q‖ = ‖q‖).
+# 参考答案：(R_m q)ᵀ(R_n k) = qᵀ R_mᵀ R_n k = qᵀ R_{n−m} k，因为每个 2×2 块都是正交矩阵（R_mᵀ = R_{−m}），同
+#   一平面内的旋转角度相加。因此分数只看到 n − m。同一恒等式也说明旋转 v 不会被抵消（v 不再乘另一个旋转），
+#   并且旋转保持范数（‖R_m q‖ = ‖q‖）。
+# Source: Su et al. 2021, RoFormer, arXiv 2104.09864
+ANSWERS["q3_relative_identity"] = "a"
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 7. [q3_advantages] multiple choice, 2 pts (000 Q3 and its advantages list; 001 FAQ 6: advantages)
+# Which of these are real advantages of RoPE? Choose every true statement.
+# 下列哪些是 RoPE 真正的优势？选出所有正确的说法。
+#   a) The q·k score depends on the tokens' relative position, not on their absolute positions.
+#      q·k 分数依赖词的相对位置，而不是绝对位置。
+#   b) An upper bound of the score decays as the distance grows (long-term decay).
+#      分数的上界随距离增大而衰减（远程衰减）。
+#   c) It has no learned parameters and is defined for any position.
+#      没有可学习参数，对任意位置都有定义。
+#   d) It reduces the computational complexity of attention.
+#      降低了注意力的计算复杂度。
+#   e) It can be combined with linear attention, because it multiplies q and k by norm-preserving rotations.
+#      它可以与线性注意力结合，因为它只是用保范数的旋转乘以 q 和 k。
+#   f) It lets a model trained on 2k tokens work on 32k tokens without any change.
+#      训练于 2k 长度的模型无需任何改动即可处理 32k 长度。
+ANSWERS["q3_advantages"] = None
+### BEGIN SOLUTION
+# Model answer: RoFormer (Su et al. 2021) lists: the score depends on relative position (R_mᵀR_n = R_{n−m});
+#   an upper bound of the score decays with distance (long-term decay, section 3.4.3); no learned table, so
+#   it is defined for any position and adds no parameters; and, being a norm-preserving multiplication, it
+#   combines with linear attention. It does not reduce complexity (it adds O(T·d) work) and does not by
+#   itself extrapolate to unseen lengths: that needs PI, NTK-aware scaling or YaRN.
+# 参考答案：RoFormer（Su et al. 2021）列出的优势：分数依赖相对位置（R_mᵀR_n = R_{n−m}）；分数的上界随距离衰
+#   减（远程衰减，3.4.3 节）；没有可学习的位置表，任意位置都有定义、不增加参数；而且它是保范数的乘法，可以与
+#   线性注意力结合。它不会降低计算复杂度（额外增加 O(T·d) 计算），本身也不能外推到没见过的长度：那需要 PI、
+#   NTK-aware 缩放或 YaRN。
+# Source: Su et al. 2021, RoFormer, arXiv 2104.09864
+ANSWERS["q3_advantages"] = {"a", "b", "c", "e"}
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 8. [q4_long_context] multiple choice, 2 pts (000 Q4; 000 application claim: long text)
+# How is RoPE adapted to texts longer than the training context? Choose every true statement.
+# 如何让 RoPE 适应比训练长度更长的文本？选出所有正确的说法。
+#   a) Position Interpolation: divide the positions by the extension factor so that all angles stay in the
+#      trained range, then fine-tune briefly.
+#      位置插值：把位置除以扩展倍数，使所有角度都落在训练范围内，再做少量微调。
+#   b) NTK-aware scaling: raise the base, so the high-frequency pairs barely change and the low-frequency
+#      pairs are interpolated.
+#      NTK-aware 缩放：增大 base，使高频对几乎不变、低频对被插值。
+#   c) YaRN: interpolate per frequency band (keep high frequencies, interpolate low ones) and scale the
+#      attention logits by a temperature.
+#      YaRN：按频段插值（保留高频、插值低频），并用温度缩放注意力 logits。
+#   d) Nothing is needed: RoPE is relative, so it extrapolates to any length.
+#      什么都不用做：RoPE 是相对位置编码，所以能外推到任意长度。
+#   e) Rotate more feature dimensions, so that more positions can be encoded.
+#      旋转更多的特征维度，从而能编码更多位置。
+ANSWERS["q4_long_context"] = None
+### BEGIN SOLUTION
+# Model answer: Position Interpolation (Chen et al. 2023) divides positions by the scale s = L'/L so every
+#   angle stays inside the trained range, then fine-tunes briefly (about 1000 steps). NTK-aware scaling
+#   raises the base (base·s^(d/(d−2))) so the fast pairs barely change while the slow ones are interpolated.
+#   YaRN (Peng et al. 2023) interpolates per frequency band (high frequencies kept, low ones divided by s, a
+#   ramp between) and scales the logits by a temperature (√(1/t) = 0.1·ln s + 1). Llama 3.1 uses a similar
+#   per-band rule. Plain RoPE does not extrapolate by itself.
+# 参考答案：位置插值 PI（Chen et al. 2023）把位置除以比例 s = L'/L，使所有角度都落在训练范围内，再做少量微调
+#   （约 1000 步）。NTK-aware 缩放增大 base（base·s^(d/(d−2))），高频对几乎不变，低频对被插值。YaRN（Peng et
+#   al. 2023）按频段插值（高频保留、低频除以 s，中间线性过渡），并用温度缩放 logits（√(1/t) = 0.1·ln s + 1）
+#   。Llama 3.1 使用类似的分频段规则。原始 RoPE 本身并不能外推。
+# Source: Chen et al. 2023, Position Interpolation, arXiv 2306.15595; Peng et al. 2023, YaRN, arXiv
+#   2309.00071
+ANSWERS["q4_long_context"] = {"a", "b", "c"}
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 9. [q4_long_term_decay] myth or fact, with a reason, 1 pt (000 Q4; 000 advantage: global relative position
+#   information)
+# Myth or fact: RoPE's long-term decay means that the attention score between two tokens always decreases as
+# their distance grows.
+# 是误区还是事实：RoPE 的远程衰减意味着两个词之间的注意力分数总是随距离增大而减小。
+# Reasons / 理由:
+#   a) Fact: a rotation shrinks a vector a little more at every position.
+#      事实：每多一个位置，旋转都会把向量缩短一点。
+#   b) Myth: what decays is an upper bound of the score over all contents (RoFormer 3.4.3); a particular
+#      score can rise with distance.
+#      误区：衰减的是分数在所有内容上的上界（RoFormer 3.4.3 节）；具体某个分数可以随距离增大。
+#   c) Myth: RoPE has no decay of any kind; only ALiBi does.
+#      误区：RoPE 没有任何形式的衰减，只有 ALiBi 有。
+ANSWERS["q4_long_term_decay"] = None
+### BEGIN SOLUTION
+# Model answer: Myth. RoFormer (section 3.4.3) writes the score as a sum over pairs and bounds it by max_i
+#   |h_{i+1} − h_i| · Σ_j |S_j|, where h_i combines the i-th pairs of q and k and S_j = Σ_{k<j}
+#   e^{i(n−m)θ_k}; the relative upper bound (1/(d/2))·Σ_j |S_j| decays (with oscillations) as the distance
+#   grows. It is an envelope over all contents: a particular pair of vectors can score higher far away, and
+#   the model can learn to attend far. The decay is one reason nearby tokens tend to matter more, and a
+#   larger base makes it slower.
+# 参考答案：误区。RoFormer（3.4.3 节）把分数写成各特征对之和，并用 max_i |h_{i+1} − h_i| · Σ_j |S_j| 作为上
+#   界（h_i 由 q 和 k 的第 i 对组成，S_j = Σ_{k<j} e^{i(n−m)θ_k}）；相对上界 (1/(d/2))·Σ_j |S_j| 随距离（带
+#   振荡地）衰减。它只是对所有内容的包络：具体的一对向量在远处的分数可以更高，模型也能学会关注远处。衰减是近
+#   处的词往往更重要的原因之一，增大 base 会让衰减变慢。
+# Source: Su et al. 2021, RoFormer, section 3.4.3, arXiv 2104.09864
+ANSWERS["q4_long_term_decay"] = (False, "b")
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 10. [q4_ntk_base] numeric, 2 pts (000 Q4)
+# NTK-aware scaling extends a RoPE model by a factor s by replacing the base with base·s^(d/(d−2)). What is
+# the new base for base = 10000, s = 4, head dimension d = 128? (relative tolerance 0.1 %)
+# NTK-aware 缩放把 RoPE 模型的上下文扩展 s 倍，方法是把 base 换成 base·s^(d/(d−2))。当 base = 10000、s = 4、
+# 头维度 d = 128 时，新的 base 是多少？（相对误差 0.1 %）
+ANSWERS["q4_ntk_base"] = None
+### BEGIN SOLUTION
+# Model answer: 10000 · 4^(128/126) ≈ 40 890. The exponent d/(d−2) is chosen so that the slowest pair (i =
+#   d/2 − 1) is slowed down by exactly s, like Position Interpolation, while the fastest pair (θ_0 = 1) is
+#   unchanged: high frequencies, which resolve neighbouring tokens, are kept, and low frequencies are
+#   interpolated. Without fine-tuning it degrades less than PI; YaRN (Peng et al. 2023) refines it per
+#   frequency band.
+# 参考答案：10000 · 4^(128/126) ≈ 40 890。指数 d/(d−2) 的选取使最慢的一对（i = d/2 − 1）恰好慢 s 倍（与位置
+#   插值相同），而最快的一对（θ_0 = 1）不变：负责区分相邻词的高频被保留，低频被插值。不微调时它比 PI 退化更
+#   少；YaRN（Peng et al. 2023）按频段进一步细化。
+# Source: NTK-aware scaled RoPE (bloc97, 2023), as summarised in Peng et al. 2023, YaRN, arXiv 2309.00071
+ANSWERS["q4_ntk_base"] = 40889.94243248622
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 11. [app_vision] myth or fact, with a reason, 1 pt (000 application claim: multimodal; 001 FAQ 4: computer
+#   vision)
+# Myth or fact: RoPE only works for 1-D text; it cannot encode the positions of image patches.
+# 是误区还是事实：RoPE 只适用于一维文本，无法编码图像块（patch）的位置。
+# Reasons / 理由:
+#   a) Myth: 2-D RoPE rotates half of the pairs by the row index and half by the column index, so the score
+#      depends on (Δrow, Δcol).
+#      误区：二维 RoPE 用行号旋转一半特征对、用列号旋转另一半，分数依赖 (Δrow, Δcol)。
+#   b) Myth: flatten the image into a sequence and 1-D RoPE is exactly right.
+#      误区：把图像展平成序列，一维 RoPE 就完全正确。
+#   c) Fact: images have no order, so positions do not matter for them.
+#      事实：图像没有顺序，所以位置对图像无关紧要。
+ANSWERS["app_vision"] = None
+### BEGIN SOLUTION
+# Model answer: Myth. For a grid, 2-D (axial) RoPE gives half of the feature pairs angles row·θ_i and the
+#   other half col·θ_i; the score then depends on (Δrow, Δcol), a relative 2-D position. Heo et al. 2024
+#   show it improves ViTs and extrapolates to higher resolutions; multimodal models extend the idea to
+#   (time, height, width). Flattening the image and using 1-D RoPE would place vertically adjacent patches a
+#   whole row apart.
+# 参考答案：误区。对于网格，二维（轴向）RoPE 让一半特征对的角度为 row·θ_i，另一半为 col·θ_i；分数因此依赖
+#   (Δrow, Δcol)，即二维相对位置。Heo et al. 2024 表明它能提升 ViT 的效果，并能外推到更高分辨率；多模态模型
+#   把这一思路扩展到（时间、高、宽）。若把图像展平后用一维 RoPE，上下相邻的图像块会相距一整行。
+# Source: Heo et al. 2024, Rotary Position Embedding for Vision Transformer, arXiv 2403.13298
+ANSWERS["app_vision"] = (False, "a")
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 12. [faq1_transformer] single choice, 1 pt (001 FAQ 1: what is a Transformer)
+# What is a Transformer?
+# 什么是 Transformer？
+#   a) A recurrent network (RNN) with an attention layer on top.
+#      在循环神经网络（RNN）之上加一个注意力层。
+#   b) A stack of blocks of multi-head self-attention and position-wise feed-forward layers, with residual
+#      connections and normalisation, and no recurrence.
+#      由多头自注意力和逐位置前馈层组成的块堆叠而成，带残差连接和归一化，没有循环结构。
+#   c) A convolutional network over the token embeddings.
+#      作用在词向量上的卷积网络。
+#   d) A model that must have both an encoder and a decoder.
+#      必须同时包含编码器和解码器的模型。
+ANSWERS["faq1_transformer"] = None
+### BEGIN SOLUTION
+# Model answer: A Transformer (Vaswani et al. 2017) is a stack of blocks, each with multi-head
+#   self-attention and a position-wise feed-forward network, wrapped in residual connections and layer
+#   normalisation (pre-norm in most modern models); there is no recurrence and no convolution, so all
+#   positions are processed in parallel and positional information must be injected. The original is
+#   encoder-decoder; BERT is encoder-only, GPT and Llama are decoder-only with a causal mask.
+# 参考答案：Transformer（Vaswani et al. 2017）由若干个块堆叠而成，每个块包含多头自注意力和逐位置前馈网络，外
+#   加残差连接和层归一化（现代模型多用 pre-norm）；没有循环也没有卷积，所有位置并行处理，因此必须另外注入位
+#   置信息。原始模型是编码器-解码器结构；BERT 只有编码器，GPT、Llama 只有带因果掩码的解码器。
+# Source: Vaswani et al. 2017, Attention Is All You Need, arXiv 1706.03762
+ANSWERS["faq1_transformer"] = "b"
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 13. [faq2_where_applied] single choice, 1 pt (001 FAQ 2: what is RoPE; 001 algorithm step 4 (wrong))
+# Where, in a Transformer, is RoPE applied?
+# RoPE 在 Transformer 的哪个位置起作用？
+#   a) Once, on the input embeddings, before the first layer.
+#      只在第一层之前，作用于输入词向量一次。
+#   b) On the attention weights, after the softmax.
+#      作用于 softmax 之后的注意力权重。
+#   c) In every attention layer, on the queries and keys after their projections and before the dot product.
+#      在每一层注意力中，作用于投影之后、点积之前的 query 和 key。
+#   d) Concatenated to the input as extra features, as 001's step 4 says.
+#      像 001 第 4 步所说，作为额外特征与输入拼接。
+ANSWERS["faq2_where_applied"] = None
+### BEGIN SOLUTION
+# Model answer: In every attention layer, per head: after the projections q = W_q x and k = W_k x and before
+#   the scores q·k, the query at position m and the key at position n are rotated by R_m and R_n. Values,
+#   the embeddings and the attention weights are left alone. (001's step 4, "feed the rotated position
+#   encoding into the Transformer, concatenated with the input", describes something else.)
+# 参考答案：在每一层注意力、每个头中：在投影 q = W_q x、k = W_k x 之后、计算分数 q·k 之前，把位置 m 的 query
+#   和位置 n 的 key 分别用 R_m、R_n 旋转。value、词向量和注意力权重都不动。（001 的第 4 步"把旋转后的位置编
+#   码与输入拼接后送入 Transformer"描述的是另一回事。）
+# Source: Su et al. 2021, RoFormer, arXiv 2104.09864
+ANSWERS["faq2_where_applied"] = "c"
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 14. [faq4_applications] multiple choice, 2 pts (001 FAQ 4: where RoPE applies; 000 application claims)
+# Which of these use RoPE? Choose every true statement.
+# 下列哪些使用了 RoPE？选出所有正确的说法。
+#   a) LLaMA, Mistral, GPT-NeoX and PaLM.
+#      LLaMA、Mistral、GPT-NeoX 和 PaLM。
+#   b) The original BERT and GPT-2.
+#      原始的 BERT 和 GPT-2。
+#   c) BLOOM and MPT.
+#      BLOOM 和 MPT。
+#   d) Vision transformers with 2-D RoPE on image patches.
+#      在图像块上使用二维 RoPE 的视觉 Transformer。
+#   e) The original Transformer of Vaswani et al. 2017.
+#      Vaswani 等人 2017 年的原始 Transformer。
+ANSWERS["faq4_applications"] = None
+### BEGIN SOLUTION
+# Model answer: RoPE is the default in today's decoder LLMs: GPT-J, GPT-NeoX, PaLM, LLaMA / Llama 2 / Llama
+#   3, Mistral, Qwen and many more; 2-D variants are used in vision transformers and multimodal models, and
+#   it also appears in speech encoders. The original Transformer used sinusoidal encodings, BERT and GPT-2
+#   learned absolute tables, and BLOOM and MPT use ALiBi instead.
+# 参考答案：RoPE 是当今 decoder 大模型的默认选择：GPT-J、GPT-NeoX、PaLM、LLaMA / Llama 2 / Llama 3、Mistral
+#   、Qwen 等；二维变体用于视觉 Transformer 和多模态模型，语音编码器中也有使用。原始 Transformer 用正弦编码
+#   ，BERT 和 GPT-2 用可学习的绝对位置表，BLOOM 和 MPT 则用 ALiBi。
+# Source: Su et al. 2021, RoFormer, arXiv 2104.09864; Heo et al. 2024, arXiv 2403.13298
+ANSWERS["faq4_applications"] = {"a", "d"}
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 15. [faq5_algorithm] single choice, 1 pt (001 FAQ 5: how to implement RoPE; 001 algorithm steps 1-4)
+# Which recipe implements RoPE?
+# 哪一种做法实现了 RoPE？
+#   a) pos_i = [i, i², …, i^d]; R = softmax(θ·pos_i); rotated = R·pos_i; concatenate it with the input
+#      (001's steps).
+#      pos_i = [i, i², …, i^d]；R = softmax(θ·pos_i)；rotated = R·pos_i；与输入拼接（001 的步骤）。
+#   b) θ_i = base^(−2i/d); rotate each feature pair of q and k at position m by m·θ_i with cos and sin
+#      element-wise; then compute q·k.
+#      θ_i = base^(−2i/d)；用 cos 和 sin 逐元素把位置 m 的 q、k 的每个特征对旋转 m·θ_i；再计算 q·k。
+#   c) Compute the sinusoidal table and multiply it element-wise with the token embeddings.
+#      计算正弦表，并与词向量逐元素相乘。
+#   d) Build a T×T rotation matrix and multiply the attention score matrix by it.
+#      构造一个 T×T 的旋转矩阵，并用它乘以注意力分数矩阵。
+ANSWERS["faq5_algorithm"] = None
+### BEGIN SOLUTION
+# Model answer: Precompute θ_i = base^(−2i/d) for i < d/2 and the angles m·θ_i for every position (in
+#   float32 or better), take cos and sin; in each attention layer rotate every pair of q and k: (x1, x2) →
+#   (x1·cos − x2·sin, x2·cos + x1·sin), element-wise, never building the d×d matrix; then compute the scores
+#   as usual. 001's steps (powers of the index, a softmax "rotation matrix", concatenation with the input)
+#   are not RoPE.
+# 参考答案：预先计算 θ_i = base^(−2i/d)（i < d/2）以及每个位置的角度 m·θ_i（用 float32 或更高精度），取 cos
+#   和 sin；在每一层注意力中逐元素旋转 q 和 k 的每一对特征：(x1, x2) → (x1·cos − x2·sin, x2·cos + x1·sin)，
+#   不构造 d×d 矩阵；然后照常计算分数。001 的步骤（位置的幂、softmax"旋转矩阵"、与输入拼接）不是 RoPE。
+# Source: Su et al. 2021, RoFormer, arXiv 2104.09864
+ANSWERS["faq5_algorithm"] = "b"
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 16. [faq7_limitations] multiple choice, 2 pts (001 FAQ 7: limitations)
+# Which of these are real limitations or pitfalls of RoPE? Choose every true statement.
+# 下列哪些是 RoPE 真正的局限或易错点？选出所有正确的说法。
+#   a) Without scaling (PI, NTK-aware, YaRN) it extrapolates poorly beyond the trained length.
+#      不做缩放（PI、NTK-aware、YaRN）时，在训练长度之外外推效果差。
+#   b) The number of rotated features must be even.
+#      旋转的特征数必须是偶数。
+#   c) The angles m·θ_i must be computed in float32 or better; in bf16 large positions come out wrong.
+#      角度 m·θ_i 必须用 float32 或更高精度计算；用 bf16 时大位置会出错。
+#   d) It adds O(T²·d) extra work, as much as attention itself.
+#      它额外增加 O(T²·d) 的计算，与注意力本身一样多。
+#   e) It cannot be used with a KV cache, because positions change as the sequence grows.
+#      它不能和 KV cache 一起使用，因为序列变长时位置会变。
+ANSWERS["faq7_limitations"] = None
+### BEGIN SOLUTION
+# Model answer: Real limitations: plain RoPE extrapolates poorly beyond the trained length (Chen et al.
+#   2023), so long context needs PI, NTK-aware scaling or YaRN; it needs an even number of rotated features;
+#   and its angles must be computed in float32 or better, since in bf16 a position like 60 000 is rounded by
+#   up to 128 and the fast pairs' angles become noise. 001's "extra computational complexity" is small:
+#   O(T·d) element-wise work, no parameters, cached keys stay valid.
+# 参考答案：真正的局限：原始 RoPE 在训练长度之外外推效果差（Chen et al. 2023），长上下文需要 PI、NTK-aware
+#   缩放或 YaRN；旋转的特征数必须是偶数；角度必须用 float32 或更高精度计算，因为 bf16 中像 60 000 这样的位置
+#   会被舍入多达 128，高频对的角度变成噪声。001 所说的"额外计算复杂度"很小：O(T·d) 的逐元素计算，没有参数，
+#   缓存的 key 仍然有效。
+# Source: Su et al. 2021, arXiv 2104.09864; Chen et al. 2023, arXiv 2306.15595
+ANSWERS["faq7_limitations"] = {"a", "b", "c"}
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 17. [faq8_optimise] multiple choice, 2 pts (001 FAQ 8: how to optimise)
+# Which of these make RoPE faster without changing its result? Choose every true statement.
+# 下列哪些做法能让 RoPE 更快且不改变结果？选出所有正确的说法。
+#   a) Compute the cos/sin tables once and reuse them in every layer and head.
+#      只计算一次 cos/sin 表，在每一层、每个头中复用。
+#   b) Never build the d×d rotation matrix: use x·cos + rotate(x)·sin element-wise.
+#      不要构造 d×d 旋转矩阵：逐元素计算 x·cos + rotate(x)·sin。
+#   c) Fuse the rotation of q and k into one kernel, since the work is memory-bound.
+#      由于是访存受限的运算，把 q 和 k 的旋转融合到一个 kernel 中。
+#   d) Compute the angles m·θ_i in bf16 to halve the work.
+#      用 bf16 计算角度 m·θ_i，使计算量减半。
+#   e) Rotate v as well, so that q, k and v go through the same kernel.
+#      把 v 也旋转，使 q、k、v 走同一个 kernel。
+ANSWERS["faq8_optimise"] = None
+### BEGIN SOLUTION
+# Model answer: RoPE is memory-bound element-wise work, so speed comes from touching memory less: compute
+#   the cos/sin tables once per sequence and share them across layers and heads; never build R_m (use x·cos
+#   + rotate(x)·sin, RoFormer's efficient form); fuse the rotation of q and k into one kernel (or into the
+#   QKV projection / attention kernel). Lowering the angles' precision or rotating v changes the result: the
+#   first breaks large positions, the second the relative property.
+# 参考答案：RoPE 是受内存带宽限制的逐元素运算，提速靠减少访存：每个序列只算一次 cos/sin 表，在各层各头之间共
+#   享；不构造 R_m（用 x·cos + rotate(x)·sin，即 RoFormer 给出的高效实现）；把 q 和 k 的旋转融合进一个
+#   kernel（或融合进 QKV 投影/注意力 kernel）。降低角度精度或旋转 v 都会改变结果：前者破坏大位置，后者破坏相
+#   对性。
+# Source: Su et al. 2021, RoFormer, arXiv 2104.09864
+ANSWERS["faq8_optimise"] = {"a", "b", "c"}
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 18. [myth_softmax_rotation] myth or fact, with a reason, 1 pt (001 algorithm steps 1-3; 001 section 4
+#   worked example)
+# Myth or fact: 001's matrix R = softmax(θ·pos_i), with pos_i = [i, i², …, i^d], is a rotation matrix, and
+# RoPE is built from it.
+# 是误区还是事实：001 中的矩阵 R = softmax(θ·pos_i)（pos_i = [i, i², …, i^d]）是旋转矩阵，RoPE 由它构成。
+# Reasons / 理由:
+#   a) Fact: softmax makes the matrix smooth and invertible, which is what a rotation needs.
+#      事实：softmax 使矩阵平滑且可逆，这正是旋转所需要的。
+#   b) Myth, but only because θ should be 10000 instead of 0.1.
+#      是误区，但只是因为 θ 应该是 10000 而不是 0.1。
+#   c) Myth: a rotation is orthogonal and keeps norms; a softmax output (positive entries summing to 1) is
+#      neither, and it does not depend on relative position.
+#      误区：旋转矩阵是正交的、保持范数；softmax 的输出（和为 1 的正数）两者都不满足，也不依赖相对位置。
+ANSWERS["myth_softmax_rotation"] = None
+### BEGIN SOLUTION
+# Model answer: Myth. A rotation matrix is orthogonal with determinant 1, so it keeps lengths and angles,
+#   and in RoPE (R_m)ᵀR_n = R_{n−m} makes scores relative. A softmax produces positive entries that sum to
+#   one: the result is not orthogonal, shrinks vectors, and depends on absolute position through i, i², …,
+#   which also overflow for long sequences. RoPE's rotation is block-diagonal: pair (2i, 2i+1) is rotated by
+#   m·θ_i with θ_i = 10000^(−2i/d). 001's worked numbers are not even self-consistent: it prints pos_2 = [4,
+#   2, 8] for [2, 2², 2³] = [2, 4, 8].
+# 参考答案：误区。旋转矩阵是行列式为 1 的正交矩阵，保持长度和夹角；在 RoPE 中 (R_m)ᵀR_n = R_{n−m} 使分数只依
+#   赖相对位置。softmax 的输出是和为 1 的正数：结果不正交、会缩短向量，而且通过 i、i²、… 依赖绝对位置，长序
+#   列时还会溢出。RoPE 的旋转是分块对角的：第 (2i, 2i+1) 对旋转 m·θ_i，θ_i = 10000^(−2i/d)。001 的算例本身也
+#   不自洽：[2, 2², 2³] = [2, 4, 8] 被写成了 pos_2 = [4, 2, 8]。
+# Source: Su et al. 2021, RoFormer, arXiv 2104.09864
+ANSWERS["myth_softmax_rotation"] = (False, "c")
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 19. [myth_odd_dimension] myth or fact, with a reason, 1 pt (001 section 4.3 worked example (d = 3))
+# Myth or fact: 001's worked example with dimension 3 is a valid RoPE configuration.
+# 是误区还是事实：001 中维度为 3 的算例是合法的 RoPE 配置。
+# Reasons / 理由:
+#   a) Fact: rotations exist in 3-D, so any dimension works.
+#      事实：三维空间中也有旋转，所以任意维度都可以。
+#   b) Myth: RoPE rotates 2-D feature pairs, so the number of rotated features must be even.
+#      误区：RoPE 旋转的是二维特征对，所以旋转的特征数必须是偶数。
+#   c) Myth: the dimension must be a power of two.
+#      误区：维度必须是 2 的幂。
+ANSWERS["myth_odd_dimension"] = None
+### BEGIN SOLUTION
+# Model answer: Myth. RoPE's rotation is block-diagonal with 2×2 blocks: features (2i, 2i+1) form a pair
+#   rotated by m·θ_i. With an odd number there is a feature with no partner. Implementations raise an error
+#   for an odd head dimension; partial rotary (GPT-NeoX, GPT-J) rotates only the first r features, r even,
+#   and leaves the rest unchanged. A 3-D rotation family that keeps the relative property would have to turn
+#   about one fixed axis, which is a 2-D rotation plus an untouched feature.
+# 参考答案：误区。RoPE 的旋转是由 2×2 块组成的分块对角矩阵：特征 (2i, 2i+1) 组成一对，旋转 m·θ_i。维度为奇数
+#   时有一个特征没有搭档。实现中对奇数头维度会报错；部分旋转（GPT-NeoX、GPT-J）只旋转前 r 个特征（r 为偶数）
+#   ，其余不变。若要在三维中保持相对性，旋转族只能绕一根固定轴转动，这其实就是二维旋转加一个不动的特征。
+# Source: Su et al. 2021, RoFormer, arXiv 2104.09864
+ANSWERS["myth_odd_dimension"] = (False, "b")
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 20. [myth_complexity] myth or fact, with a reason, 1 pt (000 advantage: lower complexity; 000 application
+#   claim: low-resource settings; 001 FAQ 7)
+# Myth or fact: RoPE reduces the computational complexity of attention, which makes it suited to
+# low-resource settings (000).
+# 是误区还是事实：RoPE 降低了注意力的计算复杂度，因此适合低资源环境（000 的说法）。
+# Reasons / 理由:
+#   a) Myth: it adds O(T·d) element-wise work; the score matrix stays T×T, so attention is still O(T²·d).
+#      误区：它额外增加 O(T·d) 的逐元素计算；分数矩阵仍是 T×T，注意力仍是 O(T²·d)。
+#   b) Fact: the rotation replaces the dot product q·k.
+#      事实：旋转取代了点积 q·k。
+#   c) Myth: RoPE costs O(T·d²) because each token is multiplied by a d×d matrix, which is worse than
+#      attention.
+#      误区：RoPE 的代价是 O(T·d²)，因为每个词都要乘一个 d×d 矩阵，比注意力还差。
+ANSWERS["myth_complexity"] = None
+### BEGIN SOLUTION
+# Model answer: Myth. RoPE multiplies each of the T queries and keys by cos and sin: about 3 FLOPs per
+#   feature, O(T·d) in all, negligible next to the O(T²·d) of the scores, which it does not change. Its real
+#   advantages are the relative-position score, long-term decay, no learned table and compatibility with
+#   linear attention. Saving a learned position table (max_len × d parameters) is memory, not complexity,
+#   and does not make it a low-resource method.
+# 参考答案：误区。RoPE 对 T 个 query 和 key 分别乘以 cos、sin：每个特征约 3 次浮点运算，总共 O(T·d)，相对分
+#   数矩阵的 O(T²·d) 可以忽略，且不改变后者。它真正的优势是相对位置分数、远程衰减、没有可学习位置表、可与线
+#   性注意力结合。省掉可学习位置表（max_len × d 个参数）节省的是内存而非复杂度，也不能因此称其为低资源方法。
+# Source: Su et al. 2021, RoFormer, arXiv 2104.09864
+ANSWERS["myth_complexity"] = (False, "a")
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 21. [myth_citation] myth or fact, with a reason, 1 pt (001 section 7.3 references)
+# Myth or fact: RoPE was introduced in "RoPE: Rotary Position Embedding for Transformers" by Zhou et al.
+# (2020), as 001 cites.
+# 是误区还是事实：RoPE 出自 Zhou 等人 2020 年的《RoPE: Rotary Position Embedding for Transformers》，如 001
+# 所引。
+# Reasons / 理由:
+#   a) Fact: Zhou et al. 2020 is the original RoPE paper.
+#      事实：Zhou 等人 2020 年的论文是 RoPE 的原始论文。
+#   b) Myth: RoPE was introduced in RoFormer by Su et al. (2021, arXiv 2104.09864).
+#      误区：RoPE 出自 Su 等人的 RoFormer（2021，arXiv 2104.09864）。
+#   c) Myth: RoPE was introduced by Vaswani et al. 2017 together with the sinusoidal encoding.
+#      误区：RoPE 由 Vaswani 等人 2017 年与正弦编码一起提出。
+ANSWERS["myth_citation"] = None
+### BEGIN SOLUTION
+# Model answer: Myth. The method is "RoFormer: Enhanced Transformer with Rotary Position Embedding" by
+#   Jianlin Su, Yu Lu, Shengfeng Pan, Ahmed Murtadha, Bo Wen and Yunfeng Liu, arXiv 2104.09864 (2021;
+#   Neurocomputing 2024), first described in Su's Chinese blog. Citing the wrong paper is a red flag in an
+#   interview: name RoFormer and Su et al. 2021.
+# 参考答案：误区。该方法出自苏剑林、Yu Lu、Shengfeng Pan、Ahmed Murtadha、Bo Wen、Yunfeng Liu 的《RoFormer:
+#   Enhanced Transformer with Rotary Position Embedding》，arXiv 2104.09864（2021；2024 年发表于
+#   Neurocomputing），最早发表于苏剑林的中文博客（科学空间）。面试中引错论文是减分项：应说 RoFormer，Su et
+#   al. 2021。
+# Source: Su, Lu, Pan, Murtadha, Wen, Liu 2021, RoFormer: Enhanced Transformer with Rotary Position
+#   Embedding, arXiv 2104.09864
+ANSWERS["myth_citation"] = (False, "b")
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 22. [myth_sinusoidal_code] myth or fact, with a reason, 1 pt (000 Q1 code example)
+# Myth or fact: 000's positional_encoding(512, 512) (exponents torch.arange(0, d_model // 2, 2), positions
+# multiplied by 2i/d_model, torch.cat of sin and cos) computes the sinusoidal encoding of Vaswani et al., of
+# shape [1, 512, 1024] as its comment says.
+# 是误区还是事实：000 的 positional_encoding(512, 512)（指数用 torch.arange(0, d_model // 2, 2)，位置乘以
+# 2i/d_model，再用 torch.cat 拼接 sin 和 cos）计算的是 Vaswani 等人的正弦编码，形状如注释所说为 [1, 512,
+# 1024]。
+# Reasons / 理由:
+#   a) Fact: only the shape comment is off by the batch axis; the values are right.
+#      事实：只是形状注释多了 batch 维，数值是对的。
+#   b) Myth, but only because sin and cos should be swapped.
+#      是误区，但只是因为 sin 和 cos 应该互换。
+#   c) Myth: it makes d/4 exponents, multiplies p by 2i/d instead of dividing by 10000^(2i/d), concatenates
+#      instead of interleaving, and its shape is not [1, 512, 1024].
+#      误区：它只生成 d/4 个指数，用 p 乘以 2i/d 而不是除以 10000^(2i/d)，拼接而非交错，而且形状也不是 [1,
+#      512, 1024]。
+ANSWERS["myth_sinusoidal_code"] = None
+### BEGIN SOLUTION
+# Model answer: Myth. torch.arange(0, d_model // 2, 2) gives only d/4 exponents, so the result is [1, 512,
+#   256], not [1, 512, 1024]; the angle p·2i/d grows with i instead of p / 10000^(2i/d) shrinking with it,
+#   so the frequencies are wrong (and there is no base at all); and sin and cos are concatenated, not
+#   interleaved. The correct table is PE[p, 2i] = sin(p/10000^(2i/d)), PE[p, 2i+1] = cos(p/10000^(2i/d)), of
+#   shape [length, d_model] (or [1, length, d_model] batched).
+# 参考答案：误区。torch.arange(0, d_model // 2, 2) 只给出 d/4 个指数，所以结果是 [1, 512, 256] 而不是 [1,
+#   512, 1024]；角度 p·2i/d 随 i 增大，而正确的 p / 10000^(2i/d) 随 i 减小，频率是错的（而且根本没有 base）
+#   ；sin 和 cos 是拼接而不是交错。正确的表是 PE[p, 2i] = sin(p/10000^(2i/d))，PE[p, 2i+1] =
+#   cos(p/10000^(2i/d))，形状为 [length, d_model]（加 batch 维时为 [1, length, d_model]）。
+# Source: Vaswani et al. 2017, Attention Is All You Need, section 3.5, arXiv 1706.03762
+ANSWERS["myth_sinusoidal_code"] = (False, "c")
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 23. [num_seed_sinusoidal_width] numeric, 1 pt (000 Q1 code example)
+# 000's positional_encoding(length=512, d_model=512) prints "torch.Size([1, 512, 1024])" in its comment.
+# What is the size of the last dimension it really returns? (exact)
+# 000 的 positional_encoding(length=512, d_model=512) 在注释中写着输出 "torch.Size([1, 512, 1024])"。它实际
+# 返回的最后一维大小是多少？（精确值）
+ANSWERS["num_seed_sinusoidal_width"] = None
+### BEGIN SOLUTION
+# Model answer: 256: torch.arange(0, 256, 2) has 128 elements, sin and cos give 128 columns each, and
+#   torch.cat makes 256; the output is [1, 512, 256]. The correct encoding has d_model = 512 columns: one
+#   sin and one cos for each of the d/2 = 256 frequencies. Always check a printed shape by running the code.
+# 参考答案：256：torch.arange(0, 256, 2) 有 128 个元素，sin 和 cos 各 128 列，torch.cat 后为 256；输出是 [1,
+#   512, 256]。正确的编码有 d_model = 512 列：d/2 = 256 个频率各对应一个 sin 和一个 cos。注释里的形状一定要
+#   运行代码核对。
+# Source: Vaswani et al. 2017, section 3.5, arXiv 1706.03762
+ANSWERS["num_seed_sinusoidal_width"] = 256
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 24. [myth_added_to_embeddings] myth or fact, with a reason, 1 pt (000 C2 classifier code (src = src +
+#   pos_encoding))
+# Myth or fact: like the sinusoidal encoding, RoPE is a table added to the token embeddings at the input
+# (000's classifier does src = src + pos_encoding).
+# 是误区还是事实：与正弦编码一样，RoPE 是在输入处加到词向量上的一张表（000 的分类器写的是 src = src +
+# pos_encoding）。
+# Reasons / 理由:
+#   a) Myth: RoPE rotates q and k inside every attention layer; adding a table to the embeddings is an
+#      absolute encoding.
+#      误区：RoPE 在每一层注意力中旋转 q 和 k；把表加到词向量上是绝对位置编码。
+#   b) Fact: RoPE is the sinusoidal table with a rotated phase.
+#      事实：RoPE 就是相位旋转过的正弦表。
+#   c) Myth: RoPE is added to the values v, not to the embeddings.
+#      误区：RoPE 是加到 value v 上，而不是加到词向量上。
+ANSWERS["myth_added_to_embeddings"] = None
+### BEGIN SOLUTION
+# Model answer: Myth. RoPE is multiplicative: in every attention layer it rotates the query at position m by
+#   R_m and the key at position n by R_n, so the score qᵀR_{n−m}k is relative. Adding cos/sin values to the
+#   embeddings is just another absolute encoding (and 000's version, with angles linspace(0, 2π) times the
+#   position, is not even the sinusoidal one). Values are never rotated.
+# 参考答案：误区。RoPE 是乘性的：在每一层注意力中，把位置 m 的 query 乘以 R_m、位置 n 的 key 乘以 R_n，分数
+#   qᵀR_{n−m}k 因而是相对的。把 cos/sin 值加到词向量上只是另一种绝对位置编码（000 的版本用 linspace(0, 2π)
+#   乘以位置，连正弦编码都不是）。value 从不旋转。
+# Source: Su et al. 2021, RoFormer, arXiv 2104.09864
+ANSWERS["myth_added_to_embeddings"] = (False, "a")
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 25. [myth_groups_of_positions] myth or fact, with a reason, 1 pt (000 section 2: core idea (wrong))
+# Myth or fact: RoPE splits the sequence into groups and rotates the positions inside each group (000).
+# 是误区还是事实：RoPE 把序列分成若干组，并在每组内对位置进行旋转（000 的说法）。
+# Reasons / 理由:
+#   a) Fact: consecutive positions are grouped in pairs and rotated together.
+#      事实：相邻的位置两两成组，一起旋转。
+#   b) Myth: the feature dimension is split into d/2 pairs, each rotated by m·θ_i at its own frequency.
+#      误区：特征维度被分成 d/2 对，每对按各自的频率旋转 m·θ_i。
+#   c) Myth: RoPE rotates the whole sequence as a single block.
+#      误区：RoPE 把整个序列作为一个整体旋转。
+ANSWERS["myth_groups_of_positions"] = None
+### BEGIN SOLUTION
+# Model answer: Myth. RoPE splits the feature dimension of each query and key into d/2 two-dimensional
+#   pairs; pair i of the token at position m is rotated by m·θ_i, θ_i = 10000^(−2i/d), so fast pairs resolve
+#   neighbours and slow pairs far distances. Every position has its own angle; nothing groups the positions
+#   of the sequence.
+# 参考答案：误区。RoPE 把每个 query 和 key 的特征维度分成 d/2 个二维特征对；位置 m 的词的第 i 对旋转 m·θ_i，
+#   θ_i = 10000^(−2i/d)，高频对区分相邻词，低频对区分远距离。每个位置都有自己的角度；并不存在把序列位置分组
+#   的操作。
+# Source: Su et al. 2021, RoFormer, arXiv 2104.09864
+ANSWERS["myth_groups_of_positions"] = (False, "b")
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 26. [seed_code_bugs] multiple choice, 2 pts (000 C1 Transformer code; 000 C2 classifier code)
+# 000's coding answers (TransformerModel and the 'RoPE' classifier). Which statements about them are true?
+# Choose every true statement.
+# 关于 000 的编程答案（TransformerModel 和“RoPE”分类器），哪些说法正确？选出所有正确的说法。
+#   a) nn.Embedding(d_model) fails: nn.Embedding needs (num_embeddings, embedding_dim).
+#      nn.Embedding(d_model) 会报错：nn.Embedding 需要 (num_embeddings, embedding_dim) 两个参数。
+#   b) An encoder-decoder nn.Transformer is the wrong tool for classification; an encoder with pooling and a
+#      linear head is enough.
+#      分类任务用编码器-解码器 nn.Transformer 不合适；编码器 + 池化 + 线性层即可。
+#   c) BCELoss on the unbounded output of a Linear layer is wrong; use a sigmoid or BCEWithLogitsLoss.
+#      对线性层未经约束的输出使用 BCELoss 是错的；应加 sigmoid 或使用 BCEWithLogitsLoss。
+#   d) Adam cannot train Transformers; SGD is required.
+#      Adam 无法训练 Transformer，必须用 SGD。
+ANSWERS["seed_code_bugs"] = None
+### BEGIN SOLUTION
+# Model answer: nn.Embedding(num_embeddings, embedding_dim) needs the vocabulary size and the width, so
+#   nn.Embedding(d_model) fails; an encoder-decoder nn.Transformer with a tgt sequence is the wrong
+#   architecture for classification (an encoder, pooling, and a linear head suffice); BCELoss expects
+#   probabilities, so unbounded logits need a sigmoid or, better, BCEWithLogitsLoss. And its "RoPE" is an
+#   added table, so it is not RoPE at all. Adam is the usual optimiser for Transformers.
+# 参考答案：nn.Embedding(num_embeddings, embedding_dim) 需要词表大小和向量宽度，nn.Embedding(d_model) 会报错
+#   ；分类任务用带 tgt 序列的编码器-解码器 nn.Transformer 是错误的架构（编码器 + 池化 + 线性层即可）；
+#   BCELoss 需要概率输入，未经约束的 logits 要先过 sigmoid，更好的做法是用 BCEWithLogitsLoss。而且它的"RoPE"
+#   是加上去的表，根本不是 RoPE。Adam 是训练 Transformer 的常用优化器。
+# Source: PyTorch documentation of nn.Embedding, nn.Transformer and nn.BCELoss
+ANSWERS["seed_code_bugs"] = {"a", "b", "c"}
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 27. [why_base_10000] single choice, 1 pt (interviewer: why 10000)
+# Why is the base 10000 in θ_i = 10000^(−2i/d)?
+# 为什么 θ_i = 10000^(−2i/d) 中的 base 取 10000？
+#   a) A design choice: the wavelengths then span 2π to about 2π·10000 tokens, longer than the contexts of
+#      the time, so slow pairs do not wrap around.
+#      一种设计选择：这样波长从 2π 到约 2π·10000 个词，比当时的上下文更长，低频对不会绕回。
+#   b) It is the vocabulary size of the original Transformer.
+#      它是原始 Transformer 的词表大小。
+#   c) The relative property (R_mᵀR_n = R_{n−m}) only holds for base 10000.
+#      只有 base = 10000 时相对性质 R_mᵀR_n = R_{n−m} 才成立。
+#   d) It makes every pair periodic with a period of exactly 10000 tokens.
+#      它使每一对的周期恰好是 10000 个词。
+ANSWERS["why_base_10000"] = None
+### BEGIN SOLUTION
+# Model answer: It is a design choice inherited from Vaswani et al. 2017, not a derived constant. The
+#   wavelengths 2π/θ_i form a geometric progression from 2π (pair 0) to almost 2π·10000 ≈ 63 000 tokens (the
+#   slowest pair), so fast pairs tell neighbours apart and slow pairs never wrap around within the context
+#   lengths of the time. Any base keeps the relative property; long-context models raise it (Llama 3: 500
+#   000) so the slow pairs wrap even later.
+# 参考答案：这是沿用 Vaswani et al. 2017 的设计选择，不是推导出来的常数。波长 2π/θ_i 从 2π（第 0 对）到接近
+#   2π·10000 ≈ 63 000 个词（最慢的一对）构成等比数列：高频对区分相邻词，低频对在当时的上下文长度内不会绕回。
+#   任何 base 都保持相对性；长上下文模型会增大它（Llama 3 用 500 000），让低频对更晚绕回。
+# Source: Vaswani et al. 2017, section 3.5, arXiv 1706.03762; Su et al. 2021, arXiv 2104.09864
+ANSWERS["why_base_10000"] = "a"
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 28. [num_longest_wavelength] numeric, 2 pts (interviewer: why 10000; interviewer: larger base)
+# For head dimension d = 128 and base 10000, what is the wavelength, in tokens, of the slowest RoPE pair
+# (the last pair, i = d/2 − 1), i.e. the distance after which its angle has turned by 2π? (relative
+# tolerance 0.1 %)
+# 头维度 d = 128、base = 10000 时，最慢的一对 RoPE（最后一对，i = d/2 − 1）的波长是多少个词，即其角度转过 2π
+# 所需的距离？（相对误差 0.1 %）
+ANSWERS["num_longest_wavelength"] = None
+### BEGIN SOLUTION
+# Model answer: 2π / θ_63 = 2π·10000^(126/128) ≈ 54 410 tokens. Angles of that pair are still below one turn
+#   anywhere in a 50 000-token context, so positions stay distinguishable; past it (or past the trained
+#   length, well before it) the pair reaches unseen angles. A larger base stretches this wavelength, which
+#   is why long-context models raise it.
+# 参考答案：2π / θ_63 = 2π·10000^(126/128) ≈ 54 410 个词。在 50 000 个词的上下文内，该对的角度都不到一圈，位
+#   置仍可区分；超过它（或者更早地超过训练长度）该对就会出现没见过的角度。增大 base 会拉长这个波长，因此长上
+#   下文模型会增大 base。
+# Source: Su et al. 2021, RoFormer, arXiv 2104.09864
+ANSWERS["num_longest_wavelength"] = 54410.14313077674
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 29. [why_only_qk] single choice, 1 pt (interviewer: why only q and k)
+# Why does RoPE rotate the queries and keys but not the values?
+# 为什么 RoPE 只旋转 query 和 key，而不旋转 value？
+#   a) v is too large to rotate cheaply.
+#      v 太大，旋转代价太高。
+#   b) Only the score q·k needs position; R_mᵀR_n = R_{n−m} cancels absolute positions there, while a
+#      rotation of v would not cancel and would leak absolute positions into the output.
+#      只有分数 q·k 需要位置信息；R_mᵀR_n = R_{n−m} 在那里消去绝对位置，而旋转 v 不会被抵消，会把绝对位置带
+#      进输出。
+#   c) v is computed after the softmax, so it has no position.
+#      v 在 softmax 之后才计算，所以没有位置。
+#   d) Rotating v would change the softmax normalisation.
+#      旋转 v 会改变 softmax 的归一化。
+ANSWERS["why_only_qk"] = None
+### BEGIN SOLUTION
+# Model answer: Position should decide how much token m attends to token n, which is the score q_m·k_n;
+#   rotating both makes it qᵀR_{n−m}k, a function of the offset. Nothing cancels a rotation of v: the output
+#   Σ_n a_mn R_n v_n would carry each key's absolute angle, breaking the relative property (and the output
+#   would need rotating back). So RoPE touches q and k only, per head, after the projections; with a KV
+#   cache the keys are cached already rotated and the values unrotated.
+# 参考答案：位置应决定词 m 关注词 n 的程度，也就是分数 q_m·k_n；同时旋转两者得到 qᵀR_{n−m}k，只依赖偏移。旋
+#   转 v 不会被抵消：输出 Σ_n a_mn R_n v_n 会带上每个 key 的绝对角度，破坏相对性（还需要再旋转回来）。因此
+#   RoPE 只作用于每个头投影后的 q 和 k；使用 KV cache 时缓存旋转后的 key 和未旋转的 value。
+# Source: Su et al. 2021, RoFormer, arXiv 2104.09864
+ANSWERS["why_only_qk"] = "b"
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 30. [larger_base] multiple choice, 2 pts (interviewer: larger base)
+# What happens when RoPE's base is raised, e.g. from 10 000 to 500 000 (Llama 3)? Choose every true
+# statement.
+# 把 RoPE 的 base 增大（例如从 10 000 增大到 Llama 3 的 500 000）会怎样？选出所有正确的说法。
+#   a) Every frequency except θ_0 decreases: the slow pairs rotate more slowly.
+#      除 θ_0 外每个频率都变小：低频对转得更慢。
+#   b) The longest wavelength grows, so far positions stay distinguishable before the angles wrap around.
+#      最长波长变长，远距离位置在角度绕回之前仍可区分。
+#   c) The long-term decay of RoFormer's upper bound becomes slower.
+#      RoFormer 上界的远程衰减变慢。
+#   d) The fastest pair rotates faster, sharpening local attention.
+#      最快的一对转得更快，使局部注意力更敏锐。
+#   e) The model gets more parameters, one per extra wavelength.
+#      模型参数变多，每个额外波长对应一个参数。
+ANSWERS["larger_base"] = None
+### BEGIN SOLUTION
+# Model answer: θ_i = base^(−2i/d) decreases for every pair except i = 0 (θ_0 = 1 always): the slow pairs
+#   turn more slowly and the longest wavelength grows (about 2π·base), so far positions stay distinguishable
+#   and the long-term decay of the bound is slower. That is why long-context models raise the base (Llama 3:
+#   500 000; Code Llama: 1 000 000) and why NTK-aware scaling changes the base. The number of parameters
+#   does not change.
+# 参考答案：θ_i = base^(−2i/d) 除 i = 0 外都变小（θ_0 恒为 1）：低频对转得更慢，最长波长（约 2π·base）变长，
+#   远距离位置仍可区分，上界的远程衰减也更慢。因此长上下文模型会增大 base（Llama 3 为 500 000，Code Llama 为
+#   1 000 000），NTK-aware 缩放也是调整 base。参数数量不变。
+# Source: Su et al. 2021, arXiv 2104.09864; Peng et al. 2023, YaRN, arXiv 2309.00071
+ANSWERS["larger_base"] = {"a", "b", "c"}
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 31. [rope_vs_alibi] multiple choice, 2 pts (interviewer: RoPE vs ALiBi)
+# RoPE versus ALiBi (Press et al. 2021). Choose every true statement.
+# RoPE 与 ALiBi（Press et al. 2021）对比。选出所有正确的说法。
+#   a) ALiBi adds a fixed, head-specific linear penalty −m·|i − j| to the attention logits and uses no
+#      position embedding.
+#      ALiBi 在注意力 logits 上加固定的、按头区分的线性惩罚 −m·|i − j|，不使用位置向量。
+#   b) ALiBi was designed to extrapolate: train on short sequences, run on longer ones.
+#      ALiBi 为外推而设计：在短序列上训练，在更长序列上使用。
+#   c) ALiBi's slopes are learned, one per head.
+#      ALiBi 的斜率是可学习的，每个头一个。
+#   d) RoPE changes q and k, so its effect on the score depends on their content; ALiBi's bias does not
+#      depend on content.
+#      RoPE 改变 q 和 k，因此它对分数的影响依赖内容；ALiBi 的偏置与内容无关。
+#   e) ALiBi rotates the queries by an angle proportional to the slope.
+#      ALiBi 把 query 旋转一个与斜率成正比的角度。
+ANSWERS["rope_vs_alibi"] = None
+### BEGIN SOLUTION
+# Model answer: ALiBi (Press et al. 2021) uses no position embedding at all: it adds −m_h·|i − j| to the
+#   attention logits, with fixed head-specific slopes m_h in a geometric sequence (1/2, 1/4, … for 8 heads);
+#   it was designed to train short and test long, and BLOOM and MPT use it. RoPE rotates q and k, so the
+#   score depends on the offset through the content; it is not a fixed penalty and needs PI / NTK / YaRN to
+#   extend. Both are relative and parameter-free; RoPE dominates today's LLMs.
+# 参考答案：ALiBi（Press et al. 2021）完全不用位置向量：它在注意力 logits 上加 −m_h·|i − j|，斜率 m_h 按头固
+#   定、成等比数列（8 个头时为 1/2、1/4、…）；它为"短训练、长测试"而设计，BLOOM 和 MPT 使用它。RoPE 旋转 q
+#   和 k，分数通过内容依赖偏移，不是固定惩罚，扩展长度需要 PI / NTK / YaRN。两者都是相对的、无参数的；当今大
+#   模型以 RoPE 为主。
+# Source: Press et al. 2021, Train Short, Test Long (ALiBi), arXiv 2108.12409; Su et al. 2021, arXiv
+#   2104.09864
+ANSWERS["rope_vs_alibi"] = {"a", "b", "d"}
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 32. [nope_causal] myth or fact, with a reason, 1 pt (interviewer: NoPE)
+# Myth or fact: a decoder-only Transformer with a causal mask and no positional encoding at all (NoPE)
+# cannot learn anything about word order.
+# 是误区还是事实：带因果掩码、完全不加位置编码（NoPE）的 decoder-only Transformer 学不到任何词序信息。
+# Reasons / 理由:
+#   a) Fact: attention is always permutation-equivariant, so without positions order is invisible.
+#      事实：注意力总是置换等变的，没有位置信息就看不到顺序。
+#   b) Myth: the causal mask breaks the symmetry (token t sees exactly t tokens), so the model can infer
+#      positions.
+#      误区：因果掩码打破了对称性（第 t 个词恰好看到 t 个词），模型可以推断位置。
+#   c) Myth: the feed-forward layers learn positions from the token ids.
+#      误区：前馈层从词的 id 中学到位置。
+ANSWERS["nope_causal"] = None
+### BEGIN SOLUTION
+# Model answer: Myth. Without a mask, attention is permutation-equivariant and order is invisible. With a
+#   causal mask, token t attends to exactly t tokens, so the model can infer position (for instance, uniform
+#   attention gives weights 1/t). Haviv et al. 2022 found causal language models without positional encoding
+#   competitive, and Kazemnejad et al. 2023 showed NoPE length-generalises better than RoPE or ALiBi on
+#   their synthetic tasks. Encoders (bidirectional) still need positions.
+# 参考答案：误区。没有掩码时注意力是置换等变的，看不到顺序。有因果掩码时，第 t 个词恰好关注 t 个词，模型可以
+#   推断位置（例如均匀注意力得到权重 1/t）。Haviv et al. 2022 发现不加位置编码的因果语言模型表现接近；
+#   Kazemnejad et al. 2023 表明在他们的合成任务上 NoPE 的长度泛化优于 RoPE 和 ALiBi。双向的编码器仍然需要位
+#   置信息。
+# Source: Kazemnejad et al. 2023, The Impact of Positional Encoding on Length Generalization in
+#   Transformers, arXiv 2305.19466
+ANSWERS["nope_causal"] = (False, "b")
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 33. [kv_cache] single choice, 1 pt (interviewer: KV cache)
+# During incremental decoding with a KV cache, how does RoPE work?
+# 使用 KV cache 增量解码时，RoPE 如何工作？
+#   a) RoPE cannot be used with a KV cache, because every position changes as the sequence grows.
+#      RoPE 不能与 KV cache 一起用，因为序列变长时每个位置都会变。
+#   b) Rotate the new token at position 0, since it is the only token in the current input.
+#      把新词放在位置 0 旋转，因为它是当前输入中唯一的词。
+#   c) Cache the values rotated too, so that all cached tensors are consistent.
+#      把 value 也旋转后缓存，使缓存的张量保持一致。
+#   d) Cache the keys already rotated; rotate only the new token's q and k, at its absolute position (the
+#      cache length).
+#      缓存已旋转的 key；每一步只旋转新词的 q 和 k，位置取其绝对位置（即缓存长度）。
+ANSWERS["kv_cache"] = None
+### BEGIN SOLUTION
+# Model answer: A token's position never changes once it is in the sequence, so its key can be rotated once
+#   and cached rotated (values are cached unrotated). At each step only the new token's q and k are rotated,
+#   at its absolute position = the number of tokens already in the cache; the score with every cached key is
+#   then relative. The classic bug is rotating the new token at position 0 (its index in the current input),
+#   which silently breaks generation.
+# 参考答案：一个词进入序列后位置不再改变，因此它的 key 只需旋转一次并以旋转后的形式缓存（value 不旋转地缓存
+#   ）。每一步只旋转新词的 q 和 k，位置取其绝对位置，即缓存中已有词的个数；它与每个缓存 key 的分数自然是相对
+#   的。典型错误是用新词在当前输入中的下标 0 作为位置，这会悄无声息地破坏生成结果。
+# Source: Su et al. 2021, RoFormer, arXiv 2104.09864
+ANSWERS["kv_cache"] = "d"
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 34. [num_kv_position] numeric, 1 pt (interviewer: KV cache)
+# A prompt of 37 tokens has been processed (positions start at 0) and its keys are in the cache. The model
+# has generated 2 tokens since, also cached. Which position is the query of the next (3rd) generated token
+# rotated at? (exact)
+# 已处理了一个 37 个词的提示（位置从 0 开始），其 key 已在缓存中。此后模型又生成并缓存了 2 个词。下一个（第
+# 3 个）生成的词的 query 应按哪个位置旋转？（精确值）
+ANSWERS["num_kv_position"] = None
+### BEGIN SOLUTION
+# Model answer: 39: the cache holds 37 + 2 = 39 keys at positions 0…38, so the new token is at position 39
+#   (the cache length). Getting this offset wrong (0, or off by one) changes every score with the cache and
+#   the model degrades silently; a good test compares incremental decoding with a full forward pass.
+# 参考答案：39：缓存中有 37 + 2 = 39 个 key，位置为 0…38，所以新词位于位置 39（即缓存长度）。这个偏移算错（
+#   用 0 或差一）会改变与缓存中所有 key 的分数，模型会悄悄变差；好的测试是把增量解码与完整前向计算的结果对比
+#   。
+# Source: Su et al. 2021, RoFormer, arXiv 2104.09864
+ANSWERS["num_kv_position"] = 39
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 35. [num_angle] numeric, 2 pts (001 FAQ 5: how to implement; interviewer: compute an angle)
+# Head dimension d = 64, base 10000, pairs numbered from 0 (pair i holds features 2i and 2i+1 and has θ_i =
+# base^(−2i/d)). What is the rotation angle, in radians and not reduced modulo 2π, of pair 3 at position m =
+# 100? (absolute tolerance 0.001)
+# 头维度 d = 64，base = 10000，特征对从 0 开始编号（第 i 对包含特征 2i 和 2i+1，θ_i = base^(−2i/d)）。位置 m
+# = 100 处第 3 对的旋转角是多少弧度（不对 2π 取模）？（绝对误差 0.001）
+# (unit: rad)
+ANSWERS["num_angle"] = None
+### BEGIN SOLUTION
+# Model answer: θ_3 = 10000^(−6/64) = 10^(−0.375) ≈ 0.42170, so the angle is 100·θ_3 ≈ 42.170 rad (about 6.7
+#   turns; modulo 2π, 4.47 rad). Pair 0 turns by exactly m radians; each later pair is slower by the factor
+#   10000^(−2/d) ≈ 0.75 for d = 64.
+# 参考答案：θ_3 = 10000^(−6/64) = 10^(−0.375) ≈ 0.42170，所以角度为 100·θ_3 ≈ 42.170 弧度（约 6.7 圈；对 2π
+#   取模为 4.47）。第 0 对恰好转 m 弧度；之后每一对都比前一对慢 10000^(−2/d) 倍（d = 64 时约 0.75）。
+# Source: Su et al. 2021, RoFormer, arXiv 2104.09864
+ANSWERS["num_angle"] = 42.16965034285822
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 36. [num_flops] numeric, 2 pts (000 advantage: lower complexity (wrong); 001 FAQ 7 and 8)
+# One attention head, T = 1024 tokens, head dimension d = 128, cos/sin tables precomputed. Rotating one
+# feature pair costs 4 multiplications and 2 additions (x1·cos − x2·sin, x2·cos + x1·sin). How many FLOPs
+# does applying RoPE to the queries and the keys of this head add? (exact)
+# 一个注意力头，T = 1024 个词，头维度 d = 128，cos/sin 表已预先算好。旋转一个特征对需要 4 次乘法和 2 次加法
+# （x1·cos − x2·sin，x2·cos + x1·sin）。对该头的 query 和 key 应用 RoPE 共增加多少次浮点运算？（精确值）
+# (unit: FLOPs)
+ANSWERS["num_flops"] = None
+### BEGIN SOLUTION
+# Model answer: 6 FLOPs per pair × 64 pairs = 3·d = 384 FLOPs per vector, times 2·T = 2048 vectors (q and
+#   k): 6·T·d = 786 432. The score matrix q·kᵀ alone costs 2·T²·d = 268 435 456 FLOPs, so RoPE adds about
+#   0.3 % (3/T): O(T·d) next to O(T²·d). It does not reduce complexity; it is nearly free.
+# 参考答案：每对 6 次 × 64 对 × 1024 个词 × 2（q 和 k）= 786 432，即每个向量 3·d 次、共 2·T 个向量，6·T·d =
+#   786 432。仅分数矩阵 q·kᵀ 就需要 2·T²·d = 268 435 456 次，RoPE 只增加约 0.3 %（3/T）：O(T·d) 对比 O(T²·d)
+#   。它没有降低复杂度，只是几乎不增加开销。
+# Source: Su et al. 2021, RoFormer, arXiv 2104.09864
+ANSWERS["num_flops"] = 786432
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 37. [num_score_2d] numeric, 1 pt (000 Q3; interviewer: show the relative property)
+# d = 2 (one pair) with θ = 1 rad per position. q = k = (1, 0); the query is at position m = 5 and the key
+# at position n = 2. What is the score (R_m q)·(R_n k)? (absolute tolerance 0.001)
+# d = 2（一对特征），θ = 每个位置 1 弧度。q = k = (1, 0)；query 位于位置 m = 5，key 位于位置 n = 2。分数
+# (R_m q)·(R_n k) 是多少？（绝对误差 0.001）
+ANSWERS["num_score_2d"] = None
+### BEGIN SOLUTION
+# Model answer: R_5 q = (cos 5, sin 5), R_2 k = (cos 2, sin 2), and their dot product is cos 5·cos 2 + sin
+#   5·sin 2 = cos(5 − 2) = cos 3 ≈ −0.990. Shift both positions by any amount and the score is the same:
+#   only n − m matters. (With q ≠ k the cross term adds a sin((n − m)θ) part.)
+# 参考答案：R_5 q = (cos 5, sin 5)，R_2 k = (cos 2, sin 2)，点积为 cos 5·cos 2 + sin 5·sin 2 = cos(5 − 2) =
+#   cos 3 ≈ −0.990。把两个位置同时平移任意量，分数不变：只有 n − m 起作用。（q ≠ k 时交叉项还会带来 sin((n −
+#   m)θ) 部分。）
+# Source: Su et al. 2021, RoFormer, arXiv 2104.09864
+ANSWERS["num_score_2d"] = -0.9899924966004454
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 38. [num_yarn_factor] numeric, 1 pt (000 Q4; interviewer: YaRN)
+# YaRN recommends scaling q and k by √(1/t) = 0.1·ln(s) + 1 (natural logarithm) when extending the context
+# by a factor s. What is this factor for s = 16? (absolute tolerance 0.001)
+# YaRN 建议在把上下文扩展 s 倍时，将 q 和 k 乘以 √(1/t) = 0.1·ln(s) + 1（自然对数）。s = 16 时该系数是多少？
+# （绝对误差 0.001）
+ANSWERS["num_yarn_factor"] = None
+### BEGIN SOLUTION
+# Model answer: 0.1·ln 16 + 1 ≈ 1.277. Multiplying both q and k by it scales the logits by its square (≈
+#   1.63), i.e. it is a softmax temperature t < 1 that compensates the change of attention entropy caused by
+#   interpolation; Peng et al. fit the formula empirically. YaRN (Peng et al. 2023) combines it with
+#   per-band interpolation (high frequencies kept, low ones interpolated).
+# 参考答案：0.1·ln 16 + 1 ≈ 1.277。q 和 k 都乘以它，logits 就乘以它的平方（≈ 1.63），相当于 softmax 温度 t <
+#   1，用来补偿插值带来的注意力熵变化；该公式是 Peng 等人经验拟合的。YaRN（Peng et al. 2023）把它与分频段插
+#   值（高频保留、低频插值）结合使用。
+# Source: Peng et al. 2023, YaRN: Efficient Context Window Extension of Large Language Models, arXiv
+#   2309.00071
+ANSWERS["num_yarn_factor"] = 1.2772588722239782
+### END SOLUTION
