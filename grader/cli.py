@@ -331,6 +331,63 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_mutate(args) -> int:
+    from rich.markup import escape
+    from rich.progress import Progress
+    from rich.table import Table
+
+    from . import mutation
+
+    exercises = [get_exercise(i) for i in args.ids] if args.ids else list(load_catalog())
+    console = _console()
+    reports = []
+    with Progress(console=console, transient=True) as progress:
+        for exercise in exercises:
+            source = reference_solutions().source_file(exercise.module).read_text(encoding="utf-8")
+            task = progress.add_task(f"mutating {exercise.id}", total=len(mutation.mutants(source)))
+            reports.append(
+                mutation.run(
+                    exercise, reference_solutions().folder, progress=lambda task=task: progress.advance(task)
+                )
+            )
+    table = Table(title="mutation testing of the hidden checks", title_justify="left")
+    for name in ("exercise", "mutants", "killed", "equivalent", "survived", "score"):
+        table.add_column(name, justify="left" if name == "exercise" else "right")
+    for r in reports:
+        table.add_row(
+            r.exercise,
+            str(r.total),
+            str(r.killed),
+            str(len(r.equivalent)),
+            str(len(r.survived)),
+            f"{r.score:.0%}",
+        )
+    console.print(table)
+    for r in reports:
+        for m in r.survived:
+            console.print(f"[red]survived[/] {r.exercise} line {m.line}: {escape(m.key)}")
+    return 0 if all(not r.survived for r in reports) else 1
+
+
+def cmd_quiz(args) -> int:
+    from .quiz import load_items, run_interactive, write_answers
+
+    items = [item for item in load_items() if not args.ids or item.id in args.ids]
+    if not items:
+        raise UsageError(f"no quiz item called {', '.join(args.ids)}")
+    sheet = learner_exercises().source_file("quiz")
+    answers = run_interactive(items, language=args.lang)
+    if any(value is not None for value in answers.values()):
+        from .stubs import backup
+
+        saved = backup(sheet, workspace_root() / ".ropekit" / "backups")
+        if saved:
+            print(f"your previous answer sheet is saved as {saved}")
+    written = write_answers(sheet, answers)
+    print(f"recorded {len(written)} answer(s) in {sheet}; `ropekit check quiz` grades them")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ropekit",
@@ -367,6 +424,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id")
     p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     sub.add_parser("verify", help="maintainers: solutions pass, stubs fail, stubs in sync")
+    p = sub.add_parser("quiz", help="answer the concept quiz in the terminal (recorded in exercises/quiz.py)")
+    p.add_argument("ids", nargs="*", metavar="ITEM")
+    p.add_argument("--lang", choices=["en", "zh", "both"], default="both")
+    p = sub.add_parser("mutate", help="maintainers: mutation score of the hidden checks")
+    p.add_argument("ids", nargs="*", metavar="ID")
     p = sub.add_parser("bench", help="measure the kit's performance targets (ratios in one run)")
     p.add_argument("--json", action="store_true", help="print the measurements as JSON")
     p.add_argument("--quick", action="store_true", help="fewer repeats, no notebooks")
@@ -384,6 +446,8 @@ COMMANDS = {
     "reset": cmd_reset,
     "verify": cmd_verify,
     "bench": cmd_bench,
+    "mutate": cmd_mutate,
+    "quiz": cmd_quiz,
 }
 
 

@@ -57,7 +57,13 @@ def _limit_memory() -> None:
 
 
 def _child(
-    result_fd: int, output_fd: int, load: Callable[[], Any], checks: list[Check], start: int, guard: Any
+    result_fd: int,
+    output_fd: int,
+    load: Callable[[], Any],
+    checks: list[Check],
+    start: int,
+    guard: Any,
+    fail_fast: bool = False,
 ):
     """Body of the forked child. Never returns: ends with os._exit."""
     try:
@@ -124,6 +130,8 @@ def _child(
                         _send(result_fd, event="done", index=later, passed=False, message=str(exc))
                     os._exit(0)
             _send(result_fd, event="done", index=index, passed=passed, message=message)
+            if fail_fast and not passed:
+                os._exit(0)
     except BaseException:  # noqa: BLE001 - the child must never return into the grader
         os._exit(3)
     os._exit(0)
@@ -147,10 +155,12 @@ def run_isolated(
     output_limit: int = OUTPUT_LIMIT,
     import_limit: float | None = None,
     guard: Any = None,
+    fail_fast: bool = False,
 ) -> list[Outcome]:
     """Run `checks` against `load()` in forked children; one Outcome per check, in order.
 
     time_limit is per check; importing the module may take twice that unless import_limit says.
+    fail_fast stops at the first failing check (the rest are reported "not run").
     """
     import_limit = import_limit or 2 * time_limit
     if not hasattr(os, "fork"):  # pragma: no cover - Windows: no isolation
@@ -166,7 +176,7 @@ def run_isolated(
         if pid == 0:
             os.close(result_r)
             os.close(output_r)
-            _child(result_w, output_w, load, checks, start, guard)
+            _child(result_w, output_w, load, checks, start, guard, fail_fast)
         os.close(result_w)
         os.close(output_w)
         phase: int | str = "import"  # "import", or the index of the running check
@@ -223,7 +233,7 @@ def run_isolated(
         os.close(result_r)
         os.close(output_r)
         pending = [i for i in range(start, len(checks)) if outcomes[i] is None]
-        if not pending:
+        if not pending or (fail_fast and any(o is not None and not o.passed for o in outcomes)):
             break
         if reason is None:
             reason = _death_reason(status)

@@ -86,7 +86,7 @@ def guard_for(exercise: Exercise, impl: Implementation):
 
 
 def grade_exercise(
-    exercise: Exercise, impl: Implementation, *, time_limit: float | None = None
+    exercise: Exercise, impl: Implementation, *, time_limit: float | None = None, fail_fast: bool = False
 ) -> ExerciseResult:
     warm_up()
     checks = checks_for(exercise)
@@ -96,6 +96,7 @@ def grade_exercise(
         checks,
         time_limit=time_limit or exercise.time_limit,
         guard=guard_for(exercise, impl),
+        fail_fast=fail_fast,
     )
     return ExerciseResult(
         id=exercise.id,

@@ -164,3 +164,18 @@ def test_ci_runs_the_readme_test_command():
     readme = (ROOT / "README.md").read_text()
     command = readme.split("**Run the tests**")[1].split("```bash\n")[1].split("\n```")[0]
     assert command in (ROOT / ".ci" / "run").read_text()
+
+
+def test_quiz_in_the_terminal_records_answers_and_keeps_a_backup(workspace):
+    from grader.quiz import load_items
+
+    first = load_items()[0]
+    assert first.kind == "single"
+    done = ropekit("quiz", first.id, "--lang", "en", root=workspace, stdin=f"{first.answer}\n")
+    assert done.returncode == 0 and "correct!" in done.stdout and "recorded 1 answer" in done.stdout
+    sheet = (workspace / "exercises" / "quiz.py").read_text()
+    assert f'ANSWERS["{first.id}"] = "{first.answer}"' in sheet
+    assert list((workspace / ".ropekit" / "backups").glob("quiz.py.*"))
+    report = json.loads(ropekit("check", "quiz", "--json", root=workspace).stdout)
+    checks = report["exercises"][0]["checks"]
+    assert sum(c["passed"] for c in checks) == 1

@@ -233,6 +233,10 @@ def test_odd_sizes(impl):
     expect_raises(
         ValueError, impl, "apply_rope", _random(3, 8), positions, rotary_dim=10, why="rotary_dim 10 > dim 8"
     )
+    expect_raises(
+        ValueError, impl, "apply_rope", _random(3, 7), positions, rotary_dim=4, why="odd dim 7 (rotary_dim 4)"
+    )
+    expect_raises(ValueError, impl, "apply_rope", _random(3, 8), positions, rotary_dim=0, why="rotary_dim 0")
     expect_raises(ValueError, impl, "rope_cos_sin", positions, 7, why="rope_cos_sin with odd dim 7")
     expect_raises(
         ValueError,
