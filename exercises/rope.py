@@ -61,7 +61,8 @@ def apply_rope(
     interleaved=False pairs features (i, i + r/2) (half-split); interleaved=True pairs (2i, 2i + 1).
     rotary_dim=r rotates only the first r features (frequencies use r: theta_i = base ** (-2i / r))
     and copies the other dim - r unchanged. Returns a new tensor with x's shape, dtype and device;
-    x itself is not modified. No [T, dim, dim] rotation matrix is ever built.
+    x itself is not modified. No [T, dim, dim] rotation matrix is ever built. Differentiable: the
+    gradient of a rotation is the inverse rotation, R(m)^T = R(-m).
     """
     # TODO: validate dim, rotary_dim (even, <= dim) with ValueErrors.
     # TODO: cos, sin of the angles, [..., T, r/2], in x's dtype (angles computed in float64).

@@ -194,6 +194,9 @@ def run(exercise: Exercise, solutions_folder: Path, progress=None) -> MutationRe
     source = (solutions_folder / f"{exercise.module}.py").read_text(encoding="utf-8")
     known = equivalent_mutants().get(exercise.id, {})
     candidates = mutants(source)
+    original = grade_exercise(exercise, from_folder(solutions_folder, label="solutions"))
+    if not original.all_passed:
+        raise ValueError(f"{exercise.id}: the reference solution itself fails a check; fix that first")
     killed, equivalent, survived = 0, [], []
     with tempfile.TemporaryDirectory(prefix=f"ropekit-mutants-{exercise.id}-") as tmp:
         folder = Path(tmp)

@@ -69,7 +69,8 @@ def apply_rope(
     interleaved=False pairs features (i, i + r/2) (half-split); interleaved=True pairs (2i, 2i + 1).
     rotary_dim=r rotates only the first r features (frequencies use r: theta_i = base ** (-2i / r))
     and copies the other dim - r unchanged. Returns a new tensor with x's shape, dtype and device;
-    x itself is not modified. No [T, dim, dim] rotation matrix is ever built.
+    x itself is not modified. No [T, dim, dim] rotation matrix is ever built. Differentiable: the
+    gradient of a rotation is the inverse rotation, R(m)^T = R(-m).
     """
     # TODO: validate dim, rotary_dim (even, <= dim) with ValueErrors.
     # TODO: cos, sin of the angles, [..., T, r/2], in x's dtype (angles computed in float64).
@@ -86,14 +87,16 @@ def apply_rope(
     cos, sin = rope_cos_sin(torch.as_tensor(positions, device=x.device), r, base, dtype=x.dtype)
     cos, sin = cos[..., :half], sin[..., :half]  # [..., T, r/2]: the angles of the r/2 pairs
 
-    if interleaved:
-        x1, x2 = x[..., 0:r:2], x[..., 1:r:2]  # [..., T, r/2] each
-    else:
-        x1, x2 = x[..., :half], x[..., half:r]
+    # which features form pair i: (2i, 2i + 1) interleaved, (i, i + r/2) half-split
+    first, second = (slice(0, r, 2), slice(1, r, 2)) if interleaved else (slice(0, half), slice(half, r))
+    x1, x2 = x[..., first], x[..., second]  # [..., T, r/2] each
     out = torch.empty_like(x)
-    o1, o2 = (out[..., 0:r:2], out[..., 1:r:2]) if interleaved else (out[..., :half], out[..., half:r])
-    torch.mul(x1, cos, out=o1).addcmul_(x2, sin, value=-1)  # x1' = x1 cos - x2 sin
-    torch.mul(x2, cos, out=o2).addcmul_(x1, sin)  # x2' = x2 cos + x1 sin
+    if torch.is_grad_enabled() and x.requires_grad:  # training: autograd cannot follow out= writes
+        out[..., first] = x1 * cos - x2 * sin
+        out[..., second] = x2 * cos + x1 * sin
+    else:  # inference: one fused pass per half into `out`, no temporaries
+        torch.mul(x1, cos, out=out[..., first]).addcmul_(x2, sin, value=-1)  # x1' = x1 cos - x2 sin
+        torch.mul(x2, cos, out=out[..., second]).addcmul_(x1, sin)  # x2' = x2 cos + x1 sin
     out[..., r:] = x[..., r:]  # partial rotary: the rest passes through
     return out
     ### END SOLUTION

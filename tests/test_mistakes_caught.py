@@ -13,6 +13,9 @@ from grader.catalog import get_exercise
 from grader.loading import from_folder
 from grader.runner import grade_exercise
 
+LAYOUT = (
+    "first, second = (slice(0, r, 2), slice(1, r, 2)) if interleaved else (slice(0, half), slice(half, r))"
+)
 ANGLES = "angles = positions.to(torch.float64)[..., None] * theta  # [..., dim/2]"
 THETA = "-torch.arange(0, dim, 2, dtype=torch.float64, device=positions.device) / dim"
 MATRIX_VERSION = """
@@ -56,19 +59,13 @@ ROPE_MISTAKES = [
     ),
     (
         "half-split pairs when interleaved=True is asked (interleaved ignored)",
-        [
-            ("if interleaved:\n", "if False:\n"),
-            ("if interleaved else (out[..., :half]", "if False else (out[..., :half]"),
-        ],
+        [(LAYOUT, LAYOUT.replace("if interleaved else", "if False else"))],
         "adjacent pairs",
         "rotates half-split pairs",
     ),
     (
         "adjacent pairs when interleaved=False is asked",
-        [
-            ("if interleaved:\n", "if not interleaved:\n"),
-            ("if interleaved else (out[..., :half]", "if not interleaved else (out[..., :half]"),
-        ],
+        [(LAYOUT, LAYOUT.replace("if interleaved else", "if True else"))],
         "half-split pairs",
         "rotates adjacent pairs",
     ),
@@ -136,13 +133,16 @@ ROPE_MISTAKES = [
     (
         "[T, dim, dim] matrix built",
         [
-            (
-                "    if interleaved:\n        x1, x2 = x[..., 0:r:2], x[..., 1:r:2]",
-                MATRIX_VERSION + "    if 0:\n        x1, x2 = x[..., 0:r:2], x[..., 1:r:2]",
-            )
+            ("    # which features form pair i", MATRIX_VERSION + "    # which features form pair i"),
         ],
         "no [T, dim, dim]",
         "rotation matrix is O(T d^2)",
+    ),
+    (
+        "out= writes break autograd",
+        [("if torch.is_grad_enabled() and x.requires_grad:", "if False:")],
+        "gradients flow through apply_rope",
+        "out= arguments",
     ),
     (
         "no ValueError for odd sizes",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..checking import call, check, expect_raises, fail, tensor_result, tolerance
+from ..checking import Mistake, call, check, expect_raises, fail, tensor_result, tolerance
 from ._rotations import expect_rope, measure, rotate, theta
 
 
@@ -187,6 +187,37 @@ def test_large_positions(impl):
                 f"{dtype} x at positions ~60 000 is off by up to {error:.2g}: the angles were computed "
                 f"in low precision; compute positions * theta in float32 or float64, then cast cos/sin"
             )
+
+
+@check(1, "gradients flow through apply_rope (training works)")
+def test_autograd(impl):
+    x = _random(2, 4, 8, dtype=torch.float64, seed=11).requires_grad_(True)
+    w = _random(2, 4, 8, dtype=torch.float64, seed=12)
+    positions = torch.tensor([0, 3, 9, 40])
+    try:
+        out = call(impl, "apply_rope", x, positions)
+    except Mistake as exc:
+        if "automatic differentiation" in str(exc):
+            fail(
+                "apply_rope fails when x requires grad: functions with out= arguments do not support "
+                "autograd; when x.requires_grad, compute the result with plain operations"
+            )
+        raise
+    if not isinstance(out, torch.Tensor) or not out.requires_grad:
+        fail(
+            "the output does not require grad when x does: autograd cannot train through apply_rope "
+            "(out= arguments and .detach() break the graph; write the result with plain operations)"
+        )
+    try:
+        (out * w).sum().backward()
+    except RuntimeError as exc:
+        fail(
+            f"backward through apply_rope failed ({str(exc).splitlines()[0][:120]}); functions with out= "
+            "arguments do not support autograd"
+        )
+    # The gradient of a rotation is the inverse rotation: d<R(m) x, w>/dx = R(-m) w.
+    expected = rotate(w.numpy(), -positions.numpy(), 10000.0, interleaved=False)
+    _close(x.grad, expected, torch.float64, "the gradient of apply_rope", scale=1e5)
 
 
 @check(1, "x is not modified in place")
