@@ -1,0 +1,758 @@
+"""Hidden checks for exercises/transformer.py: a pre-norm Transformer with RoPE, causal mask, KV cache.
+
+Where the expected values come from (never from solutions/):
+- the attention weights, the value path and the cached keys are rebuilt from the definition in numpy
+  float64, from the learner's own projection weights (RoPE by grader/checks/_rotations.rotate);
+- causality, the relative property, permutation equivariance, cache == full pass and the residual
+  identity are properties measured on the learner's model;
+- the snapshot compares with grader/fixtures/transformer_snapshot.npz (written by
+  scripts/make_transformer_snapshot.py, reproduced in tests by an independent numpy forward pass).
+When a result is wrong, the checks compare it with realistic wrong versions to name the mistake.
+"""
+
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..checking import OUT_OF_MEMORY, Mistake, check, describe_exception, fail, tensor_result
+from ._rotations import rotate
+
+SNAPSHOT = Path(__file__).resolve().parent.parent / "fixtures" / "transformer_snapshot.npz"
+
+# The model most checks build: 2 heads of size 8, a non-default RoPE base (so ignoring it shows).
+SMALL = dict(vocab_size=11, d_model=16, n_heads=2, n_layers=2, max_len=32, rope_base=100.0, mlp_ratio=4)
+TOL = 1e-4  # float32 model against float64 expectations, O(1) activations
+NAMES = (
+    "tok_emb, pos_emb (learned only), blocks[i].norm1 / attn.{q,k,v,out}_proj / norm2 / mlp, norm, lm_head"
+)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reaching the learner's code
+
+
+def _run(what: str, func, *args, **kwargs):
+    """Call learner code; turn any exception into a Mistake that says what failed and where."""
+    try:
+        return func(*args, **kwargs)
+    except Mistake:
+        raise
+    except NotImplementedError as exc:
+        files = [f.filename.rsplit("/", 1)[-1] for f in traceback.extract_tb(exc.__traceback__)]
+        last = files[-1] if files else ""
+        if last in ("rope.py", "sinusoidal.py"):
+            fail(
+                f"{what}: your model uses {last}, which is not implemented yet: finish the "
+                f"{last[:-3]} exercise first"
+            )
+        fail(f"{what} is not implemented yet (it raises NotImplementedError)")
+    except SystemExit:
+        fail(f"{what} called sys.exit(); return a value instead")
+    except MemoryError:
+        fail(f"{what} {OUT_OF_MEMORY}")
+    except Exception as exc:
+        text = describe_exception(exc)
+        if "automatic differentiation" in text:
+            fail(
+                f"{what} raised {text}: autograd cannot go through writes into a preallocated output "
+                "(out=...); make apply_rope in rope.py differentiable (its own check says how)"
+            )
+        fail(f"{what} raised {text}")
+
+
+def _config(impl, **overrides):
+    cls = getattr(impl, "TransformerConfig", None)
+    if cls is None:
+        fail("`TransformerConfig` is missing: keep the exercise's config dataclass")
+    fields = {**SMALL, **overrides}
+    return _run(f"TransformerConfig({', '.join(f'{k}={v!r}' for k, v in overrides.items())})", cls, **fields)
+
+
+def _build(impl, class_name: str, config, seed: int = 0) -> torch.nn.Module:
+    cls = getattr(impl, class_name, None)
+    if cls is None:
+        fail(f"`{class_name}` is missing: keep the class of the exercise")
+    module = _run(f"{class_name}(config)", cls, config)
+    if not isinstance(module, torch.nn.Module):
+        fail(f"{class_name}(config) should be a torch.nn.Module, got {type(module).__name__}")
+    _randomize(module, seed)
+    return module.eval()
+
+
+def _randomize(module: torch.nn.Module, seed: int) -> None:
+    """O(1) activations: matrices randn / sqrt(fan_in), LayerNorm weights 1 + 0.1 randn, rest 0.1 randn."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in module.named_parameters():
+            noise = torch.randn(p.shape, generator=gen, dtype=torch.float64)
+            if p.ndim == 2:
+                value = noise / p.shape[1] ** 0.5
+            elif "norm" in name and name.endswith("weight"):
+                value = 1.0 + 0.1 * noise
+            else:
+                value = 0.1 * noise
+            p.copy_(value)
+
+
+def _model(impl, seed: int = 0, **overrides) -> torch.nn.Module:
+    return _build(impl, "Transformer", _config(impl, **overrides), seed)
+
+
+def _tokens(B: int, T: int, seed: int = 1, vocab: int = SMALL["vocab_size"]) -> torch.Tensor:
+    return torch.randint(0, vocab, (B, T), generator=torch.Generator().manual_seed(seed))
+
+
+def _forward(model, idx, positions=None, cache=None, what="model(idx)"):
+    """(logits, cache, weights) of the learner's Transformer, validated as far as types go."""
+    with torch.no_grad():
+        result = _run(what, model, idx, positions=positions, cache=cache)
+    return _unpack_model(result, what)
+
+
+def _unpack_model(result, what: str):
+    if not isinstance(result, tuple) or len(result) != 3:
+        fail(f"{what} must return a tuple (logits, cache, weights), got {type(result).__name__}")
+    logits, cache, weights = result
+    logits = tensor_result(logits, f"{what}: logits")
+    if not isinstance(weights, (list, tuple)) or not all(isinstance(w, torch.Tensor) for w in weights):
+        fail(f"{what}: weights must be a list with one [B, H, T, P + T] tensor per layer")
+    if not isinstance(cache, (list, tuple)):
+        fail(f"{what}: the cache must be a list with one (keys, values) pair per layer")
+    return logits, cache, [w.detach() for w in weights]
+
+
+def _attention(impl, seed: int = 0, **overrides) -> torch.nn.Module:
+    attn = _build(impl, "MultiHeadSelfAttention", _config(impl, **overrides), seed)
+    for name in ("q_proj", "k_proj", "v_proj", "out_proj"):
+        if not isinstance(getattr(attn, name, None), torch.nn.Linear):
+            fail(f"MultiHeadSelfAttention needs `{name}` = nn.Linear(d_model, d_model, bias=False)")
+    return attn
+
+
+def _attend(attn, x, positions=None, cache=None, what="attention(x, positions)"):
+    with torch.no_grad():
+        result = _run(what, attn, x, positions, cache)
+    if not isinstance(result, tuple) or len(result) != 3:
+        fail(f"{what} must return a tuple (output, weights, cache), got {type(result).__name__}")
+    out, weights, new_cache = result
+    if not isinstance(new_cache, tuple) or len(new_cache) != 2:
+        fail(f"{what}: the cache must be a tuple (keys, values)")
+    return (
+        tensor_result(out, f"{what}: output"),
+        tensor_result(weights, f"{what}: weights"),
+        (tensor_result(new_cache[0], f"{what}: cached keys"), tensor_result(new_cache[1], f"{what}: values")),
+    )
+
+
+def _np(t: torch.Tensor) -> np.ndarray:
+    return t.detach().to(torch.float64).numpy()
+
+
+def _close(a, b, tol: float = TOL) -> bool:
+    a, b = np.asarray(a), np.asarray(b)
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=tol, atol=tol))
+
+
+def _differs(a, b, tol: float = 1e-3) -> bool:
+    return not _close(a, b, tol)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Independent construction of one attention layer (numpy float64, from the learner's weights)
+
+
+def _heads(y: np.ndarray, H: int, wrong_axis: bool = False) -> np.ndarray:
+    """[B, T, d] -> [B, H, T, hd]; head h holds features [h hd, (h + 1) hd)."""
+    B, T, d = y.shape
+    if wrong_axis:
+        return y.reshape(B, H, T, d // H)
+    return y.reshape(B, T, H, d // H).transpose(0, 2, 1, 3)
+
+
+def _softmax(scores: np.ndarray, axis: int = -1) -> np.ndarray:
+    e = np.exp(scores - scores.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _expected_weights(attn, x, positions, causal: bool, base: float, variant: str = "") -> np.ndarray:
+    """softmax(R(m) q_m . R(n) k_n / sqrt(hd)) per head, [B, H, T, T]; `variant` is a wrong version."""
+    H = SMALL["n_heads"]
+    xs = _np(x)
+    q = _heads(xs @ _np(attn.q_proj.weight).T, H, variant == "wrong_split")  # [B, H, T, hd]
+    k = _heads(xs @ _np(attn.k_proj.weight).T, H, variant == "wrong_split")
+    hd = q.shape[-1]
+    pos = np.asarray(positions)
+    rope_base = 10000.0 if variant == "base_ignored" else base
+    interleaved = variant == "interleaved"
+    if variant not in ("no_rope", "k_only"):
+        q = rotate(q, pos, rope_base, interleaved)
+    if variant not in ("no_rope", "q_only"):
+        k = rotate(k, pos, rope_base, interleaved)
+    scale = {"scale_d_model": (H * hd) ** -0.5, "no_scale": 1.0}.get(variant, hd**-0.5)
+    scores = np.einsum("bhid,bhjd->bhij", q, k) * scale  # [B, H, T, T]
+    T = scores.shape[-1]
+    if causal:
+        diagonal = {"mask_sees_next": 1, "mask_hides_self": -1}.get(variant, 0)
+        allowed = np.tril(np.ones((T, T), dtype=bool), k=diagonal)
+        scores = np.where(allowed, scores, -np.inf)
+    if variant == "softmax_queries":
+        return _softmax(scores, axis=-2)
+    with np.errstate(invalid="ignore"):
+        return _softmax(scores)
+
+
+WEIGHT_MISTAKES = {
+    "wrong_split": "heads are split along the wrong axis: view q, k, v [B, T, d] as [B, T, H, hd], then "
+    "transpose(1, 2) to [B, H, T, hd] (viewing straight as [B, H, T, hd] mixes tokens into heads)",
+    "no_rope": "the weights ignore the positions: with pos_scheme 'rope', rotate q and k (apply_rope) "
+    "before the q·k product",
+    "q_only": "only q is rotated: RoPE rotates both q and k, each at its own position",
+    "k_only": "only k is rotated: RoPE rotates both q and k, each at its own position",
+    "interleaved": "RoPE pairs must be half-split (i, i + hd/2), apply_rope's default; yours rotates "
+    "adjacent pairs",
+    "base_ignored": "config.rope_base is ignored: pass base=config.rope_base to apply_rope",
+    "scale_d_model": "scores are divided by sqrt(d_model); each head divides by sqrt(head_dim)",
+    "no_scale": "scores are not scaled: divide q·k by sqrt(head_dim)",
+    "softmax_queries": "the softmax normalises over the queries; it must normalise over the keys "
+    "(the last axis)",
+    "mask_sees_next": "causal mask off by one: query i also sees key i + 1 (allowed keys are j <= i)",
+    "mask_hides_self": "causal mask off by one: it hides the token itself (allowed keys are j <= i)",
+}
+
+
+def _expect_weights(weights: torch.Tensor, attn, x, positions, causal: bool, base: float, what: str):
+    expected = _expected_weights(attn, x, positions, causal, base)
+    mine = _np(weights)
+    if mine.shape != expected.shape:
+        fail(f"{what}: weights have shape {mine.shape}, expected [B, H, T, T] = {expected.shape}")
+    if not np.isfinite(mine).all():
+        fail(
+            f"{what}: the weights contain NaN: a query row has no key it may attend to (does the causal "
+            "mask hide the token itself? allowed keys are j <= i)"
+        )
+    if _close(mine, expected):
+        return
+    for variant, message in WEIGHT_MISTAKES.items():
+        if variant.startswith("mask") and not causal:
+            continue
+        with np.errstate(invalid="ignore"):
+            if _close(mine, _expected_weights(attn, x, positions, causal, base, variant)):
+                fail(f"{what}: {message}")
+    if not np.allclose(mine.sum(-1), 1.0, atol=1e-4):
+        fail(
+            f"{what}: each row of the weights must sum to 1 over the keys: mask the scores with -inf "
+            "before the softmax, do not zero weights after it"
+        )
+    worst = np.unravel_index(np.argmax(np.abs(mine - expected)), mine.shape)
+    fail(
+        f"{what}: the weights differ from softmax(R(m) q_m · R(n) k_n / sqrt(head_dim)) computed from "
+        f"your q_proj and k_proj (by {np.abs(mine - expected)[worst]:.3g} at [batch, head, query, key] = "
+        f"{list(map(int, worst))}); rotate q and k at their positions before the product, never the scores"
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# The checks
+
+
+@check(2, "shapes of logits, weights and cache for several sizes and schemes")
+def test_shapes(impl):
+    settings = [  # scheme, B, T, n_heads, d_model, n_layers
+        ("rope", 1, 1, 1, 8, 1),
+        ("rope", 2, 5, 2, 16, 2),
+        ("rope", 3, 7, 4, 32, 1),
+        ("sinusoidal", 2, 4, 2, 16, 2),
+        ("learned", 2, 6, 4, 16, 1),
+        ("none", 1, 3, 2, 16, 2),
+    ]
+    for scheme, B, T, H, d, L in settings:
+        model = _model(impl, pos_scheme=scheme, n_heads=H, d_model=d, n_layers=L)
+        what = f"{scheme} model (B={B}, T={T}, n_heads={H}, d_model={d}, n_layers={L})"
+        idx = _tokens(B, T)
+        logits, cache, weights = _forward(model, idx, what=what)
+        V, hd = SMALL["vocab_size"], d // H
+        if tuple(logits.shape) != (B, T, V) or logits.dtype != torch.float32:
+            fail(
+                f"{what}: logits have shape {tuple(logits.shape)} ({logits.dtype}), expected [B, T, V] = "
+                f"{[B, T, V]} in float32"
+            )
+        if len(weights) != L or any(tuple(w.shape) != (B, H, T, T) for w in weights):
+            fail(
+                f"{what}: weights must be a list of {L} tensors [B, H, T, T] = {[B, H, T, T]}, got "
+                f"{[tuple(w.shape) for w in weights]}"
+            )
+        if len(cache) != L or any(tuple(t.shape) != (B, H, T, hd) for entry in cache for t in entry):
+            fail(
+                f"{what}: the cache must hold one (keys, values) pair per layer, each [B, H, T, head_dim] = "
+                f"{[B, H, T, hd]}"
+            )
+        more, cache, weights = _forward(
+            model, _tokens(B, 2, seed=5), cache=cache, what=f"{what} with a cache"
+        )
+        if tuple(more.shape) != (B, 2, V) or any(tuple(w.shape) != (B, H, 2, T + 2) for w in weights):
+            fail(
+                f"{what}: 2 new tokens after {T} cached ones must give logits [B, 2, V] and weights "
+                f"[B, H, 2, {T} + 2]; got {tuple(more.shape)} and {[tuple(w.shape) for w in weights]}"
+            )
+        if any(tuple(t.shape) != (B, H, T + 2, hd) for entry in cache for t in entry):
+            fail(f"{what}: after 2 more tokens the cache must hold T + 2 = {T + 2} entries per layer")
+
+
+def _expect_value_error(what: str, func, *args, **kwargs) -> None:
+    try:
+        func(*args, **kwargs)
+    except ValueError:
+        return
+    except NotImplementedError:
+        name = "the model's forward" if isinstance(func, torch.nn.Module) else f"{func.__name__}(config)"
+        _run(name, func, *args, **kwargs)  # the same failure, with the usual message
+    except Mistake:
+        raise
+    except Exception as exc:
+        fail(f"{what}: expected ValueError, got {describe_exception(exc)}")
+    fail(f"{what}: expected ValueError, but it returned normally")
+
+
+@check(1, "ValueError for bad configs and positions past a learned/sinusoidal table")
+def test_validation(impl):
+    cls = getattr(impl, "Transformer", None)
+    if cls is None:
+        fail("`Transformer` is missing: keep the class of the exercise")
+    _expect_value_error(
+        "d_model=16, n_heads=3 (d_model not divisible)", cls, _config(impl, n_heads=3, pos_scheme="none")
+    )
+    _expect_value_error(
+        "RoPE with head_dim 3 (d_model=12, n_heads=4)", cls, _config(impl, d_model=12, n_heads=4)
+    )
+    _expect_value_error("pos_scheme='alibi' (unknown)", cls, _config(impl, pos_scheme="alibi"))
+    for scheme in ("learned", "sinusoidal"):
+        model = _model(impl, pos_scheme=scheme)  # max_len 32
+        _expect_value_error(
+            f"{scheme} model at positions 29 .. 32 with max_len 32 (a table of 32 rows holds positions "
+            "0 .. 31; absolute tables cannot go past their length)",
+            model,
+            _tokens(1, 4),
+            positions=torch.arange(29, 33),
+        )
+
+
+@check(3, "attention weights = softmax(R q · R k / sqrt(head_dim)) per head")
+def test_attention_weights(impl):
+    x = torch.randn(2, 6, 16, generator=torch.Generator().manual_seed(3))
+    positions = torch.tensor([3, 5, 6, 10, 11, 20])
+    for causal in (False, True):
+        attn = _attention(impl, seed=4, causal=causal)
+        what = f"MultiHeadSelfAttention (causal={causal}, positions {positions.tolist()})"
+        _, weights, _ = _attend(attn, x, positions, what=what)
+        _expect_weights(weights, attn, x, positions.numpy(), causal, SMALL["rope_base"], what)
+
+
+@check(2, "output = out_proj(heads of weights @ v); values are not rotated")
+def test_value_path(impl):
+    x = torch.randn(2, 6, 16, generator=torch.Generator().manual_seed(5))
+    positions = torch.tensor([0, 2, 3, 9, 10, 40])
+    attn = _attention(impl, seed=6, causal=False)
+    what = "MultiHeadSelfAttention (causal=False)"
+    out, weights, _ = _attend(attn, x, positions, what=what)
+    w = _np(weights)
+    if w.shape != (2, SMALL["n_heads"], 6, 6):
+        fail(f"{what}: weights have shape {w.shape}, expected [B, H, T, T] = [2, 2, 6, 6]")
+    v = _heads(_np(x) @ _np(attn.v_proj.weight).T, SMALL["n_heads"])  # [B, H, T, hd]
+    Wo = _np(attn.out_proj.weight)
+
+    def merged(values, transpose=True):
+        y = w @ values  # [B, H, T, hd]
+        y = y.transpose(0, 2, 1, 3).reshape(2, 6, 16) if transpose else y.reshape(2, 6, 16)
+        return y @ Wo.T  # [B, T, d]
+
+    mine = _np(out)
+    if not _close(mine, merged(v)):
+        if _close(mine, merged(rotate(v, positions.numpy(), SMALL["rope_base"], False))):
+            fail(
+                f"{what}: the values are rotated: RoPE acts on q and k only; v is the content mixed by "
+                "the weights and must stay as v_proj(x)"
+            )
+        if _close(mine, merged(v, transpose=False)):
+            fail(
+                f"{what}: heads are merged along the wrong axis: transpose [B, H, T, hd] to "
+                "[B, T, H, hd] before reshaping to [B, T, d]"
+            )
+        fail(
+            f"{what}: the output is not out_proj(concat over heads of weights @ v) with your own weights "
+            "and v = v_proj(x) split into heads (values must not be rotated)"
+        )
+    model = _model(impl, seed=7, pos_scheme="rope")
+    token = _tokens(2, 1, seed=8)
+    first, _, _ = _forward(model, token, positions=torch.tensor([0]), what="rope model, one token")
+    for p in (1, 37, 500):
+        other, _, _ = _forward(model, token, positions=torch.tensor([p]), what="rope model, one token")
+        if not _close(_np(first), _np(other)):
+            fail(
+                f"rope model: a single token's logits change when it moves from position 0 to {p}; with "
+                "RoPE only q·k sees positions, so values must not be rotated and nothing is added to "
+                "the embeddings"
+            )
+
+
+@check(3, "causal: a future token changes no earlier output")
+def test_causal(impl):
+    T = 8
+    idx = _tokens(2, T, seed=9)
+    for scheme in ("rope", "learned"):
+        model = _model(impl, seed=10, pos_scheme=scheme, causal=True)
+        base, _, weights = _forward(model, idx, what=f"{scheme} model (causal=True)")
+        for layer, w in enumerate(weights):
+            w = _np(w)
+            if not np.isfinite(w).all():
+                fail(
+                    f"{scheme} model: NaN in the weights of layer {layer}: a query has no key it may "
+                    "attend to (causal mask off by one: it hides the token itself; allowed keys are j <= i)"
+                )
+            if w.shape[-2:] == (T, T):
+                future = np.triu(np.ones((T, T), dtype=bool), k=1)
+                if np.abs(w[..., future]).max() > 1e-6:
+                    if np.abs(w[..., np.triu(np.ones((T, T), dtype=bool), k=2)]).max() <= 1e-6:
+                        fail(
+                            f"{scheme} model: causal mask off by one: query i attends to key i + 1 "
+                            "(mask the keys j > i: tril(diagonal=0) is allowed)"
+                        )
+                    fail(
+                        f"{scheme} model: with causal=True, query i attends to keys j > i (weights above "
+                        "the diagonal must be exactly 0)"
+                    )
+                if np.abs(np.diagonal(w, axis1=-2, axis2=-1)).min() <= 1e-12:
+                    fail(
+                        f"{scheme} model: causal mask off by one: a token does not attend to itself "
+                        "(allowed keys are j <= i, the diagonal included)"
+                    )
+        for t in (0, 3, T - 1):
+            changed = idx.clone()
+            changed[:, t] = (changed[:, t] + 1) % SMALL["vocab_size"]
+            logits, _, _ = _forward(model, changed, what=f"{scheme} model (causal=True)")
+            before, mine = _np(base), _np(logits)
+            if not _close(before[:, :t], mine[:, :t], 1e-5):
+                earlier = [i for i in range(t) if not _close(before[:, i], mine[:, i], 1e-5)]
+                if earlier == [t - 1]:
+                    fail(
+                        f"{scheme} model: changing token {t} changed the output at {t - 1}: causal mask "
+                        "off by one (query i may attend to keys j <= i, not i + 1)"
+                    )
+                fail(
+                    f"{scheme} model: changing token {t} changed earlier outputs {earlier}: with "
+                    "causal=True, token i may only attend to tokens j <= i"
+                )
+            if not _differs(before[:, t], mine[:, t], 1e-6):
+                fail(
+                    f"{scheme} model: changing token {t} did not change its own output: causal mask off "
+                    "by one (a token must attend to itself)"
+                )
+    model = _model(impl, seed=11, pos_scheme="rope", causal=False)
+    base, _, _ = _forward(model, idx, what="rope model (causal=False)")
+    changed = idx.clone()
+    changed[:, -1] = (changed[:, -1] + 1) % SMALL["vocab_size"]
+    logits, _, _ = _forward(model, changed, what="rope model (causal=False)")
+    if not _differs(_np(base)[:, 0], _np(logits)[:, 0], 1e-6):
+        fail(
+            "rope model with causal=False: the first output ignores the last token; an encoder's "
+            "tokens attend to every token (apply the mask only when config.causal)"
+        )
+
+
+@check(3, "RoPE: attention weights unchanged when all positions shift")
+def test_rope_relative(impl):
+    T = 6
+    idx = _tokens(2, T, seed=12)
+    for causal in (True, False):
+        model = _model(impl, seed=13, pos_scheme="rope", causal=causal)
+        what = f"rope model (causal={causal})"
+        logits, _, weights = _forward(model, idx, positions=torch.arange(T), what=what)
+        for offset in (5, 100, 1000):
+            shifted, _, moved = _forward(model, idx, positions=torch.arange(T) + offset, what=what)
+            for layer, (w, m) in enumerate(zip(weights, moved, strict=False)):
+                if not _close(_np(w), _np(m)):
+                    fail(
+                        f"{what}: the attention weights of layer {layer} changed when every position "
+                        f"shifted by {offset}; with RoPE a score depends only on n - m: rotate q and k, "
+                        "each at its own position, before the q·k product (not the scores after it, "
+                        "and no positions added to the embeddings)"
+                    )
+            if not _close(_np(logits), _np(shifted)):
+                fail(
+                    f"{what}: the weights are shift-invariant but the logits changed when every position "
+                    f"shifted by {offset}: the values must not be rotated"
+                )
+        _, _, spread = _forward(model, idx, positions=torch.arange(T) * 7, what=what)
+        if all(_close(_np(w), _np(m), 1e-3) for w, m in zip(weights, spread, strict=False)):
+            fail(
+                f"{what}: the weights do not change when the distances between tokens change "
+                "(positions 0, 7, 14, ...): RoPE is not applied to q and k"
+            )
+
+
+@check(2, "`none` (non-causal) is permutation equivariant; the other schemes are not")
+def test_permutation(impl):
+    T = 7
+    idx = _tokens(2, T, seed=14)
+    perm = torch.tensor([3, 0, 6, 1, 5, 2, 4])
+    model = _model(impl, seed=15, pos_scheme="none", causal=False)
+    logits, _, weights = _forward(model, idx, what="none model (causal=False)")
+    shuffled, _, moved = _forward(model, idx[:, perm], what="none model (causal=False)")
+    if not _close(_np(shuffled), _np(logits)[:, perm.numpy()]):
+        fail(
+            "pos_scheme 'none', causal=False: permuting the tokens must permute the logits the same way "
+            "(self-attention without positions is permutation equivariant); is a position added or a "
+            "mask applied anyway?"
+        )
+    p = perm.numpy()
+    if not _close(_np(moved[0]), _np(weights[0])[:, :, p][:, :, :, p]):
+        fail("pos_scheme 'none': permuting the tokens must permute the rows and columns of the weights")
+    for scheme in ("rope", "learned", "sinusoidal"):
+        model = _model(impl, seed=15, pos_scheme=scheme, causal=False)
+        logits, _, _ = _forward(model, idx, what=f"{scheme} model (causal=False)")
+        shuffled, _, _ = _forward(model, idx[:, perm], what=f"{scheme} model (causal=False)")
+        if _close(_np(shuffled), _np(logits)[:, perm.numpy()], 1e-3):
+            fail(
+                f"pos_scheme '{scheme}': the model is permutation equivariant, so it ignores positions "
+                "(is the positional scheme applied?)"
+            )
+
+
+@check(2, "pre-norm blocks with residuals: zeroed sublayers leave the embeddings untouched")
+def test_residual(impl):
+    idx = _tokens(2, 5, seed=16)
+    for scheme in ("none", "learned"):
+        model = _model(impl, seed=17, pos_scheme=scheme)
+        try:
+            blocks = list(model.blocks)
+            sublayers = [(b.attn.out_proj, b.mlp) for b in blocks]
+            tok_emb, norm, lm_head = model.tok_emb, model.norm, model.lm_head
+            pos_emb = model.pos_emb if scheme == "learned" else None
+        except (AttributeError, TypeError) as exc:
+            fail(f"module names differ from the exercise's ({describe_exception(exc)}); keep {NAMES}")
+        with torch.no_grad():
+            for out_proj, mlp in sublayers:
+                for p in list(out_proj.parameters()) + list(mlp.parameters()):
+                    p.zero_()
+            x = tok_emb(idx)  # the embeddings go straight through every block
+            if pos_emb is not None:
+                x = x + pos_emb(torch.arange(5))
+            expected = _np(lm_head(norm(x)))
+        logits, _, _ = _forward(model, idx, what=f"{scheme} model with zeroed sublayers")
+        if not _close(_np(logits), expected):
+            fail(
+                f"{scheme} model: with every attention out_proj and MLP zeroed, each pre-norm block must "
+                "return its input (x + 0), so the logits are lm_head(norm(embeddings)); yours differ: "
+                "a residual connection is missing, or a LayerNorm is applied to the residual stream "
+                "(post-norm) instead of to the sublayer's input"
+            )
+
+
+@check(3, "KV cache: incremental decoding equals the full forward pass")
+def test_kv_cache(impl):
+    # One layer: the cache holds the keys already rotated at their own positions and the plain values.
+    attn = _attention(impl, seed=18, causal=True)
+    x = torch.randn(2, 7, 16, generator=torch.Generator().manual_seed(19))
+    positions = torch.arange(7) + 3
+    full, _, _ = _attend(attn, x, positions, what="attention(x, positions)")
+    _, _, (keys, values) = _attend(attn, x[:, :4], positions[:4], what="attention on 4 tokens")
+    H = SMALL["n_heads"]
+    k = _heads(_np(x[:, :4]) @ _np(attn.k_proj.weight).T, H)
+    v = _heads(_np(x[:, :4]) @ _np(attn.v_proj.weight).T, H)
+    if not _close(_np(keys), rotate(k, positions[:4].numpy(), SMALL["rope_base"], False)):
+        fail(
+            "the cache must hold the keys already rotated at their own positions ([B, H, T, head_dim]): "
+            "a key's rotation never changes, so it is stored rotated and never rotated again"
+        )
+    if not _close(_np(values), v):
+        fail("the cached values must be v_proj(x) split into heads, not rotated")
+    rest, _, _ = _attend(attn, x[:, 4:], positions[4:], (keys, values), what="attention with a cache")
+    if not _close(_np(rest), _np(full)[:, 4:]):
+        fail(
+            "attention on 3 new tokens (positions 7 .. 9) after 4 cached ones (positions 3 .. 6) differs "
+            "from the full pass: concatenate the cached keys and values before the new ones and let new "
+            "token i attend to keys j <= P + i (P = cached length)"
+        )
+    full, _, _ = _attend(attn, x, what="attention(x) with default positions")
+    _, _, cache = _attend(attn, x[:, :4], what="attention on 4 tokens, default positions")
+    rest, _, _ = _attend(attn, x[:, 4:], None, cache, what="attention with a cache, default positions")
+    if not _close(_np(rest), _np(full)[:, 4:]):
+        fail(
+            "attention on 3 new tokens after 4 cached ones, with default positions, differs from the full "
+            "pass: with a cache, default positions continue at P, P + 1, ... (P = cached length); they "
+            "must not restart at 0"
+        )
+    # The model, token by token and in chunks.
+    idx = _tokens(2, 7, seed=20)
+    for scheme in ("rope", "learned"):
+        model = _model(impl, seed=21, pos_scheme=scheme, causal=True)
+        full, _, _ = _forward(model, idx, what=f"{scheme} model")
+        for chunks in ((1,) * 7, (3, 1, 3)):
+            cache, start, steps, explicit_ok = None, 0, [], True
+            explicit_cache = None
+            for size in chunks:
+                what = f"{scheme} model, tokens fed in chunks {list(chunks)} with the cache"
+                logits, cache, _ = _forward(model, idx[:, start : start + size], cache=cache, what=what)
+                steps.append(_np(logits))
+                given = torch.arange(start, start + size)
+                right, explicit_cache, _ = _forward(
+                    model, idx[:, start : start + size], given, explicit_cache, what=what
+                )
+                explicit_ok &= _close(_np(right), _np(full)[:, start : start + size])
+                start += size
+            if not _close(np.concatenate(steps, axis=1), _np(full)):
+                first = next(
+                    i for i in range(7) if not _close(np.concatenate(steps, axis=1)[:, i], _np(full)[:, i])
+                )
+                if explicit_ok:
+                    fail(
+                        f"{scheme} model with a cache: positions restart at 0: new tokens' default "
+                        "positions must be P, P + 1, ... after the P cached ones (wrong from token "
+                        f"{first} on)"
+                    )
+                fail(
+                    f"{scheme} model, tokens fed in chunks {list(chunks)}: the logits differ from the full "
+                    f"pass from token {first} on: append the new keys (rotated) and values to each "
+                    "layer's cache and let new token i attend to keys j <= P + i"
+                )
+
+
+FIXTURE_RUNS = {  # stored logits -> (pos_scheme, causal, explicit positions?, what to look at if it differs)
+    "none": (
+        "none",
+        True,
+        False,
+        "the core architecture: pre-norm blocks x + attn(norm1(x)) and "
+        "x + mlp(norm2(x)), MLP Linear-GELU(exact)-Linear, scores / sqrt(head_dim), bias-free "
+        "q/k/v/out projections, final norm, then lm_head",
+    ),
+    "learned": ("learned", True, False, "add pos_emb(positions) to the token embeddings"),
+    "learned_encoder_gaps": (
+        "learned",
+        False,
+        True,
+        "explicit positions used as given; causal=False attends to every token",
+    ),
+    "sinusoidal": (
+        "sinusoidal",
+        True,
+        False,
+        "add your sinusoidal_encoding(max_len, d_model) rows at the positions to the token embeddings",
+    ),
+    "rope": (
+        "rope",
+        True,
+        False,
+        "rotate q and k with apply_rope (half-split pairs, "
+        "base=config.rope_base) at the token positions, inside every layer",
+    ),
+    "rope_encoder_gaps": (
+        "rope",
+        False,
+        True,
+        "RoPE with the positions given (gaps allowed), no mask when causal=False",
+    ),
+}
+
+
+@check(1, "default positions are 0 .. T-1, and continue after the cache")
+def test_default_positions(impl):
+    idx = _tokens(2, 6)
+    for scheme in ("learned", "sinusoidal", "rope"):
+        model = _model(impl, pos_scheme=scheme)
+        default, _, _ = _forward(model, idx, what=f"{scheme} model(idx)")
+        explicit, _, _ = _forward(model, idx, torch.arange(6), what=f"{scheme} model(idx, positions)")
+        if not _close(_np(default), _np(explicit)):
+            fail(
+                f"{scheme} model: model(idx) differs from model(idx, positions=arange(T)); without "
+                "positions and without a cache the tokens sit at 0 .. T-1 (off by one?)"
+            )
+        _, cache, _ = _forward(model, idx[:, :4], what=f"{scheme} model(first 4 tokens)")
+        after, _, _ = _forward(model, idx[:, 4:], cache=cache, what=f"{scheme} model(2 more, cache)")
+        given, _, _ = _forward(model, idx[:, 4:], torch.arange(4, 6), cache, what=f"{scheme} model")
+        if not _close(_np(after), _np(given)):
+            fail(f"{scheme} model: after 4 cached tokens the new tokens must default to positions 4, 5")
+
+
+@check(1, "dropout: active in train mode, off in eval mode")
+def test_dropout(impl):
+    model = _model(impl, dropout=0.5)
+    idx = _tokens(2, 8)
+    first, _, _ = _forward(model, idx, what="model.eval()(idx)")
+    second, _, _ = _forward(model, idx, what="model.eval()(idx), again")
+    if not _close(_np(first), _np(second)):
+        fail("in eval mode the model must be deterministic (dropout off)")
+    model.train()
+    torch.manual_seed(0)
+    noisy, _, _ = _forward(model, idx, what="model.train()(idx)")
+    if _close(_np(noisy), _np(first)):
+        fail(
+            "with dropout=0.5 in train mode the output equals eval mode's: config.dropout is not used "
+            "(nn.Dropout on the attention weights and on each sublayer's output)"
+        )
+
+
+@check(3, "snapshot: stored weights give the stored logits (all four schemes)")
+def test_snapshot(impl):
+    data = np.load(SNAPSHOT)
+    config = {key.split("/", 1)[1]: data[key].item() for key in data.files if key.startswith("config/")}
+    weights = {
+        key.split("/", 1)[1]: torch.from_numpy(data[key]) for key in data.files if key.startswith("param/")
+    }
+    idx = torch.from_numpy(data["input/idx"]).long()
+    gaps = torch.from_numpy(data["input/positions_with_gaps"]).long()
+    for key, (scheme, causal, explicit, hint) in FIXTURE_RUNS.items():
+        cfg = _config(impl, **config, pos_scheme=scheme, causal=causal)
+        model = _build(impl, "Transformer", cfg)
+        wanted = {k: v for k, v in weights.items() if k != "pos_emb.weight" or scheme == "learned"}
+        mine = set(model.state_dict())
+        if mine != set(wanted):
+            fail(
+                f"{scheme} model: parameter names differ from the exercise's: missing "
+                f"{sorted(set(wanted) - mine)[:4]}, unexpected {sorted(mine - set(wanted))[:4]} (keep "
+                f"{NAMES}; the sinusoidal table is a non-persistent buffer)"
+            )
+        _run(f"{scheme} model: load_state_dict(stored weights)", model.load_state_dict, wanted)
+        logits, _, _ = _forward(model, idx, gaps if explicit else None, what=f"{scheme} model")
+        expected = data[f"logits/{key}"]
+        got = _np(logits)
+        if got.shape != expected.shape:
+            fail(f"{scheme} model: logits of shape {got.shape}, expected {expected.shape}")
+        if not _close(got, expected):
+            err = np.abs(got - expected).max()
+            fail(
+                f"stored weights, run '{key}': your logits differ from the stored reference by up to "
+                f"{err:.3g}; look at {hint}"
+            )
+
+
+def _loss_backward(model, idx, targets, what: str) -> None:
+    result = model(idx)
+    if not isinstance(result, tuple) or len(result) != 3:
+        fail(f"{what}: the model must return a tuple (logits, cache, weights)")
+    logits = result[0]  # [B, T, V]
+    torch.nn.functional.cross_entropy(logits.flatten(0, 1), targets.flatten()).backward()
+
+
+@check(2, "gradients reach every parameter")
+def test_gradients(impl):
+    idx = _tokens(2, 6, seed=22)
+    targets = _tokens(2, 6, seed=23)
+    for scheme in ("rope", "learned", "sinusoidal"):
+        model = _model(impl, seed=24, pos_scheme=scheme).train()
+        what = f"{scheme} model: forward and backward"
+        _run(what, _loss_backward, model, idx, targets, what)
+        params = list(model.named_parameters())
+        if not params:
+            fail(f"{scheme} model has no parameters (create the submodules in __init__)")
+        missing = [
+            n for n, p in params if p.grad is None or not torch.isfinite(p.grad).all() or not p.grad.any()
+        ]
+        if missing:
+            fail(
+                f"{scheme} model: no gradient reaches {missing[:4]}: is every module used in forward, "
+                "without .detach() or torch.no_grad() on the path?"
+            )
