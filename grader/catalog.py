@@ -35,7 +35,20 @@ class Exercise:
     notebook: str
     hints: tuple[str, ...]
     time_limit: float = 10.0
+    requires: tuple[str, ...] = ()  # optional packages; without them the exercise is skipped, not failed
+    gpu: bool = False  # may use CUDA: no address-space limit in the grading child (CUDA maps a lot)
     extra: dict = field(default_factory=dict, compare=False)
+
+    def missing_requirements(self) -> list[str]:
+        import importlib.util
+
+        def missing(name: str) -> bool:
+            try:
+                return importlib.util.find_spec(name) is None
+            except (ImportError, ValueError):
+                return True
+
+        return [name for name in self.requires if missing(name)]
 
     @property
     def checks_module(self) -> str:
@@ -57,6 +70,7 @@ def load_catalog() -> tuple[Exercise, ...]:
         known = {k: v for k, v in entry.items() if k in fields}
         known["seed"] = tuple(known.get("seed", ()))
         known["hints"] = tuple(known.get("hints", ()))
+        known["requires"] = tuple(known.get("requires", ()))
         extra = {k: v for k, v in entry.items() if k not in fields}
         exercises.append(Exercise(**known, extra=extra))
     return tuple(exercises)

@@ -46,7 +46,8 @@ def _grade(exercises: list[Exercise], impl: Implementation, time_limit: float | 
     if impl == learner_exercises():
         store = Store()
         for result in results:
-            store.record_attempt(result)
+            if not result.skipped:
+                store.record_attempt(result)
     return results
 
 
@@ -60,7 +61,7 @@ def _emit(args, results) -> int:
     else:
         console = _console()
         print_results(console, results, _titles())
-        if len(results) == 1:
+        if len(results) == 1 and not results[0].skipped:
             result = results[0]
             if result.all_passed:
                 console.print(f"  Compare with the reference: [bold]ropekit solution {result.id}[/]")
@@ -101,7 +102,10 @@ def cmd_list(args) -> int:
     for number, exercise in enumerate(load_catalog(), start=1):
         total_points += exercise.points
         attempt = latest.get(exercise.id)
-        if attempt is None:
+        missing = exercise.missing_requirements()
+        if missing and attempt is None:
+            status = f"[dim]needs {', '.join(missing)}[/]"
+        elif attempt is None:
             status = "[dim]not started[/]"
         elif attempt.solved:
             status = "[green]passed[/]"
@@ -254,6 +258,27 @@ def cmd_verify(args) -> int:
             stub = stub_for(solution_file)
             (Path(tmp) / solution_file.name).write_text(stub, encoding="utf-8")
             checks = checks_for(exercise)
+            missing = exercise.missing_requirements()
+            if missing:  # cannot run the checks here: verify the rest, say what was skipped
+                learner_file = exercises.source_file(exercise.module)
+                in_sync = learner_file.exists() and learner_file.read_text(encoding="utf-8") == stub
+                points = sum(c.points for c in checks)
+                if not in_sync:
+                    problems.append(f"{exercise.id}: {learner_file} differs from the generated stub")
+                if points != exercise.points:
+                    problems.append(
+                        f"{exercise.id}: catalog says {exercise.points} points, checks sum to {points}"
+                    )
+                skipped = f"skipped (needs {', '.join(missing)})"
+                table.add_row(
+                    f"[yellow]{exercise.id}[/]",
+                    skipped,
+                    skipped,
+                    "yes" if in_sync else "NO",
+                    str(points),
+                    str(len(exercise.hints)),
+                )
+                continue
             good = grade_exercise(exercise, solutions)
             bad = grade_exercise(exercise, stubs)
             passes_stub = [c.name for c in bad.checks if c.passed]

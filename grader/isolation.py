@@ -64,6 +64,7 @@ def _child(
     start: int,
     guard: Any,
     fail_fast: bool = False,
+    limit_memory: bool = True,
 ):
     """Body of the forked child. Never returns: ends with os._exit."""
     try:
@@ -75,7 +76,8 @@ def _child(
         sys.stdin = open(0, closefd=False)
         sys.stdout = open(1, "w", buffering=1, closefd=False, errors="replace")
         sys.stderr = open(2, "w", buffering=1, closefd=False, errors="replace")
-        _limit_memory()
+        if limit_memory:
+            _limit_memory()
         import random
 
         import numpy as np
@@ -156,6 +158,7 @@ def run_isolated(
     import_limit: float | None = None,
     guard: Any = None,
     fail_fast: bool = False,
+    limit_memory: bool = True,
 ) -> list[Outcome]:
     """Run `checks` against `load()` in forked children; one Outcome per check, in order.
 
@@ -176,7 +179,7 @@ def run_isolated(
         if pid == 0:
             os.close(result_r)
             os.close(output_r)
-            _child(result_w, output_w, load, checks, start, guard, fail_fast)
+            _child(result_w, output_w, load, checks, start, guard, fail_fast, limit_memory)
         os.close(result_w)
         os.close(output_w)
         phase: int | str = "import"  # "import", or the index of the running check

@@ -41,6 +41,11 @@ def check_table(result: ExerciseResult, title: str) -> Table:
 
 def print_results(console: Console, results: list[ExerciseResult], titles: dict[str, str]) -> None:
     for result in results:
+        if result.skipped:
+            console.print(
+                f"[yellow]{result.id}[/] — {escape(titles.get(result.id, ''))}: {escape(result.skipped)}\n"
+            )
+            continue
         console.print(check_table(result, escape(f"{result.id} — {titles.get(result.id, '')}")))
         verdict = (
             "[green]all checks pass[/]"
@@ -57,6 +62,9 @@ def print_results(console: Console, results: list[ExerciseResult], titles: dict[
 
 
 def to_html(result: ExerciseResult, title: str) -> str:
+    if result.skipped:
+        reason = html.escape(result.skipped)
+        return f"<div><b>{html.escape(result.id)}</b> — {html.escape(title)}: {reason}</div>"
     rows = []
     for item in result.checks:
         mark = "&#10003;" if item.passed else "&#10007;"
@@ -79,6 +87,8 @@ def to_html(result: ExerciseResult, title: str) -> str:
 
 
 def to_text(result: ExerciseResult, title: str) -> str:
+    if result.skipped:
+        return f"{result.id} — {title}: {result.skipped}"
     lines = [f"{result.id} — {title}: {result.score}/{result.max_score}"]
     for item in result.checks:
         mark = "PASS" if item.passed else "FAIL"

@@ -28,6 +28,7 @@ class ExerciseResult:
     duration: float = 0.0
     code_hash: str | None = None
     source: str = ""
+    skipped: str | None = None  # why the exercise was not graded (a missing optional package)
     max_score: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -47,11 +48,14 @@ class ExerciseResult:
 
     @property
     def all_passed(self) -> bool:
+        """True when no check failed (a skipped exercise has no failing check)."""
         return self.passed == self.total
 
     def to_dict(self) -> dict:
+        extra = {"skipped": self.skipped} if self.skipped else {}
         return {
             "id": self.id,
+            **extra,
             "score": self.score,
             "max_score": self.max_score,
             "passed": self.passed,
@@ -88,6 +92,10 @@ def guard_for(exercise: Exercise, impl: Implementation):
 def grade_exercise(
     exercise: Exercise, impl: Implementation, *, time_limit: float | None = None, fail_fast: bool = False
 ) -> ExerciseResult:
+    missing = exercise.missing_requirements()
+    if missing:
+        reason = f"skipped: needs {', '.join(missing)} (pip install 'ropekit[gpu]')"
+        return ExerciseResult(id=exercise.id, checks=[], source=impl.label, skipped=reason)
     warm_up()
     checks = checks_for(exercise)
     started = time.perf_counter()
@@ -97,6 +105,7 @@ def grade_exercise(
         time_limit=time_limit or exercise.time_limit,
         guard=guard_for(exercise, impl),
         fail_fast=fail_fast,
+        limit_memory=not exercise.gpu,
     )
     return ExerciseResult(
         id=exercise.id,

@@ -36,9 +36,11 @@ def workspace(tmp_path, monkeypatch):
     return tmp_path
 
 
-def ropekit(*args: str, root: Path, stdin: str = "", timeout: float = 120) -> subprocess.CompletedProcess:
-    """Run the real `ropekit` console script."""
-    env = {**os.environ, "ROPEKIT_ROOT": str(root), "COLUMNS": "160", "NO_COLOR": "1"}
+def ropekit(
+    *args: str, root: Path, stdin: str = "", timeout: float = 120, env: dict | None = None
+) -> subprocess.CompletedProcess:
+    """Run the real `ropekit` console script (`env` adds variables)."""
+    env = {**os.environ, "ROPEKIT_ROOT": str(root), "COLUMNS": "160", "NO_COLOR": "1", **(env or {})}
     exe = Path(sys.executable).with_name("ropekit")
     return subprocess.run(
         [str(exe), *args], input=stdin, capture_output=True, text=True, env=env, timeout=timeout

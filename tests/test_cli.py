@@ -21,7 +21,7 @@ def test_grade_solutions_full_marks_and_json_shape(workspace):
     ids = [e["id"] for e in report["exercises"]]
     assert ids[:2] == ["sinusoidal", "rope"]
     for exercise in report["exercises"]:
-        assert set(exercise) == {"id", "score", "max_score", "passed", "total", "checks"}
+        assert set(exercise) - {"skipped"} == {"id", "score", "max_score", "passed", "total", "checks"}
         assert exercise["passed"] == exercise["total"]
         for item in exercise["checks"]:
             assert set(item) == {"name", "passed", "points", "message"}
@@ -179,3 +179,18 @@ def test_quiz_in_the_terminal_records_answers_and_keeps_a_backup(workspace):
     report = json.loads(ropekit("check", "quiz", "--json", root=workspace).stdout)
     checks = report["exercises"][0]["checks"]
     assert sum(c["passed"] for c in checks) == 1
+
+
+def test_an_exercise_whose_package_is_missing_is_skipped_not_failed(workspace):
+    """rope_triton needs triton: without it grade says so, exits 0, and verify still passes."""
+    without_triton = {"PYTHONPATH": str(Path(__file__).parent / "support" / "without_triton")}
+    done = ropekit(
+        "grade", "rope_triton", "sinusoidal", "--solutions", "--json", root=workspace, env=without_triton
+    )
+    verify = ropekit("verify", root=workspace, env=without_triton)
+    assert done.returncode == 0
+    report = json.loads(done.stdout)
+    triton = next(e for e in report["exercises"] if e["id"] == "rope_triton")
+    assert "needs triton" in triton["skipped"] and triton["max_score"] == 0
+    assert report["score"] == report["max_score"] == 10
+    assert verify.returncode == 0 and "skipped (needs triton)" in verify.stdout.replace("\n", " ")
