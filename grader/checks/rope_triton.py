@@ -1,0 +1,363 @@
+"""Hidden checks for exercises/rope_triton.py: apply_rope_qk, RoPE for q and k in one Triton launch.
+
+Without a CUDA device the learner's kernel runs under Triton's interpreter (numpy on the CPU): this
+module sets TRITON_INTERPRET=1 when it is imported, in the grader, before the learner's module (imported
+later, in the forked child) imports triton and decorates its kernel. With a CUDA device it runs compiled.
+Without triton every check fails with TRITON_MISSING: the exercise is never reported as passed.
+
+Expected values come from the definition, never from a reference implementation: the rotation that
+apply_rope_qk applies is measured on basis vectors (see _rotations.py) and compared with RoPE's angles,
+and random inputs are compared with the float64 complex construction `rotate`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+
+import numpy as np
+import torch
+
+from ..checking import Mistake, call, check, expect_raises, fail, tensor_result, tolerance
+from ._rotations import _wrap, expect_rope, pairs, rotate, theta
+
+TRITON_MISSING = "triton is not installed: pip install 'ropekit[gpu]' (or triton) to grade this exercise"
+
+
+def _cuda_present() -> bool:
+    # device_count() asks NVML and leaves CUDA uninitialised in the grader (is_available() would
+    # initialise it, and a forked child could not use CUDA afterwards).
+    return torch.cuda.device_count() > 0
+
+
+INTERPRET = os.environ.get("TRITON_INTERPRET") == "1" or not _cuda_present()
+if INTERPRET:
+    os.environ["TRITON_INTERPRET"] = "1"  # before the learner's module imports triton
+DEVICE = "cpu" if INTERPRET else "cuda"
+
+
+def _angle_budget(positions, dtype) -> np.ndarray:
+    """Allowed angle error (rad): float32 angles (theta and the product rounded: ~2**-23 * m, with
+    margin) plus the output's rounding, as measured through cos/sin stored in `dtype`."""
+    rounding = {torch.float32: 1e-6, torch.float16: 1.5e-3, torch.bfloat16: 8e-3}[dtype]
+    return 1e-5 + 3e-7 * np.abs(np.asarray(positions, dtype=np.float64)) + rounding
+
+
+def _needs_triton() -> None:
+    if importlib.util.find_spec("triton") is None:
+        fail(TRITON_MISSING)
+
+
+def _random(*shape, dtype=torch.float32, seed=0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(*shape, generator=g, dtype=torch.float64).to(dtype).to(DEVICE)
+
+
+def _apply(impl, q, k, positions, what: str, **kwargs) -> tuple[torch.Tensor, torch.Tensor]:
+    """The learner's (q_out, k_out) as CPU tensors, after checking it is a pair of tensors."""
+    _needs_triton()
+    positions = torch.as_tensor(positions).to(DEVICE)
+    result = call(impl, "apply_rope_qk", q, k, positions, **kwargs)
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        fail(f"{what}: apply_rope_qk must return a pair (q_out, k_out), got {type(result).__name__}")
+    q_out, k_out = (tensor_result(t, f"{what}: {n}") for t, n in zip(result, ("q_out", "k_out"), strict=True))
+    for out, x, name in ((q_out, q, "q"), (k_out, k, "k")):
+        if tuple(out.shape) != tuple(x.shape):
+            fail(f"{what}: {name}_out has shape {tuple(out.shape)}, expected {name}'s {tuple(x.shape)}")
+        if out.dtype != x.dtype:
+            fail(f"{what}: {x.dtype} {name} gave {name}_out in {out.dtype}; keep {name}'s dtype")
+    return q_out.cpu(), k_out.cpu()
+
+
+def _measure_qk(impl, dim: int, positions: list[int], what: str, dtype=torch.float32, measure_k=True, **kw):
+    """The matrices applied to q and to k at each position, [T, dim, dim] each (float64 numpy).
+
+    Head j of q holds the basis vector e_j at every position, so q_out[0, j, t] is column j of the
+    matrix at position t; k holds 2 e_j (its result is halved), so swapped outputs are told apart.
+    measure_k=False (faster under the interpreter): k is one random head; (k_out, k) is returned in
+    place of its matrices, for the caller to compare with `rotate` after judging q.
+    """
+    T = len(positions)
+    basis = torch.eye(dim, dtype=torch.float64)[None, :, None, :].repeat(1, 1, T, 1)  # [1, dim, T, dim]
+    q = basis.to(dtype).to(DEVICE)
+    k = (2 * basis).to(dtype).to(DEVICE) if measure_k else _random(1, 1, T, dim, dtype=dtype, seed=dim)
+    q_out, k_out = _apply(impl, q, k, torch.tensor(positions), what, **kw)
+    mq = q_out.to(torch.float64).numpy()[0].transpose(1, 2, 0)  # M[t, a, j] = q_out[0, j, t, a]
+    if not np.isfinite(mq).all():
+        fail(f"{what}: q_out contains NaN or inf")
+    if not measure_k:
+        _unrotated(mq, positions, "q", what)
+        return mq, (k_out, k.cpu())
+    mk = k_out.to(torch.float64).numpy()[0].transpose(1, 2, 0) / 2
+    if not np.isfinite(mk).all():
+        fail(f"{what}: k_out contains NaN or inf")
+    scale_q, scale_k = np.linalg.norm(mq, axis=1).mean(), np.linalg.norm(mk, axis=1).mean()
+    if abs(scale_q - 2) < 0.1 and abs(scale_k - 0.5) < 0.05:
+        fail(f"{what}: q_out holds rotated k and k_out rotated q: the outputs are swapped")
+    _unrotated(mq, positions, "q", what)
+    _unrotated(mk, positions, "k", what)
+    return mq, mk
+
+
+def _unrotated(m: np.ndarray, positions: list[int], name: str, what: str) -> None:
+    if any(p != 0 for p in positions) and np.allclose(m, np.eye(m.shape[-1]), atol=1e-6):
+        fail(
+            f"{what}: {name} is returned unrotated: apply RoPE to q AND k (one launch whose grid "
+            "covers the head blocks of both)"
+        )
+    if np.abs(m).max() < 1e-6:
+        fail(f"{what}: {name}_out is all zeros: the kernel never stores {name}'s result")
+
+
+def _mismatch(
+    mine: torch.Tensor, x: torch.Tensor, positions, interleaved: bool, what: str, base=10000.0
+) -> str | None:
+    """What is wrong with `mine` as RoPE(x) by the definition (float64), allowing rounding to the
+    output's dtype and float32 angles; None when it is right."""
+    x64 = x.detach().cpu().to(torch.float64)
+    pos = torch.as_tensor(positions).cpu().numpy()
+    pos = pos[:, None, :] if pos.ndim == 2 else pos  # [B, T] broadcasts over heads
+    expected = rotate(x64.numpy(), pos, base, interleaved)
+    got = mine.to(torch.float64).numpy()
+    rtol, atol = tolerance(x.dtype)
+    first, second = np.array(pairs(x.shape[-1], interleaved)).T
+    norm = np.sqrt(x64.numpy()[..., first] ** 2 + x64.numpy()[..., second] ** 2)  # [..., T, d/2]
+    budget_pair = _angle_budget(np.broadcast_to(pos, x.shape[:-1])[..., None], torch.float32) * norm
+    budget = np.empty(x.shape)
+    budget[..., first], budget[..., second] = budget_pair, budget_pair
+    bad = np.abs(got - expected) > atol + rtol * np.abs(expected) + budget
+    if not bad.any():
+        return None
+    where = tuple(int(i) for i in np.argwhere(bad)[0])
+    return (
+        f"{what}: {bad.sum()} of {bad.size} values differ from RoPE by the definition (first at index "
+        f"{where}: yours {got[where]:.6g}, off by {abs(got - expected)[where]:.3g})"
+    )
+
+
+def _close(
+    mine: torch.Tensor, x: torch.Tensor, positions, interleaved: bool, what: str, base=10000.0
+) -> None:
+    message = _mismatch(mine, x, positions, interleaved, what, base)
+    if message:
+        fail(message)
+
+
+@check(1, "returns (q_out, k_out): shapes and dtypes kept, inputs untouched")
+def test_outputs(impl):
+    _needs_triton()
+    q, k = _random(2, 4, 3, 16, seed=1), _random(2, 2, 3, 16, seed=2)
+    q0, k0 = q.clone(), k.clone()
+    q_out, k_out = _apply(impl, q, k, torch.arange(3) + 1, "q [2, 4, 3, 16], k [2, 2, 3, 16]")
+    if not (torch.equal(q, q0) and torch.equal(k, k0)):
+        fail("with inplace=False (the default) q and k must not change; write into new tensors")
+    if torch.equal(q_out, q0.cpu()) and torch.equal(k_out, k0.cpu()):
+        fail("q_out and k_out equal q and k at positions 1..3: nothing was rotated")
+
+
+@check(3, "q AND k rotated in one call (half-split pairs)")
+def test_q_and_k(impl):
+    _needs_triton()
+    positions = [0, 1, 2, 7]
+    what = "apply_rope_qk(interleaved=False), d=16"
+    mq, mk = _measure_qk(impl, 16, positions, what)
+    expect_rope(mq, positions, 10000.0, False, f"{what}, q")
+    expect_rope(mk, positions, 10000.0, False, f"{what}, k")
+
+
+@check(2, "adjacent pairs (2i, 2i+1) when interleaved=True")
+def test_interleaved(impl):
+    _needs_triton()
+    positions = [0, 1, 3, 8]
+    what = "apply_rope_qk(interleaved=True), d=16"
+    mq, mk = _measure_qk(impl, 16, positions, what, interleaved=True)
+    expect_rope(mq, positions, 10000.0, True, f"{what}, q")
+    expect_rope(mk, positions, 10000.0, True, f"{what}, k")
+
+
+@check(2, "angles m * theta_i: head dims 64 and 128, base, positions as given")
+def test_frequencies(impl):
+    _needs_triton()
+    for dim, positions, base in ((64, [5, 6, 9, 30, 31, 100], 10000.0), (128, [0, 1, 2, 9], 500.0)):
+        what = f"apply_rope_qk(base={base:g}), d={dim}, positions {positions}"
+        mq, (k_out, k) = _measure_qk(impl, dim, positions, what, measure_k=False, base=base)
+        expect_rope(mq, positions, base, False, f"{what}, q")
+        _close(k_out, k, positions, False, f"{what}: k_out", base)
+
+
+@check(1, "head dims that are not a power of two (d = 6, d = 96)")
+def test_odd_block_sizes(impl):
+    _needs_triton()
+    try:
+        positions = [0, 1, 4]
+        mq, mk = _measure_qk(impl, 6, positions, "d=6 (3 pairs)")
+        expect_rope(mq, positions, 10000.0, False, "d=6, q")
+        expect_rope(mk, positions, 10000.0, False, "d=6, k")
+        q, k = _random(1, 3, 5, 96, seed=3), _random(1, 1, 5, 96, seed=4)
+        q_out, k_out = _apply(impl, q, k, torch.arange(5) * 3, "d=96 (48 pairs)")
+        _close(q_out, q, torch.arange(5) * 3, False, "d=96, q")
+        _close(k_out, k, torch.arange(5) * 3, False, "d=96, k")
+    except Mistake as exc:
+        if " raised " not in str(exc):
+            raise
+        fail(
+            f"{exc} -- a block over the d/2 pairs must be a power of two (tl.arange): pad it with "
+            "triton.next_power_of_2(d // 2) and mask the pairs >= d/2"
+        )
+
+
+@check(2, "random q, k vs float64 RoPE: fp32, bf16, fp16, both layouts, GQA")
+def test_random(impl):
+    _needs_triton()
+    positions = torch.tensor([0, 1, 2, 5, 17, 100, 999])
+    for seed, (dtype, interleaved) in enumerate(
+        ((torch.float32, False), (torch.bfloat16, False), (torch.float32, True), (torch.float16, True))
+    ):
+        q, k = _random(2, 8, 7, 64, dtype=dtype, seed=10 + seed), _random(2, 2, 7, 64, dtype=dtype, seed=20)
+        what = f"{str(dtype)[6:]} q [2, 8, 7, 64], k [2, 2, 7, 64], interleaved={interleaved}"
+        q_out, k_out = _apply(impl, q, k, positions, what, interleaved=interleaved)
+        _close(q_out, q, positions, interleaved, f"{what}: q_out")
+        _close(k_out, k, positions, interleaved, f"{what}: k_out")
+
+
+def _strided_inputs(dtype=torch.float32):
+    """q viewed from [B, T, Hq, d] (transposed), k every other head of a wider tensor with stride 2
+    on d: neither is contiguous."""
+    q = _random(2, 5, 4, 32, dtype=dtype, seed=30).transpose(1, 2)  # [2, 4, 5, 32], strides (640, 32, 128, 1)
+    k = _random(2, 4, 5, 64, dtype=dtype, seed=31)[:, ::2, :, ::2]  # [2, 2, 5, 32], d stride 2
+    return q, k
+
+
+@check(2, "non-contiguous q and k: the tensors' strides are used")
+def test_strides(impl):
+    _needs_triton()
+    positions = torch.tensor([3, 4, 5, 6, 40])
+    q, k = _strided_inputs()
+    q0, k0 = q.clone(), k.clone()
+    for interleaved in (False, True):
+        q_out, k_out = _apply(impl, q, k, positions, "non-contiguous q, k", interleaved=interleaved)
+        wrong = _mismatch(
+            q_out, q0, positions, interleaved, f"q = x.transpose(1, 2), interleaved={interleaved}"
+        ) or _mismatch(k_out, k0, positions, interleaved, f"k = x[:, ::2, :, ::2], interleaved={interleaved}")
+        if wrong:  # is it the strides? the same values, contiguous
+            cq, ck = _apply(impl, q0.contiguous(), k0.contiguous(), positions, "", interleaved=interleaved)
+            _close(cq, q0, positions, interleaved, f"contiguous q, interleaved={interleaved}")
+            _close(ck, k0, positions, interleaved, f"contiguous k, interleaved={interleaved}")
+            fail(
+                f"{wrong} (right for contiguous copies of the same q and k) -- address every element "
+                "through the strides: x_ptr + b*stride_b + h*stride_h + t*stride_t + d*stride_d with "
+                "x.stride() (and the output's own strides)"
+            )
+    if not (torch.equal(q, q0) and torch.equal(k, k0)):
+        fail("non-contiguous q and k changed although inplace=False")
+
+
+@check(2, "inplace=True writes into q and k (also non-contiguous views) and returns them")
+def test_inplace(impl):
+    _needs_triton()
+    positions = torch.tensor([1, 2, 3, 50, 600])
+    q, k = _strided_inputs(torch.bfloat16)
+    q0, k0 = q.clone(), k.clone()
+    _needs_triton()
+    result = call(impl, "apply_rope_qk", q, k, positions.to(DEVICE), inplace=True)
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        fail("apply_rope_qk(..., inplace=True) must return the pair (q, k)")
+    if torch.equal(q, q0) or torch.equal(k, k0):
+        which = "q" if torch.equal(q, q0) else "k"
+        fail(
+            f"with inplace=True {which} itself must hold the result, but it is unchanged (a .contiguous() "
+            "copy, or a new output tensor, is written instead of the caller's memory)"
+        )
+    if not all(
+        isinstance(r, torch.Tensor) and r.data_ptr() == x.data_ptr()
+        for r, x in zip(result, (q, k), strict=True)
+    ):
+        fail("with inplace=True return q and k themselves (the same tensors), not copies")
+    _close(q.cpu(), q0, positions, False, "inplace=True, bf16 q = x.transpose(1, 2)")
+    _close(k.cpu(), k0, positions, False, "inplace=True, bf16 k = x[:, ::2, :, ::2]")
+
+
+@check(1, "positions [B, T]: one row of positions per sequence")
+def test_batched_positions(impl):
+    _needs_triton()
+    positions = torch.tensor([[0, 1, 2, 3], [100, 101, 102, 103], [7, 9, 11, 13]])  # [B=3, T=4]
+    q, k = _random(3, 2, 4, 16, seed=40), _random(3, 1, 4, 16, seed=41)
+    q_out, k_out = _apply(impl, q, k, positions, "positions of shape [3, 4]")
+    for out, x, name in ((q_out, q, "q_out"), (k_out, k, "k_out")):
+        wrong = _mismatch(out, x, positions, False, f"positions [B, T]: {name}")
+        if wrong and not _mismatch(out[:1], x[:1], positions[:1], False, ""):
+            fail(f"{wrong} (sequence 0 is right) -- sequence b uses row b of positions, not row 0 for all")
+        if wrong:
+            fail(wrong)
+
+
+@check(2, "angles precise at positions ~60 000 (float32 math, never bf16/fp16)")
+def test_large_positions(impl):
+    _needs_triton()
+    positions = [1, 2, 3, 60000, 60001, 60002, 60003, 60004, 60005]
+    p = np.asarray(positions, dtype=np.float64)[:, None]
+    a, b = np.array(pairs(64, False)).T
+    for dtype in (torch.float32, torch.bfloat16, torch.float16):
+        what = f"{str(dtype)[6:]} q and k at positions 1, 2, 3, 60000..60005"
+        for m, name in zip(_measure_qk(impl, 64, positions, what, dtype=dtype), "qk", strict=True):
+            measured = np.arctan2(m[:, b, a], m[:, a, a])  # [T, 32]: the angle of pair i at position t
+            error = np.abs(_wrap(measured - p * theta(64, 10000.0)))  # [T, 32]
+            bad = error > _angle_budget(p, dtype)
+            if bad[:3].any() and error[:3].max() > 0.05:  # not imprecision: a wrong formula
+                fail(f"{what}: {name}'s angles are wrong already at positions 1..3 (see the other checks)")
+            if bad.any():
+                fail(
+                    f"{what}: {name}'s angles at 60 000 are off by up to {error.max():.3g} rad (float32 "
+                    f"angles: < {float(_angle_budget(60000, dtype)):.2g}): positions or angles were "
+                    "computed in low precision; load the positions, multiply by theta and take cos/sin "
+                    "in float32, cast only the result"
+                )
+
+
+@check(1, "ValueError for odd d, q/k shape mismatch, bad positions")
+def test_errors(impl):
+    _needs_triton()
+    pos = torch.arange(3).to(DEVICE)
+    q, k = _random(1, 2, 3, 8), _random(1, 2, 3, 8)
+    expect_raises(
+        ValueError, impl, "apply_rope_qk", _random(1, 2, 3, 7), _random(1, 2, 3, 7), pos, why="odd d 7"
+    )
+    expect_raises(
+        ValueError, impl, "apply_rope_qk", q, _random(1, 2, 4, 8), pos, why="q with T=3 and k with T=4"
+    )
+    expect_raises(
+        ValueError, impl, "apply_rope_qk", q, _random(1, 2, 3, 6), pos, why="q with d=8, k with d=6"
+    )
+    expect_raises(ValueError, impl, "apply_rope_qk", q, k, torch.arange(4).to(DEVICE), why="4 positions, T=3")
+    expect_raises(
+        ValueError, impl, "apply_rope_qk", q[0], k[0], pos, why="3-D q and k (expected [B, H, T, d])"
+    )
+
+
+@check(1, "q and k in ONE Triton kernel launch")
+def test_one_launch(impl):
+    _needs_triton()
+    from triton.runtime.jit import KernelInterface
+
+    launches = []
+    original = KernelInterface.__getitem__
+
+    def counting(self, grid):
+        launches.append(getattr(self, "__name__", type(self).__name__))
+        return original(self, grid)
+
+    q, k = _random(1, 4, 3, 16, seed=50), _random(1, 2, 3, 16, seed=51)
+    KernelInterface.__getitem__ = counting
+    try:
+        q_out, k_out = _apply(impl, q, k, torch.arange(3), "q [1, 4, 3, 16], k [1, 2, 3, 16]")
+    finally:
+        KernelInterface.__getitem__ = original
+    if not launches:
+        fail("apply_rope_qk launched no Triton kernel (kernel[grid](...)): write the rotation in Triton")
+    if len(launches) > 1:
+        fail(
+            f"apply_rope_qk launched {len(launches)} Triton kernels ({', '.join(launches)}); rotate q and k "
+            "in ONE launch: a grid over the head blocks of q and then of k, both reading the same angles"
+        )
+    _close(q_out, q, torch.arange(3), False, "q_out")
+    _close(k_out, k, torch.arange(3), False, "k_out")
