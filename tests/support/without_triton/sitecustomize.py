@@ -2,12 +2,4 @@
 
 import sys
 
-
-class _Block:
-    def find_spec(self, name, path=None, target=None):
-        if name == "triton" or name.startswith("triton."):
-            raise ModuleNotFoundError("blocked")
-        return None
-
-
-sys.meta_path.insert(0, _Block())
+sys.modules["triton"] = None  # import triton -> ModuleNotFoundError; importlib.util.find_spec -> None
