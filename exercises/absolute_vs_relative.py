@@ -26,6 +26,11 @@ import numpy as np
 
 Encode = Callable[[np.ndarray, int], np.ndarray]
 
+# Probes you may use in depends_only_on_offset (or choose your own): shifts from 0 to several hundred
+# (the encoders accept positions 0 .. 1023), and position pairs (m, n), some with m > n.
+SHIFTS = (0, 1, 2, 5, 17, 100, 500, 900)
+POSITION_PAIRS = ((0, 5), (3, 1), (10, 10), (7, 40))
+
 
 def shift_scores(
     encode: Encode, q: np.ndarray, k: np.ndarray, m: int, n: int, shifts: Sequence[int]
@@ -50,7 +55,7 @@ def depends_only_on_offset(encode: Encode, dim: int, *, seed: int = 0, rtol: flo
     (2 * R(m) x) is still relative.
     """
     # TODO: rng = np.random.default_rng(seed); a few trials of random q, k [dim].
-    # TODO: for pairs such as (0, 5), (3, 1), (10, 10), (7, 40) and shifts up to ~900, measure
+    # TODO: for the pairs (m, n) in POSITION_PAIRS and the shifts in SHIFTS (or your own), measure
     #       shift_scores; return False as soon as one curve moves more than the tolerance.
     raise NotImplementedError("write your solution here")
 

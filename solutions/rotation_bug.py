@@ -26,6 +26,10 @@ from collections.abc import Callable
 
 import numpy as np
 
+# is_relative compares R(m)^T R(n) with R(m + s)^T R(n + s) for these m, n and shifts s
+POSITIONS = range(6)  # m, n = 0 .. 5
+SHIFTS = (1, 3, 10, 100)
+
 
 def document_position_vector(position: int, dim: int) -> np.ndarray:
     """The document's "position vector" pos_i = [i, i^2, ..., i^dim], float64 [dim] (given)."""
@@ -88,17 +92,19 @@ def preserves_norms(m: np.ndarray, tol: float = 1e-8, seed: int = 0) -> bool:
 def is_relative(matrix_at: Callable[[int], np.ndarray], tol: float = 1e-8) -> bool:
     """True if R(m)^T R(n) depends only on n - m, where R = matrix_at (a function position -> [d, d]).
 
-    Compare R(m)^T R(n) with R(m + s)^T R(n + s) for all m, n in 0..5 and shifts s in (1, 3, 10, 100),
-    within tol (relative to the size of the entries). Then every score q^T R(m)^T R(n) k depends only on
-    the offset. Note: 2 * R(m) is relative too, although it is not a rotation.
+    Compare R(m)^T R(n) with R(m + s)^T R(n + s) for all m, n in POSITIONS (0..5) and shifts s in
+    SHIFTS (1, 3, 10, 100), within tol (relative to the size of the entries). Then every score
+    q^T R(m)^T R(n) k depends only on the offset. Note: 2 * R(m) is relative too, although it is not
+    a rotation.
     """
-    # TODO: for m, n in range(6) and s in (1, 3, 10, 100): A = R(m)^T R(n), B = R(m+s)^T R(n+s);
+    # TODO: for m, n in POSITIONS and s in SHIFTS: A = R(m)^T R(n), B = R(m+s)^T R(n+s);
     #       return False if any A and B differ by more than tol * (1 + max |A|).
     ### BEGIN SOLUTION
-    matrices = {p: np.asarray(matrix_at(p), dtype=np.float64) for p in range(6 + 100)}
-    for s in (1, 3, 10, 100):
-        for m in range(6):
-            for n in range(6):
+    used = {p + s for p in POSITIONS for s in (0, *SHIFTS)}  # every position compared below
+    matrices = {p: np.asarray(matrix_at(p), dtype=np.float64) for p in used}
+    for s in SHIFTS:
+        for m in POSITIONS:
+            for n in POSITIONS:
                 A = matrices[m].T @ matrices[n]  # [d, d]
                 B = matrices[m + s].T @ matrices[n + s]
                 if np.abs(A - B).max() > tol * (1.0 + np.abs(A).max()):

@@ -79,6 +79,18 @@ LONG_CONTEXT_MISTAKES = [
         "jumps from 0 to 1",
     ),
     (
+        "YaRN ramp divides by zero when low == high",
+        [("    if low == high:\n        high += 0.001  # avoid a division by zero\n", "")],
+        "yarn_inv_freq: linear ramp",
+        "add 0.001 to high",
+    ),
+    (
+        "YaRN high not clamped to dim - 1",
+        [("min(math.ceil(correction_dim(beta_slow)), dim - 1)", "math.ceil(correction_dim(beta_slow))")],
+        "yarn_inv_freq: linear ramp",
+        "clamped to [0, dim - 1]",
+    ),
+    (
         "YaRN attention factor with log10",
         [("0.1 * math.log(scale) + 1.0", "0.1 * math.log10(scale) + 1.0")],
         "yarn_inv_freq: attention factor",
@@ -101,6 +113,12 @@ LONG_CONTEXT_MISTAKES = [
         [("        theta,\n        torch.where(", "        theta / factor,\n        torch.where(")],
         "llama3_inv_freq: factor 1",
         "highest frequency",
+    ),
+    (
+        "decay bound rejects max_distance 0",
+        [("if max_distance < 0:", "if max_distance < 1:")],
+        "long_term_decay_bound: RoFormer",
+        "max_distance 0 is valid",
     ),
     (
         "decay bound unnormalised (sum over j)",
@@ -162,6 +180,18 @@ ROPE_2D_MISTAKES = [
         ],
         "one row",
         "wrong way",
+    ),
+    (
+        "2-D angles concatenated along a fixed axis (breaks batched rows, cols)",
+        [("rows[..., None] * theta), dim=-1)", "rows[..., None] * theta), dim=1)")],
+        "returns a tensor of x's shape",
+        "cat the angles along dim=-1",
+    ),
+    (
+        "M-RoPE sections concatenated along a fixed axis (breaks batched positions)",
+        [("for k, chunk in enumerate(chunks)], dim=-1)", "for k, chunk in enumerate(chunks)], dim=1)")],
+        "M-RoPE: each pair",
+        "cat the angles along dim=-1",
     ),
     (
         "grid in column-major order",

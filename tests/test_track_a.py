@@ -272,6 +272,12 @@ ATTENTION_MISTAKES = [
         "always says 'equivariant'",
     ),
     (
+        "equivariance test with a loose fixed tolerance",
+        [("atol=atol, rtol=0", "atol=1e-2, rtol=0")],
+        "is_permutation_equivariant: right verdict",
+        "hides small position signals",
+    ),
+    (
         "equivariance test without shuffling the output",
         [("shuffled_after = layer(x)[..., perm, :]", "shuffled_after = layer(x)")],
         "is_permutation_equivariant: right verdict",
@@ -423,9 +429,15 @@ ABSOLUTE_MISTAKES = [
     ),
     (
         "small shifts only",
-        [("shifts = [0, 1, 2, 5, 17, 100, 500, 900]", "shifts = [0, 1, 2, 5, 17]")],
+        [("shift_scores(encode, q, k, m, n, SHIFTS)", "shift_scores(encode, q, k, m, n, [0, 1, 2, 5, 17])")],
         "depends_only_on_offset: shifts reach far",
         "shifts of several hundred",
+    ),
+    (
+        "measurement ignores the rtol argument",
+        [("> rtol * scale", "> 1e-9 * scale")],
+        "depends_only_on_offset: True for relative",
+        "with the `rtol` argument",
     ),
     (
         "can_score lets the IndexError escape",

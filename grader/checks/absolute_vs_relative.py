@@ -98,6 +98,26 @@ def test_relative_schemes(impl):
                 "with a tolerance relative to the size of the scores"
             )
 
+    def slow_drift(x, m):  # a 1-vector: score(s) = 0.01 |q| |k| (1 + sin(m + s) / 2) (1 + sin(n + s) / 2)
+        return np.array([0.1 * np.linalg.norm(x) * (1.0 + 0.5 * np.sin(m))])
+
+    # score(s) moves by at most 0.02 |q| |k| < rtol |q| |k|: flat by the docstring's tolerance, at any
+    # shifts; it moves by far more than rtol times the scores alone, or rtol / (|q| |k|)
+    said = _bool(call(impl, "depends_only_on_offset", slow_drift, 64, rtol=0.05), "depends_only_on_offset")
+    if not said:
+        fail(
+            "with rtol=0.05, a score that moves by less than 2% of |q| |k| must count as flat: the "
+            "tolerance is rtol * (the curve's largest |score| + |q| |k|), with the `rtol` argument"
+        )
+    said = _bool(
+        call(impl, "depends_only_on_offset", lambda x, m: x, DIM, rtol=0.0), "depends_only_on_offset"
+    )
+    if not said:
+        fail(
+            "encode(x, m) = x (no positions) never moves the score, so even with rtol=0 it depends only "
+            "on the offset: a curve is flat when max - min <= the tolerance (<=, not <)"
+        )
+
 
 @check(3, "depends_only_on_offset: False for absolute schemes (never always 'same')")
 def test_absolute_schemes(impl):

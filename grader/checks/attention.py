@@ -291,6 +291,13 @@ def _layers():
         (lambda x: attend(x + pe[: x.shape[-2]]), False, "self-attention with sinusoidal positions added"),
         (lambda x: attend(x, causal=True), False, "causal self-attention"),
         (lambda x: x.cumsum(-2), False, "a running sum over the tokens"),
+        # moves each output by 1e-3 * its position: far above atol = 1e-6, far below the values' size,
+        # so a comparison that is loose relative to the values (rtol > 0) misses it
+        (
+            lambda x: x @ W_v + 1e-3 * torch.arange(x.shape[-2], dtype=x.dtype)[:, None],
+            False,
+            "a layer adding a small position signal (1e-3 * t)",
+        ),
     ]
 
 
@@ -323,7 +330,9 @@ def test_equivariance_verdicts(impl):
                     )
                 fail(
                     f"{what} is NOT permutation-equivariant, but your function says it is (perm "
-                    f"{perm.tolist()}): a test that always says 'equivariant' proves nothing"
+                    f"{perm.tolist()}): a test that always says 'equivariant' proves nothing; compare "
+                    "within the `atol` argument (absolute, rtol=0): a loose or relative tolerance hides "
+                    "small position signals"
                 )
 
 

@@ -13,7 +13,7 @@ import math
 
 import torch
 
-from ..checking import call, check, expect_raises, fail, tensor_result
+from ..checking import Mistake, call, check, expect_raises, fail, tensor_result
 
 
 def _theta(dim: int, base: float) -> torch.Tensor:
@@ -131,6 +131,7 @@ def test_ntk(impl):
     if abs(same - 10000.0) > 1e-6:
         fail(f"scale 1 must leave the base unchanged, got {same:g}")
     expect_raises(ValueError, impl, "ntk_scaled_base", 10000.0, 2.0, 7, why="odd dim 7")
+    expect_raises(ValueError, impl, "ntk_scaled_base", 10000.0, 0.0, 128, why="scale 0")
 
 
 # ---------------------------------------------------------------- YaRN
@@ -141,6 +142,9 @@ YARN_RAMPS = [
     ((64, 500000.0, 8192, 8.0, 32.0, 1.0), (9, 18)),  # cd(32) = 9.04, cd(1) = 17.49
     ((128, 1000000.0, 32768, 4.0, 16.0, 2.0), (26, 37)),  # cd(16) = 26.81, cd(2) = 36.44
     ((16, 10000.0, 64, 2.0, 32.0, 1.0), (0, 3)),  # cd(32) = -0.99 clamped to 0, cd(1) = 2.02
+    ((16, 10.0, 1000, 2.0, 32.0, 1.0), (5, 15)),  # cd(32) = 5.57, cd(1) = 17.61 clamped to dim - 1 = 15
+    # cd(64) = -1.85 clamped to 0, cd(8) = -0.04 rounds up to 0: low == high, so high += 0.001 (a step)
+    ((16, 10000.0, 48, 2.0, 64.0, 8.0), (0, 0.001)),
 ]
 
 
@@ -156,6 +160,8 @@ def test_yarn_identity(impl):
             )
         if abs(factor - 1.0) > 1e-12:
             fail(f"with scale 1 the attention factor must be 1, got {factor:.6g}")
+    expect_raises(ValueError, impl, "yarn_inv_freq", 7, 10000.0, 2.0, 4096, why="yarn_inv_freq: odd dim 7")
+    expect_raises(ValueError, impl, "yarn_inv_freq", 128, 10000.0, 0.0, 4096, why="yarn_inv_freq: scale 0")
 
 
 @check(2, "yarn_inv_freq: highest frequency kept, lowest divided by the scale")
@@ -184,7 +190,15 @@ def test_yarn_ends(impl):
 @check(3, "yarn_inv_freq: linear ramp between low and high pair indices")
 def test_yarn_ramp(impl):
     for (dim, base, L, scale, beta_fast, beta_slow), (low, high) in YARN_RAMPS:
-        inv_freq, _ = _yarn(impl, dim, base, scale, L, beta_fast=beta_fast, beta_slow=beta_slow)
+        try:
+            inv_freq, _ = _yarn(impl, dim, base, scale, L, beta_fast=beta_fast, beta_slow=beta_slow)
+        except Mistake as exc:
+            if high - low < 1 and "NaN" in str(exc):
+                fail(
+                    f"{exc}: here low = high = {low} (both clamped), so (i - low) / (high - low) divides by "
+                    "zero; like YaRN's reference code, add 0.001 to high when they are equal"
+                )
+            raise
         theta = _theta(dim, base)
         ramp = (theta - inv_freq) / (theta - theta / scale)  # measured: 0 kept .. 1 interpolated
         i = torch.arange(dim // 2, dtype=torch.float64)
@@ -211,7 +225,7 @@ def test_yarn_ramp(impl):
             f"{where}: your ramp keeps {kept} pairs and fully interpolates {full}; expected the pairs "
             "i <= low kept and i >= high interpolated, with low = floor(cd(beta_fast)), high = "
             "ceil(cd(beta_slow)), cd(R) = d ln(L / (2 pi R)) / (2 ln base) (the natural log; floor "
-            "for low, ceil for high)"
+            "for low, ceil for high; both clamped to [0, dim - 1])"
         )
 
 
@@ -267,6 +281,19 @@ def test_llama3_ends(impl):
             f"the lowest frequency (wavelength far above L / low_freq_factor) must be divided by the "
             f"factor 8; yours is multiplied by {float(ratio[-1]):.6g}"
         )
+    expect_raises(ValueError, impl, "llama3_inv_freq", 7, base, 8.0, L, why="llama3_inv_freq: odd dim 7")
+    expect_raises(
+        ValueError,
+        impl,
+        "llama3_inv_freq",
+        dim,
+        base,
+        8.0,
+        L,
+        low_freq_factor=2.0,
+        high_freq_factor=2.0,
+        why="llama3_inv_freq with high_freq_factor = low_freq_factor (an empty blend band)",
+    )
 
 
 @check(3, "llama3_inv_freq: wavelength bands and the smooth blend")
@@ -365,6 +392,18 @@ def test_decay_bound(impl):
             "over j = 1..d/2 of |S_j|, S_j = sum over k < j of exp(1j * r * theta_k), theta_k = base**(-2k/d)"
         )
     expect_raises(ValueError, impl, "long_term_decay_bound", 7, 10, why="odd dim 7")
+    expect_raises(ValueError, impl, "long_term_decay_bound", 16, -1, why="max_distance -1")
+    try:
+        at_zero = _bound(impl, 16, 0)  # r = 0 only: a valid request, |S_j| = j and the mean is (8 + 1) / 2
+    except Mistake as exc:
+        if "not implemented" in str(exc) or "is missing" in str(exc):
+            raise
+        fail(f"long_term_decay_bound(16, 0): {exc}; max_distance 0 is valid (r = 0 only), only < 0 is not")
+    if abs(float(at_zero[0]) - 4.5) > 1e-9:
+        fail(
+            f"long_term_decay_bound(16, 0) must be [4.5] (r = 0 only: |S_j| = j, mean over j = 1..8), "
+            f"got {float(at_zero[0]):.6g}"
+        )
 
 
 @check(1, "long_term_decay_bound: decreases on average with distance")

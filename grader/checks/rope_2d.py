@@ -19,6 +19,12 @@ FREQS_2D = (
 )
 
 
+BATCHED = (
+    "positions with batch axes carry one position per token of each batch element: index the token and "
+    "feature axes from the end (cat the angles along dim=-1, not a fixed axis)"
+)
+
+
 def _random(*shape, dtype=torch.float64, seed=0):
     return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64).to(dtype)
 
@@ -69,6 +75,24 @@ def test_shape_dtype(impl):
             fail(f"x of shape {tuple(x.shape)} gave shape {tuple(out.shape)}; 2-D RoPE keeps x's shape")
         if out.dtype != x.dtype or out.device != x.device:
             fail(f"{dtype} x gave {out.dtype} on {out.device}; keep x's dtype and device")
+    # one grid per batch element: rows, cols [B, N] must act on x[b] as rows[b], cols[b] do alone
+    x = _random(2, 5, 16, seed=5)
+    rows, cols = (
+        torch.tensor([[0, 0, 1, 1, 2], [3, 1, 4, 1, 5]]),
+        torch.tensor([[0, 1, 0, 1, 0], [9, 2, 6, 5, 3]]),
+    )
+    what = "apply_rope_2d(x [2, 5, 16], rows [2, 5], cols [2, 5])"
+    try:
+        out = tensor_result(call(impl, "apply_rope_2d", x, rows, cols), what)
+    except Mistake as exc:
+        if "not implemented" in str(exc) or "is missing" in str(exc):
+            raise
+        fail(f"{what}: {exc}: {BATCHED}")
+    each = [
+        tensor_result(call(impl, "apply_rope_2d", x[b], rows[b], cols[b]), "apply_rope_2d") for b in (0, 1)
+    ]
+    if tuple(out.shape) != tuple(x.shape) or not torch.allclose(out, torch.stack(each), atol=1e-10):
+        fail(f"{what} differs from rotating each x[b] by rows[b], cols[b]: {BATCHED}")
 
 
 @check(3, "one row: 1-D RoPE of the column on the first half of the features")
@@ -220,6 +244,15 @@ def test_value_errors(impl):
         (2, 3, 3),
         why="positions with 2 rows, not 3",
     )
+    expect_raises(
+        ValueError,
+        impl,
+        "apply_mrope",
+        _random(3, 7),
+        positions,
+        (1, 1, 1),
+        why="apply_mrope with an odd d = 7 (sections adding up to d // 2 = 3)",
+    )
 
 
 @check(2, "M-RoPE: text tokens (t = h = w) get 1-D RoPE")
@@ -274,3 +307,32 @@ def test_mrope_sections(impl):
     expected = np.cos(per_kind[kind, :, i].T)  # [T, d/2]
     if not np.allclose(m[:, i, i], expected, atol=1e-6):
         fail("apply_mrope: each pair must be a rotation [[cos, -sin], [sin, cos]] of its angle")
+    # batched positions [3, B, T] and x [B, T, d]: batch element b rotates by positions[:, b]
+    x = _random(2, T, dim, seed=6)
+    batched = torch.stack((pos, pos.flip(-1)), dim=1)  # [3, 2, T]
+    what = f"apply_mrope(x [2, {T}, {dim}], positions [3, 2, {T}], sections {sections})"
+    try:
+        out = tensor_result(call(impl, "apply_mrope", x, batched, sections), what)
+    except Mistake as exc:
+        if "not implemented" in str(exc) or "is missing" in str(exc):
+            raise
+        fail(f"{what}: {exc}: {BATCHED}")
+    each = [tensor_result(call(impl, "apply_mrope", x[b], batched[:, b], sections), what) for b in (0, 1)]
+    if tuple(out.shape) != tuple(x.shape) or not torch.allclose(out, torch.stack(each), atol=1e-10):
+        fail(f"{what} differs from rotating each x[b] by positions[:, b]: {BATCHED}")
+    # positions [3] (*batch empty): one (t, h, w) shared by every token
+    what = f"apply_mrope(x [{T}, {dim}], positions [3] = (5, 2, 7))"
+    try:
+        out = tensor_result(call(impl, "apply_mrope", x[0], torch.tensor([5, 2, 7]), sections), what)
+    except Mistake as exc:
+        if "not implemented" in str(exc) or "is missing" in str(exc):
+            raise
+        fail(
+            f"{what}: {exc}: positions of shape [3, *batch] with no batch axes give every token the same "
+            "(t, h, w); a ValueError is only for a leading size other than 3"
+        )
+    shared = tensor_result(
+        call(impl, "apply_mrope", x[0], torch.tensor([[5], [2], [7]]).expand(3, T), sections), what
+    )
+    if tuple(out.shape) != tuple(shared.shape) or not torch.allclose(out, shared, atol=1e-10):
+        fail(f"{what}: every token must rotate by the same (t, h, w) = (5, 2, 7): {BATCHED}")

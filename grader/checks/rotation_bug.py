@@ -101,6 +101,11 @@ def test_tolerance(impl):
         fail(
             "a rotation off by 1e-6 must fail with tol=1e-9: compare the errors with `tol`, not a fixed value"
         )
+    if not _verdict(impl, "is_rotation", np.eye(4), 0.0, what="the 4x4 identity, tol=0"):
+        fail(
+            "the identity is exactly a rotation (m^T m = I, det = 1, no rounding), so it passes even with "
+            "tol=0: 'within tol' means error <= tol, not < tol"
+        )
 
 
 @check(2, "preserves_norms: True for isometries (mirrors too), False otherwise")
@@ -123,6 +128,23 @@ def test_preserves_norms(impl):
                 f"preserves_norms said False for {what}, which keeps every length: measure |m x| against "
                 "|x| (a relative tolerance), do not test det or symmetry"
             )
+    if _verdict(impl, "preserves_norms", np.eye(4, 3), what="the 4x3 matrix eye(4, 3)"):
+        fail(
+            "preserves_norms said True for the 4x3 matrix eye(4, 3): it keeps the length of every x in "
+            "R^3, but a non-square m is not an isometry of one space: return False for a non-square m"
+        )
+    stretched = (1.0 + 5e-4) * _random_rotation(16, seed=3)  # every length grows by 0.05 %
+    cases = [
+        (np.eye(5), 0.0, True, "the identity with tol=0 (exactly norm-preserving: error <= tol, not <)"),
+        (stretched, 1e-3, True, "(1 + 5e-4) * a 16x16 rotation with tol=1e-3 (|m x| - |x| <= tol |x|)"),
+        (stretched, 1e-4, False, "(1 + 5e-4) * a 16x16 rotation with tol=1e-4"),
+    ]
+    for m, tol, expected, what in cases:
+        if _verdict(impl, "preserves_norms", m, tol, what=what) != expected:
+            fail(
+                f"preserves_norms said {not expected} for {what}: the test is | |m x| - |x| | <= tol * |x| "
+                "for each x, with the `tol` argument"
+            )
 
 
 @check(3, "is_relative: R(m)^T R(n) depends only on n - m (RoPE yes; the document's matrix no)")
@@ -134,9 +156,20 @@ def test_is_relative(impl):
         (lambda p: (1.0 + p / 10.0) * _rope_matrix(p, 4), False, "(1 + m/10) * RoPE's R(m)"),
         (lambda p: _doc_matrix(4, theta=0.1 * p), False, "the document's matrix at position m (d = 4)"),
         (lambda p: _doc_matrix(3, theta=0.1 * p), False, "the document's matrix at position m (d = 3)"),
+        (lambda p: 1000.0 * _rope_matrix(p, 8), True, "1000 * RoPE's R(m) (entries of R(m)^T R(n) ~ 1e6)"),
     ]
-    for matrix_at, expected, what in cases:
-        said = _verdict(impl, "is_relative", matrix_at, what=what)
+    cyclic = np.roll(np.eye(5), 1, axis=0)  # P^m shifts the axes by m: (P^m)^T P^n = P^(n-m), exactly
+    cases = [(matrix_at, expected, what, 1e-8) for matrix_at, expected, what in cases]
+    cases.append(
+        (
+            lambda p: np.linalg.matrix_power(cyclic, p),
+            True,
+            "the cyclic shift P^m (integer entries, exactly relative) with tol=0",
+            0.0,
+        )
+    )
+    for matrix_at, expected, what, tol in cases:
+        said = _verdict(impl, "is_relative", matrix_at, tol, what=what)
         if said and not expected:
             fail(
                 f"is_relative said True for {what}, whose R(m)^T R(n) changes when m and n shift together: "
@@ -145,7 +178,8 @@ def test_is_relative(impl):
         if expected and not said:
             fail(
                 f"is_relative said False for {what}: compare R(m)^T R(n) with R(m+s)^T R(n+s) (not with "
-                "R(n-m), and not R(m) with R(n)), with a tolerance relative to the entries"
+                "R(n-m), and not R(m) with R(n)), with a tolerance relative to the entries, tol * (1 + "
+                "max |A|) (a difference equal to the tolerance passes)"
             )
 
 
