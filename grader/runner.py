@@ -86,7 +86,14 @@ def guard_for(exercise: Exercise, impl: Implementation):
     if impl.folder is not None:
         protected.discard(impl.folder)  # grading the solutions themselves
     modules = [name for name in sys.modules if name.startswith("grader.checks")] + ["grader.checking"]
-    return Guard(impl.folder, sorted(protected), [KIT_ROOT, workspace_root()], modules)
+    # the kit's own folders and the progress store; not the repository root, where tools such as
+    # Triton's compiler may drop build files when it is the working directory
+    no_write = {
+        root / name
+        for root in (KIT_ROOT, workspace_root())
+        for name in ("grader", "solutions", "exercises", "notebooks", "tests", ".ropekit")
+    }
+    return Guard(impl.folder, sorted(protected), sorted(no_write), modules)
 
 
 def grade_exercise(

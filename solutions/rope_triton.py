@@ -124,12 +124,14 @@ if triton is not None:  # the kernel needs triton; without it apply_rope_qk says
             )  # fmt: skip
 
 
-def _launch_config(half: int, heads: int, tokens: int) -> dict:
-    """Tile sizes: about 2048 pairs per program (4 warps, 16 pairs per thread), angles shared by 4 heads."""
+def _launch_config(half: int, heads: int, tokens: int, element_size: int) -> dict:
+    """Tile sizes from a sweep on an H100 (bench/tune_rope_triton.py): about 1024 pairs per program, one
+    head per program (many small programs hide memory latency best), 4 warps for 2-byte types, 8 for fp32."""
     block_half = 1 << max(half - 1, 0).bit_length()  # next power of two >= d/2 (tl.arange needs one)
-    block_h = min(4, 1 << max(heads - 1, 0).bit_length())
-    block_t = max(1, min(1 << max(tokens - 1, 0).bit_length(), 2048 // (block_h * block_half)))
-    return {"BLOCK_H": block_h, "BLOCK_T": block_t, "BLOCK_HALF": block_half, "num_warps": 4}
+    block_h = 1
+    block_t = max(1, min(1 << max(tokens - 1, 0).bit_length(), 1024 // (block_h * block_half)))
+    warps = 4 if element_size <= 2 else 8
+    return {"BLOCK_H": block_h, "BLOCK_T": block_t, "BLOCK_HALF": block_half, "num_warps": warps}
 
 
 ### END SOLUTION
@@ -189,7 +191,7 @@ def apply_rope_qk(
     if B * T * D == 0:
         return q_out, k_out
     inv_freq = rope_inv_freq(D, float(base), q.device)  # [d/2] float32
-    config = _launch_config(D // 2, max(HQ, HK), T)
+    config = _launch_config(D // 2, max(HQ, HK), T, q.element_size())
     n_t_blocks = -(-T // config["BLOCK_T"])
     n_h_blocks = -(-HQ // config["BLOCK_H"]) + -(-HK // config["BLOCK_H"])  # q's head blocks, then k's
     grid = (B * n_t_blocks, n_h_blocks)
