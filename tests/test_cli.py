@@ -12,6 +12,8 @@ from pathlib import Path
 
 from conftest import ROOT, mutate, ropekit, ropekit_json, solution_source
 
+from grader.catalog import get_exercise, load_catalog
+
 
 def test_grade_solutions_full_marks_and_json_shape(workspace):
     code, report = ropekit_json("grade", "--solutions", root=workspace)
@@ -31,7 +33,7 @@ def test_check_stub_fails_with_exit_1_and_says_not_implemented(workspace):
     done = ropekit("check", "rope", root=workspace)
     assert done.returncode == 1
     assert "not implemented yet" in done.stdout
-    assert "0/31" in done.stdout
+    assert f"0/{get_exercise('rope').points}" in done.stdout
     assert "Traceback" not in done.stdout + done.stderr
 
 
@@ -63,13 +65,14 @@ def test_report_file_and_usage_errors(workspace, tmp_path):
 def test_list_shows_catalog_and_progress_from_the_store(workspace):
     before = ropekit(root=workspace)
     assert before.returncode == 0
-    for text in ("sinusoidal", "rope", "正弦位置编码", "not started", "0/41 points"):
+    total = sum(e.points for e in load_catalog())
+    for text in ("sinusoidal", "rope", "正弦位置编码", "not started", f"0/{total} points"):
         assert text in before.stdout
     shutil.copy(workspace / "solutions" / "sinusoidal.py", workspace / "exercises" / "sinusoidal.py")
     assert ropekit("check", "sinusoidal", root=workspace).returncode == 0
     assert ropekit("check", "rope", root=workspace).returncode == 1
     after = ropekit("list", root=workspace).stdout
-    assert "passed" in after and "failing" in after and "10/41 points" in after
+    assert "passed" in after and "failing" in after and f"10/{total} points" in after
     (workspace / "exercises" / "sinusoidal.py").write_text("# edited\n")
     assert "edited since" in ropekit(root=workspace).stdout
 
