@@ -274,6 +274,59 @@ plt.show()
 # silently gives a model that runs and produces garbage.
 
 # %% [markdown]
+# ## 5a. RoPE on the whiteboard (numpy) / 白板版 RoPE
+#
+# Interviewers often ask for the matrix form first. $R(m)$ is block diagonal; block $i$ acts on features
+# $(2i, 2i+1)$:
+#
+# $$R(m) = \mathrm{diag}\big(R_0(m), \dots, R_{d/2-1}(m)\big),\qquad
+#   R_i(m) = \begin{pmatrix}\cos m\theta_i & -\sin m\theta_i\\ \sin m\theta_i & \cos m\theta_i\end{pmatrix},
+#   \qquad \theta_i = \text{base}^{-2i/d}.$$
+#
+# Building the $d\times d$ matrix is fine on a whiteboard and useless in a model: applying it costs
+# $O(d^2)$ per token, while rotating the pairs element-wise costs $O(d)$.
+#
+# **Exercise:** implement `rope_frequencies`, `rotation_matrix` and `apply_rope` (without building the
+# matrix) in `exercises/rope_numpy.py`, numpy only. 练习：在 `exercises/rope_numpy.py` 中用 numpy 实现。
+
+# %%
+check("rope_numpy")
+
+# %%
+rope_np = load("rope_numpy")
+R = rope_np.rotation_matrix(5, 8)  # (8, 8) at position 5
+fig, axes = plt.subplots(1, 2, figsize=(7, 3))
+axes[0].imshow(R, cmap="RdBu", vmin=-1, vmax=1)
+axes[0].set_title("R(5), d = 8: 2x2 blocks on the diagonal")
+axes[1].imshow(R.T @ R, cmap="RdBu", vmin=-1, vmax=1)
+axes[1].set_title("R(5)^T R(5) = I (orthogonal)")
+plt.show()
+
+# %% [markdown]
+# ## 5b. Spot the bug: document 001's "rotation matrix" / 找错：文档 001 的“旋转矩阵”
+#
+# Source document 001 defines the rotation matrix as $\mathrm{softmax}(\theta\cdot pos_i)$ with
+# $pos_i = [i, i^2, \dots, i^d]$, and works an example with $d = 3$. Interviewers like "what is wrong
+# with this?" questions. A rotation must be square and orthogonal with determinant $+1$ (so it keeps
+# lengths), and RoPE's must make $R(m)^\top R(n)$ depend only on $n - m$. A softmax matrix has
+# positive entries whose rows sum to 1: it averages, it does not rotate. And $d = 3$ cannot be split
+# into 2-D pairs at all.
+#
+# **Exercise:** in `exercises/rotation_bug.py` write `is_rotation`, `preserves_norms`, `is_relative`
+# and the fix `fixed_matrix_at` (which must refuse an odd dimension with a clear `ValueError`).
+# 练习：在 `exercises/rotation_bug.py` 中写出这些检验函数，并给出正确的矩阵。
+
+# %%
+check("rotation_bug")
+
+# %%
+bug = load("rotation_bug")
+M = bug.document_matrix(4)
+print("document's matrix is a rotation:", bug.is_rotation(M), "| keeps norms:", bug.preserves_norms(M))
+print("document's matrix is relative:", bug.is_relative(lambda m: bug.document_matrix_at(m, 4)))
+print("fixed matrix is relative:     ", bug.is_relative(lambda m: bug.fixed_matrix_at(m, 4)))
+
+# %% [markdown]
 # ## 6. Exercise: implement `rope_cos_sin`, `apply_rope` and `apply_rope_complex` in `exercises/rope.py`
 #
 # - `rope_cos_sin(positions, dim, base=10000.0, *, dtype=torch.float32) -> (cos, sin)`: each of shape
