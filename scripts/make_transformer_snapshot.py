@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from grader.checks.transformer import _randomize
 from solutions.transformer import Transformer, TransformerConfig
 
 OUT = Path(__file__).resolve().parent.parent / "grader" / "fixtures" / "transformer_snapshot.npz"
@@ -37,19 +38,9 @@ POSITIONS_WITH_GAPS = [3, 4, 5, 7, 8, 11, 12, 15, 20]  # for the encoder run (ca
 
 
 def random_weights(model: torch.nn.Module, seed: int) -> dict[str, torch.Tensor]:
-    """O(1) activations: matrices randn / sqrt(fan_in), LayerNorm weights 1 + 0.1 randn, rest 0.1 randn."""
-    gen = torch.Generator().manual_seed(seed)
-    weights = {}
-    for name, p in model.state_dict().items():
-        noise = torch.randn(p.shape, generator=gen, dtype=torch.float64)
-        if p.ndim == 2:
-            value = noise / p.shape[1] ** 0.5
-        elif "norm" in name and name.endswith("weight"):
-            value = 1.0 + 0.1 * noise
-        else:
-            value = 0.1 * noise
-        weights[name] = value.to(torch.float32)
-    return weights
+    """The weights the checks draw for a model (grader/checks/transformer.py's _randomize), by name."""
+    _randomize(model, seed)
+    return {name: value.detach().clone() for name, value in model.state_dict().items()}
 
 
 def runs() -> list[tuple[str, dict, torch.Tensor | None]]:

@@ -27,6 +27,25 @@ def mutate(source: str, replacements: list[tuple[str, str]]) -> str:
     return source
 
 
+def grade_wrong(folder: Path, exercise_id: str, source: str):
+    """Grade `source` as the learner's module of `exercise_id`, from `folder`, as a learner would be."""
+    from grader.catalog import get_exercise
+    from grader.loading import from_folder
+    from grader.runner import grade_exercise
+
+    (folder / f"{get_exercise(exercise_id).module}.py").write_text(source, encoding="utf-8")
+    return grade_exercise(get_exercise(exercise_id), from_folder(folder))
+
+
+def assert_caught(result, check_name: str, words: str) -> None:
+    """The check whose name starts with `check_name` failed, and its message contains `words`."""
+    failed = {c.name: c.message for c in result.checks if not c.passed}
+    assert failed, "the wrong version passed every check"
+    matching = [name for name in failed if name.startswith(check_name)]
+    assert matching, f"check '{check_name}...' passed; failures: {failed}"
+    assert words in failed[matching[0]], f"message does not name the mistake: {failed[matching[0]]!r}"
+
+
 @pytest.fixture
 def workspace(tmp_path, monkeypatch):
     """A copy of exercises/ and solutions/ in tmp_path; ROPEKIT_ROOT points the kit at it."""

@@ -7,11 +7,8 @@ import math
 
 import pytest
 import torch
-from conftest import mutate, solution_source
+from conftest import assert_caught, grade_wrong, mutate, solution_source
 
-from grader.catalog import get_exercise
-from grader.loading import from_folder
-from grader.runner import grade_exercise
 from solutions import long_context, rope, rope_2d
 
 YARN_BLEND = "inv_freq = (theta / scale) * ramp + theta * (1 - ramp)"
@@ -220,33 +217,20 @@ ROPE_2D_MISTAKES = [
 ]
 
 
-def _grade_wrong(tmp_path, exercise_id: str, source: str):
-    (tmp_path / f"{get_exercise(exercise_id).module}.py").write_text(source, encoding="utf-8")
-    return grade_exercise(get_exercise(exercise_id), from_folder(tmp_path))
-
-
-def _assert_caught(result, check_name: str, words: str) -> None:
-    failed = {c.name: c.message for c in result.checks if not c.passed}
-    assert failed, "the wrong version passed every check"
-    matching = [name for name in failed if name.startswith(check_name)]
-    assert matching, f"check '{check_name}...' passed; failures: {failed}"
-    assert words in failed[matching[0]], f"message does not name the mistake: {failed[matching[0]]!r}"
-
-
 @pytest.mark.parametrize(
     "name, replacements, check_name, words", LONG_CONTEXT_MISTAKES, ids=[m[0] for m in LONG_CONTEXT_MISTAKES]
 )
 def test_long_context_mistake_is_caught(tmp_path, name, replacements, check_name, words):
-    result = _grade_wrong(tmp_path, "long_context", mutate(solution_source("long_context"), replacements))
-    _assert_caught(result, check_name, words)
+    result = grade_wrong(tmp_path, "long_context", mutate(solution_source("long_context"), replacements))
+    assert_caught(result, check_name, words)
 
 
 @pytest.mark.parametrize(
     "name, replacements, check_name, words", ROPE_2D_MISTAKES, ids=[m[0] for m in ROPE_2D_MISTAKES]
 )
 def test_rope_2d_mistake_is_caught(tmp_path, name, replacements, check_name, words):
-    result = _grade_wrong(tmp_path, "rope_2d", mutate(solution_source("rope_2d"), replacements))
-    _assert_caught(result, check_name, words)
+    result = grade_wrong(tmp_path, "rope_2d", mutate(solution_source("rope_2d"), replacements))
+    assert_caught(result, check_name, words)
 
 
 # ---------------------------------------------------------------- the reference against published numbers

@@ -7,11 +7,7 @@ hand-written file in tests/wrong/. The grader runs it in isolation exactly as fo
 from __future__ import annotations
 
 import pytest
-from conftest import WRONG, mutate, solution_source
-
-from grader.catalog import get_exercise
-from grader.loading import from_folder
-from grader.runner import grade_exercise
+from conftest import WRONG, assert_caught, grade_wrong, mutate, solution_source
 
 LAYOUT = (
     "first, second = (slice(0, r, 2), slice(1, r, 2)) if interleaved else (slice(0, half), slice(half, r))"
@@ -232,40 +228,27 @@ SINUSOIDAL_MISTAKES = [
 ]
 
 
-def _grade_wrong(tmp_path, exercise_id: str, source: str):
-    (tmp_path / f"{get_exercise(exercise_id).module}.py").write_text(source, encoding="utf-8")
-    return grade_exercise(get_exercise(exercise_id), from_folder(tmp_path))
-
-
-def _assert_caught(result, check_name: str, words: str) -> None:
-    failed = {c.name: c.message for c in result.checks if not c.passed}
-    assert failed, "the wrong version passed every check"
-    matching = [name for name in failed if name.startswith(check_name)]
-    assert matching, f"check '{check_name}...' passed; failures: {failed}"
-    assert words in failed[matching[0]], f"message does not name the mistake: {failed[matching[0]]!r}"
-
-
 @pytest.mark.parametrize(
     "name, replacements, check_name, words", ROPE_MISTAKES, ids=[m[0] for m in ROPE_MISTAKES]
 )
 def test_rope_mistake_is_caught(tmp_path, name, replacements, check_name, words):
-    result = _grade_wrong(tmp_path, "rope", mutate(solution_source("rope"), replacements))
-    _assert_caught(result, check_name, words)
+    result = grade_wrong(tmp_path, "rope", mutate(solution_source("rope"), replacements))
+    assert_caught(result, check_name, words)
 
 
 @pytest.mark.parametrize(
     "name, replacements, check_name, words", SINUSOIDAL_MISTAKES, ids=[m[0] for m in SINUSOIDAL_MISTAKES]
 )
 def test_sinusoidal_mistake_is_caught(tmp_path, name, replacements, check_name, words):
-    result = _grade_wrong(tmp_path, "sinusoidal", mutate(solution_source("sinusoidal"), replacements))
-    _assert_caught(result, check_name, words)
+    result = grade_wrong(tmp_path, "sinusoidal", mutate(solution_source("sinusoidal"), replacements))
+    assert_caught(result, check_name, words)
 
 
 def test_source_documents_sinusoidal_code_fails(tmp_path):
     """The seed's positional_encoding, verbatim in tests/wrong/, scores nothing on the shape checks."""
-    result = _grade_wrong(tmp_path, "sinusoidal", (WRONG / "sinusoidal_seed.py").read_text())
-    _assert_caught(result, "shape [length, d_model]", "shape")
-    _assert_caught(result, "frequencies omega_i", "sinusoidal_encoding")
+    result = grade_wrong(tmp_path, "sinusoidal", (WRONG / "sinusoidal_seed.py").read_text())
+    assert_caught(result, "shape [length, d_model]", "shape")
+    assert_caught(result, "frequencies omega_i", "sinusoidal_encoding")
 
 
 def test_hf_style_float32_angles_are_accepted(tmp_path):
@@ -280,5 +263,5 @@ def test_hf_style_float32_angles_are_accepted(tmp_path):
             ),
         ],
     )
-    result = _grade_wrong(tmp_path, "rope", source)
+    result = grade_wrong(tmp_path, "rope", source)
     assert result.all_passed, [c for c in result.checks if not c.passed]
