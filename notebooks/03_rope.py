@@ -472,6 +472,20 @@ plt.show()
 # 否则在大位置上位置信息完全错误。
 
 # %% [markdown]
+# ### 7.4 Why a careful `apply_rope` is 2-3x faster than `x * cos + rotate_half(x) * sin`
+#
+# RoPE does almost no arithmetic per byte: it is limited by memory traffic, so speed is a count of
+# passes over `[B, H, T, d]`. The Hugging Face form makes about five: `rotate_half` slices and negates
+# (one pass) and concatenates (another), then `x * cos`, `rotate_half(x) * sin` and the sum each read
+# and write a full-size tensor. The reference writes into one output buffer instead: for each half,
+# `torch.mul(x1, cos, out=...)` then `addcmul_(x2, sin, value=-1)` (a fused multiply-add in place) —
+# no rotated copy, no concatenation, no temporaries, and `cos`/`sin` only `[T, d/2]`. `ropekit bench`
+# measures both in one run (about 2.7x on 2 CPU cores at [1, 32, 2048, 128]). The in-place `out=`
+# path does not support autograd, so when `x.requires_grad` the reference computes the same formula
+# with ordinary operations. On a GPU the same reasoning leads to one fused kernel that reads q and k
+# once and writes them once (the optional `rope_triton` exercise).
+
+# %% [markdown]
 # ## 8. Interview questions / 面试题
 #
 # **Why rotate only q and k, never v? / 为什么只旋转 q 和 k，不旋转 v？**
