@@ -413,6 +413,12 @@ def cmd_quiz(args) -> int:
     return 0
 
 
+def cmd_classroom(args) -> int:
+    from .classroom import main as classroom_main
+
+    return classroom_main(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ropekit",
@@ -449,6 +455,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id")
     p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     sub.add_parser("verify", help="maintainers: solutions pass, stubs fail, stubs in sync")
+    p = sub.add_parser("classroom", help="teachers: export the kit as an nbgrader course")
+    classroom = p.add_subparsers(dest="classroom_command", required=True)
+    p = classroom.add_parser("export", help="write nbgrader_config.py and source/<exercise>/<exercise>.ipynb")
+    p.add_argument("dest", type=Path, help="the course directory to write (created if missing)")
+    p.add_argument("--course-id", default="ropekit", help="nbgrader course id (default: ropekit)")
+    p.add_argument(
+        "--exercise", action="append", dest="exercises", metavar="ID", help="only this exercise (repeatable)"
+    )
     p = sub.add_parser("quiz", help="answer the concept quiz in the terminal (recorded in exercises/quiz.py)")
     p.add_argument("ids", nargs="*", metavar="ITEM")
     p.add_argument("--lang", choices=["en", "zh", "both"], default="both")
@@ -473,6 +487,7 @@ COMMANDS = {
     "bench": cmd_bench,
     "mutate": cmd_mutate,
     "quiz": cmd_quiz,
+    "classroom": cmd_classroom,
 }
 
 
