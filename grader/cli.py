@@ -253,7 +253,8 @@ def cmd_verify(args) -> int:
     problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix="ropekit-stubs-") as tmp:
         stubs = from_folder(tmp, label="generated stubs")
-        for exercise in load_catalog():
+        exercises_to_verify = [get_exercise(i) for i in args.ids] if args.ids else load_catalog()
+        for exercise in exercises_to_verify:
             solution_file = solutions.source_file(exercise.module)
             stub = stub_for(solution_file)
             (Path(tmp) / solution_file.name).write_text(stub, encoding="utf-8")
@@ -454,7 +455,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("reset", help="restore the stub (your file is backed up first)")
     p.add_argument("id")
     p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
-    sub.add_parser("verify", help="maintainers: solutions pass, stubs fail, stubs in sync")
+    p = sub.add_parser("verify", help="maintainers: solutions pass, stubs fail, stubs in sync")
+    p.add_argument("ids", nargs="*", metavar="ID", help="only these exercises (default: all)")
     p = sub.add_parser("classroom", help="teachers: export the kit as an nbgrader course")
     classroom = p.add_subparsers(dest="classroom_command", required=True)
     p = classroom.add_parser("export", help="write nbgrader_config.py and source/<exercise>/<exercise>.ipynb")

@@ -121,7 +121,7 @@ def test_verify_passes_on_the_repository():
 def test_verify_catches_a_stub_out_of_sync(workspace):
     stub = workspace / "exercises" / "sinusoidal.py"
     stub.write_text(stub.read_text() + "\n# drift\n")
-    done = ropekit("verify", root=workspace)
+    done = ropekit("verify", "sinusoidal", root=workspace)
     assert done.returncode == 1 and "differs from the stub" in done.stdout
 
 
@@ -134,7 +134,7 @@ def test_verify_catches_a_check_that_a_stub_passes(workspace):
         "    ### BEGIN SOLUTION\n", validation + "    ### BEGIN SOLUTION\n"
     )
     solution.write_text(text)
-    done = ropekit("verify", root=workspace)
+    done = ropekit("verify", "sinusoidal", root=workspace)
     assert done.returncode == 1
     assert "the stub passes 'ValueError for odd d_model or length < 1'" in done.stdout
 
@@ -190,7 +190,7 @@ def test_an_exercise_whose_package_is_missing_is_skipped_not_failed(workspace):
     done = ropekit(
         "grade", "rope_triton", "sinusoidal", "--solutions", "--json", root=workspace, env=without_triton
     )
-    verify = ropekit("verify", root=workspace, env=without_triton)
+    verify = ropekit("verify", "sinusoidal", "rope_triton", root=workspace, env=without_triton)
     assert done.returncode == 0
     report = json.loads(done.stdout)
     triton = next(e for e in report["exercises"] if e["id"] == "rope_triton")
