@@ -171,6 +171,18 @@ def expect_rope(
     )
 
 
+def expect_norms_kept(x: torch.Tensor, out: torch.Tensor, atol: float) -> None:
+    """A rotation keeps every vector's length: out must have x's shape and norms (float64 inputs)."""
+    if tuple(out.shape) != tuple(x.shape):
+        fail(f"x of shape {tuple(x.shape)} gave shape {tuple(out.shape)}")
+    ratio = out.norm(dim=-1) / x.norm(dim=-1)
+    if not torch.allclose(ratio, torch.ones_like(ratio), atol=atol):
+        fail(
+            f"a rotation keeps the length of every vector, but yours scales it by up to "
+            f"{float((ratio - 1).abs().max()) + 1:.4g}; check the signs of the sin terms"
+        )
+
+
 def rotate(x: np.ndarray, positions: np.ndarray, base: float, interleaved: bool) -> np.ndarray:
     """RoPE by the definition, in float64 with complex numbers: the expected output for x [..., T, d].
 

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from ..checking import Mistake, call, check, expect_raises, fail, tensor_result
-from ._rotations import expect_rope, measure, theta
+from ._rotations import expect_norms_kept, expect_rope, measure, theta
 
 FREQS_2D = (
     "each axis has d/4 pairs with theta_j = base**(-4j/d) (the 1-D frequencies of dimension d/2); "
@@ -178,14 +178,7 @@ def test_norm(impl):
     x = _random(3, 7, 32, seed=4)
     rows, cols = torch.tensor([0, 1, 2, 30, 99, 500, 7]), torch.tensor([0, 5, 2, 1, 3, 250, 1000])
     out = tensor_result(call(impl, "apply_rope_2d", x, rows, cols), "apply_rope_2d")
-    if tuple(out.shape) != tuple(x.shape):
-        fail(f"x of shape {tuple(x.shape)} gave shape {tuple(out.shape)}")
-    ratio = out.norm(dim=-1) / x.norm(dim=-1)
-    if not torch.allclose(ratio, torch.ones_like(ratio), atol=1e-9):
-        fail(
-            f"a rotation keeps the length of every vector, yours scales it by up to "
-            f"{float((ratio - 1).abs().max()) + 1:.4g}: check the signs of the sin terms"
-        )
+    expect_norms_kept(x, out, atol=1e-9)
 
 
 @check(1, "grid_positions: row-major rows and columns")
