@@ -36,7 +36,7 @@ class Implementation:
     def load(self, module: str, *, fresh: bool = False) -> Any:
         """Import the learner's module (raises whatever the module raises at import).
 
-        fresh=True drops an earlier import first, so edits to the file are seen (notebooks).
+        fresh=True drops earlier imports of this folder's modules first, so edits are seen (notebooks).
         """
         if self.namespace is not None:
             return SimpleNamespace(**self.namespace)
@@ -49,8 +49,9 @@ class Implementation:
             pkg = importlib.util.module_from_spec(spec)
             pkg.__path__ = [str(self.folder)]
             sys.modules[package] = pkg
-        if fresh:
-            sys.modules.pop(f"{package}.{module}", None)
+        if fresh:  # drop this folder's modules, so edits to siblings (rope.py for transformer) count too
+            for name in [n for n in sys.modules if n.startswith(package + ".")]:
+                del sys.modules[name]
         return importlib.import_module(f"{package}.{module}")
 
 

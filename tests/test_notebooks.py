@@ -4,6 +4,7 @@ top to bottom (nbclient) against the reference solutions with every check passin
 from __future__ import annotations
 
 import shutil
+import sys
 
 import jupytext
 import nbformat
@@ -69,3 +70,17 @@ def test_runs_against_untouched_stubs_without_a_traceback(path, tmp_path, monkey
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"], "a traceback is shown"
     assert any("Not implemented yet" in o.get("text", "") for o in outputs)
+
+
+def test_load_sees_edits_to_sibling_modules(workspace):
+    """load("transformer") after editing rope.py uses the new rope (notebook 04 relies on it)."""
+    from grader import load
+
+    for module in ("rope", "sinusoidal", "transformer"):
+        shutil.copy(ROOT / "solutions" / f"{module}.py", workspace / "exercises" / f"{module}.py")
+    first = load("transformer")
+    assert first.apply_rope.__module__.endswith(".rope")
+    rope = workspace / "exercises" / "rope.py"
+    rope.write_text(rope.read_text() + "\nEDITED = True\n")
+    second = load("transformer")
+    assert getattr(sys.modules[second.apply_rope.__module__], "EDITED", False)
