@@ -259,45 +259,9 @@ def cmd_verify(args) -> int:
             stub = stub_for(solution_file)
             (Path(tmp) / solution_file.name).write_text(stub, encoding="utf-8")
             checks = checks_for(exercise)
-            missing = exercise.missing_requirements()
-            if missing:  # cannot run the checks here: verify the rest, say what was skipped
-                learner_file = exercises.source_file(exercise.module)
-                in_sync = learner_file.exists() and learner_file.read_text(encoding="utf-8") == stub
-                points = sum(c.points for c in checks)
-                if not in_sync:
-                    problems.append(f"{exercise.id}: {learner_file} differs from the generated stub")
-                if points != exercise.points:
-                    problems.append(
-                        f"{exercise.id}: catalog says {exercise.points} points, checks sum to {points}"
-                    )
-                skipped = f"skipped (needs {', '.join(missing)})"
-                table.add_row(
-                    f"[yellow]{exercise.id}[/]",
-                    skipped,
-                    skipped,
-                    "yes" if in_sync else "NO",
-                    str(points),
-                    str(len(exercise.hints)),
-                )
-                continue
-            good = grade_exercise(exercise, solutions)
-            bad = grade_exercise(exercise, stubs)
-            passes_stub = [c.name for c in bad.checks if c.passed]
             learner_file = exercises.source_file(exercise.module)
             in_sync = learner_file.exists() and learner_file.read_text(encoding="utf-8") == stub
             points = sum(c.points for c in checks)
-            cells = [
-                f"{good.passed}/{good.total}",
-                f"{bad.total - bad.passed}/{bad.total}",
-                "yes" if in_sync else "NO",
-                f"{points}" if points == exercise.points else f"checks {points} ≠ catalog {exercise.points}",
-                str(len(exercise.hints)),
-            ]
-            for check in good.checks:
-                if not check.passed:
-                    problems.append(f"{exercise.id}: the solution fails '{check.name}': {check.message}")
-            for name in passes_stub:
-                problems.append(f"{exercise.id}: the stub passes '{name}' (a check that cannot fail)")
             if not in_sync:
                 problems.append(
                     f"{exercise.id}: {learner_file} differs from the stub generated from "
@@ -309,7 +273,31 @@ def cmd_verify(args) -> int:
                 )
             if len(exercise.hints) < 3:
                 problems.append(f"{exercise.id}: fewer than 3 hint levels")
-            style = "green" if not any(p.startswith(exercise.id + ":") for p in problems) else "red"
+            missing = exercise.missing_requirements()
+            if missing:  # the checks cannot run here: say so instead of grading
+                solution_cell = stub_cell = f"skipped (needs {', '.join(missing)})"
+            else:
+                good = grade_exercise(exercise, solutions)
+                bad = grade_exercise(exercise, stubs)
+                solution_cell = f"{good.passed}/{good.total}"
+                stub_cell = f"{bad.total - bad.passed}/{bad.total}"
+                for check in good.checks:
+                    if not check.passed:
+                        problems.append(f"{exercise.id}: the solution fails '{check.name}': {check.message}")
+                for check in bad.checks:
+                    if check.passed:
+                        problems.append(
+                            f"{exercise.id}: the stub passes '{check.name}' (a check that cannot fail)"
+                        )
+            cells = [
+                solution_cell,
+                stub_cell,
+                "yes" if in_sync else "NO",
+                f"{points}" if points == exercise.points else f"checks {points} ≠ catalog {exercise.points}",
+                str(len(exercise.hints)),
+            ]
+            failed = any(p.startswith(exercise.id + ":") for p in problems)
+            style = "yellow" if missing and not failed else "red" if failed else "green"
             table.add_row(f"[{style}]{exercise.id}[/]", *cells)
     console.print(table)
     for problem in problems:
