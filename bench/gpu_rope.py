@@ -75,6 +75,9 @@ class Timer:
         torch.cuda.synchronize()
         return statistics.median(s.elapsed_time(e) for s, e in zip(starts, ends, strict=True))
 
+    def seconds(self, fn) -> float:
+        return self(fn) * 1e-3
+
 
 def copy_bandwidth(timer: Timer) -> float:
     """GB/s of a 1 GiB device-to-device copy_, counting bytes read + written."""

@@ -13,6 +13,7 @@ import itertools
 import torch
 import triton
 import triton.language as tl
+from gpu_rope import Timer, copy_bandwidth  # bench/ is on sys.path when a script here runs
 
 import solutions.rope_triton as rt
 
@@ -68,26 +69,9 @@ def heads_loop(q, k, positions, block_t, warps, stages):
     return qo, ko
 
 
-def timed(fn, reps=50):
-    flush = torch.empty(512 << 20, dtype=torch.uint8, device="cuda")
-    for _ in range(5):
-        fn()
-    times = []
-    for _ in range(reps):
-        flush.zero_()
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        fn()
-        end.record()
-        torch.cuda.synchronize()
-        times.append(start.elapsed_time(end) / 1e3)
-    return sorted(times)[len(times) // 2]
-
-
 def main():
-    src = torch.empty(1 << 30, dtype=torch.uint8, device="cuda")
-    dst = torch.empty_like(src)
-    copy = 2 * src.numel() / timed(lambda: dst.copy_(src))
+    timer = Timer(reps=50)
+    copy = copy_bandwidth(timer) * 1e9  # bytes/s
     for dtype in (torch.bfloat16, torch.float32):
         for shape in SHAPES:
             q = torch.randn(shape, device="cuda", dtype=dtype)
@@ -95,7 +79,7 @@ def main():
             pos = torch.arange(shape[2], device="cuda")
             moved = 2 * (q.numel() + k.numel()) * q.element_size()
             ref = rt.apply_rope_qk(q, k, pos)
-            base = moved / timed(lambda q=q, k=k, pos=pos: rt.apply_rope_qk(q, k, pos)) / copy
+            base = moved / timer.seconds(lambda q=q, k=k, pos=pos: rt.apply_rope_qk(q, k, pos)) / copy
             best = []
             for block_t, warps, stages in itertools.product((2, 4, 8, 16), (2, 4, 8), (1, 2, 3)):
                 try:
@@ -103,15 +87,10 @@ def main():
                     err = max(
                         float((a.float() - r.float()).abs().max()) for a, r in zip(out, ref, strict=True)
                     )
-                    share = (
-                        moved
-                        / timed(
-                            lambda q=q, k=k, pos=pos, b=block_t, w=warps, s=stages: heads_loop(
-                                q, k, pos, b, w, s
-                            )
-                        )
-                        / copy
-                    )
+                    run = lambda q=q, k=k, pos=pos, b=block_t, w=warps, s=stages: heads_loop(
+                        q, k, pos, b, w, s
+                    )  # noqa: E731
+                    share = moved / timer.seconds(run) / copy
                 except Exception as exc:  # noqa: BLE001
                     print("skip", block_t, warps, stages, type(exc).__name__)
                     continue

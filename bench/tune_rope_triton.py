@@ -6,32 +6,16 @@ from __future__ import annotations
 import itertools
 
 import torch
+from gpu_rope import Timer, copy_bandwidth  # bench/ is on sys.path when a script here runs
 
 import solutions.rope_triton as rt
 
 SHAPES = [(1, 32, 4096, 128), (8, 32, 2048, 128), (4, 16, 8192, 64)]
 
 
-def timed(fn, reps=50):
-    flush = torch.empty(512 << 20, dtype=torch.uint8, device="cuda")
-    for _ in range(5):
-        fn()
-    times = []
-    for _ in range(reps):
-        flush.zero_()
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        start.record()
-        fn()
-        end.record()
-        torch.cuda.synchronize()
-        times.append(start.elapsed_time(end) / 1e3)
-    return sorted(times)[len(times) // 2]
-
-
 def main():
-    src = torch.empty(1 << 30, dtype=torch.uint8, device="cuda")
-    dst = torch.empty_like(src)
-    copy = 2 * src.numel() / timed(lambda: dst.copy_(src))
+    timer = Timer(reps=50)
+    copy = copy_bandwidth(timer) * 1e9  # bytes/s
     print(f"copy {copy / 1e9:.0f} GB/s")
     for dtype in (torch.bfloat16, torch.float32):
         for shape in SHAPES:
@@ -53,7 +37,7 @@ def main():
 
                 rt._launch_config = config
                 try:
-                    seconds = timed(lambda q=q, k=k, pos=pos: rt.apply_rope_qk(q, k, pos))
+                    seconds = timer.seconds(lambda q=q, k=k, pos=pos: rt.apply_rope_qk(q, k, pos))
                 except Exception as exc:  # noqa: BLE001 - a config the compiler refuses
                     print("skip", pairs, block_h, warps, type(exc).__name__)
                     continue
