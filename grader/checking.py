@@ -76,25 +76,60 @@ def describe_exception(exc: BaseException) -> str:
     return f"{name}: {text}{where}" if text else f"{name}{where}"
 
 
+def _unfinished_module(func: Any, exc: BaseException) -> str | None:
+    """The file of another learner module that raised NotImplementedError under `func`, if any
+    (transformer.py calling an unwritten rope.py), so the message can name the exercise to finish."""
+    import sys
+
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if "/grader/" not in f.filename]
+    if not frames:
+        return None
+    owner = getattr(func, "__self__", None)  # a bound method: the module of its object's class
+    name = type(owner).__module__ if owner is not None and not isinstance(owner, type) else func.__module__
+    module = sys.modules.get(name or "")
+    own = getattr(module, "__file__", None) or getattr(getattr(func, "__code__", None), "co_filename", None)
+    raised_in = frames[-1].filename
+    if own is None or raised_in == own or not raised_in.endswith(".py"):
+        return None
+    return raised_in.rsplit("/", 1)[-1]
+
+
+def call_function(what: str, func: Callable, *args: Any, **kwargs: Any) -> Any:
+    """Call learner code `func` (named `what` in messages); turn any exception into a Mistake."""
+    try:
+        return func(*args, **kwargs)
+    except NotImplementedError as exc:
+        other = _unfinished_module(func, exc)
+        if other:
+            fail(
+                f"{what} uses your {other}, which is not implemented yet: finish the {other[:-3]} exercise "
+                "first"
+            )
+        fail(f"{what} is not implemented yet (it raises NotImplementedError)")
+    except Mistake:
+        raise
+    except SystemExit:
+        fail(f"{what} called sys.exit(); return a value instead")
+    except MemoryError:
+        fail(f"{what} {OUT_OF_MEMORY}")
+    except Exception as exc:
+        text = describe_exception(exc)
+        if "can't allocate memory" in text:  # torch's allocator under the limit
+            fail(f"{what} {OUT_OF_MEMORY}")
+        if "automatic differentiation" in text:
+            fail(
+                f"{what} raised {text}: functions with out= arguments do not support autograd; when "
+                "gradients are needed, compute the result with plain operations"
+            )
+        fail(f"{what} raised {text}")
+
+
 def call(impl: Any, name: str, *args: Any, **kwargs: Any) -> Any:
     """Call the learner's function `name`; turn a missing function or any exception into a Mistake."""
     func = getattr(impl, name, None)
     if not callable(func):
         fail(f"`{name}` is missing: define it with the signature given in the exercise")
-    try:
-        return func(*args, **kwargs)
-    except NotImplementedError:
-        fail(f"`{name}` is not implemented yet (it raises NotImplementedError)")
-    except Mistake:
-        raise
-    except SystemExit:
-        fail(f"`{name}` called sys.exit(); return a value instead")
-    except MemoryError:
-        fail(f"`{name}` {OUT_OF_MEMORY}")
-    except Exception as exc:
-        if "can't allocate memory" in describe_exception(exc):  # torch's allocator under the limit
-            fail(f"`{name}` {OUT_OF_MEMORY}")
-        fail(f"`{name}` raised {describe_exception(exc)}")
+    return call_function(f"`{name}`", func, *args, **kwargs)
 
 
 def expect_raises(exc_type: type, impl: Any, name: str, *args: Any, why: str, **kwargs: Any) -> None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 import time
-import traceback
 
 import numpy as np
 import torch
@@ -65,32 +64,13 @@ def order_task(n: int, seed: int, max_words: int = 12) -> tuple[torch.Tensor, to
 # Reaching the learner's code
 
 
-def _call(impl, name: str, *args, **kwargs):
-    """`call`, but a NotImplementedError raised in transformer.py / rope.py / sinusoidal.py (which the
-    classifier imports) names that exercise instead of blaming the classifier."""
-    func = getattr(impl, name, None)
-    if not callable(func):
-        return call(impl, name, *args, **kwargs)
-    try:
-        return func(*args, **kwargs)
-    except NotImplementedError as exc:
-        frames = [f.filename.rsplit("/", 1)[-1] for f in traceback.extract_tb(exc.__traceback__)]
-        last = frames[-1] if frames else ""
-        if last in ("transformer.py", "rope.py", "sinusoidal.py"):
-            fail(
-                f"`{name}` uses your {last}, which is not implemented yet: finish the {last[:-3]} "
-                "exercise first (the classifier builds on it)"
-            )
-        return call(impl, name, *args, **kwargs)  # the classifier's own stub: the usual message
-
-
 def _model(impl, scheme: str, seed: int = 0, n_classes: int = 2) -> torch.nn.Module:
     config_cls = getattr(impl, "TransformerConfig", None)
     if config_cls is None:
         fail("`TransformerConfig` is missing: keep `from .transformer import TransformerConfig`")
     config = call(impl, "TransformerConfig", **MODEL, pos_scheme=scheme)
     torch.manual_seed(seed)
-    model = _call(impl, "TextClassifier", config, n_classes)
+    model = call(impl, "TextClassifier", config, n_classes)
     if not isinstance(model, torch.nn.Module):
         fail(f"TextClassifier(config, n_classes) should be an nn.Module, got {type(model).__name__}")
     return model
@@ -100,7 +80,7 @@ def _logits(model, ids, what: str, positions=None) -> torch.Tensor:
     model.eval()
     with torch.no_grad():
         args = (ids,) if positions is None else (ids, positions)
-        out = _call(model, "__call__", *args)
+        out = call(model, "__call__", *args)
     if not isinstance(out, torch.Tensor) or tuple(out.shape) != (ids.shape[0], 2):
         shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
         fail(f"{what}: the model should return logits [B, n_classes] = {(ids.shape[0], 2)}, got {shape}")
@@ -123,7 +103,7 @@ def _train(impl, scheme: str) -> tuple[float, float]:
         test_ids, test_labels = order_task(N_TEST, seed=2)
         model = _model(impl, scheme)
         start = time.perf_counter()
-        history = _call(impl, "train_classifier", model, train_ids, train_labels, **TRAIN)
+        history = call(impl, "train_classifier", model, train_ids, train_labels, **TRAIN)
         seconds = time.perf_counter() - start
         if not isinstance(history, dict) or not history.get("loss"):
             fail("train_classifier should return a history dict with a 'loss' list (one entry per epoch)")

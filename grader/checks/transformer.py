@@ -12,13 +12,12 @@ When a result is wrong, the checks compare it with realistic wrong versions to n
 
 from __future__ import annotations
 
-import traceback
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from ..checking import OUT_OF_MEMORY, Mistake, check, describe_exception, fail, tensor_result
+from ..checking import Mistake, call_function, check, describe_exception, fail, tensor_result
 from ._rotations import rotate
 
 SNAPSHOT = Path(__file__).resolve().parent.parent / "fixtures" / "transformer_snapshot.npz"
@@ -35,48 +34,21 @@ NAMES = (
 # Reaching the learner's code
 
 
-def _run(what: str, func, *args, **kwargs):
-    """Call learner code; turn any exception into a Mistake that says what failed and where."""
-    try:
-        return func(*args, **kwargs)
-    except Mistake:
-        raise
-    except NotImplementedError as exc:
-        files = [f.filename.rsplit("/", 1)[-1] for f in traceback.extract_tb(exc.__traceback__)]
-        last = files[-1] if files else ""
-        if last in ("rope.py", "sinusoidal.py"):
-            fail(
-                f"{what}: your model uses {last}, which is not implemented yet: finish the "
-                f"{last[:-3]} exercise first"
-            )
-        fail(f"{what} is not implemented yet (it raises NotImplementedError)")
-    except SystemExit:
-        fail(f"{what} called sys.exit(); return a value instead")
-    except MemoryError:
-        fail(f"{what} {OUT_OF_MEMORY}")
-    except Exception as exc:
-        text = describe_exception(exc)
-        if "automatic differentiation" in text:
-            fail(
-                f"{what} raised {text}: autograd cannot go through writes into a preallocated output "
-                "(out=...); make apply_rope in rope.py differentiable (its own check says how)"
-            )
-        fail(f"{what} raised {text}")
-
-
 def _config(impl, **overrides):
     cls = getattr(impl, "TransformerConfig", None)
     if cls is None:
         fail("`TransformerConfig` is missing: keep the exercise's config dataclass")
     fields = {**SMALL, **overrides}
-    return _run(f"TransformerConfig({', '.join(f'{k}={v!r}' for k, v in overrides.items())})", cls, **fields)
+    return call_function(
+        f"TransformerConfig({', '.join(f'{k}={v!r}' for k, v in overrides.items())})", cls, **fields
+    )
 
 
 def _build(impl, class_name: str, config, seed: int = 0) -> torch.nn.Module:
     cls = getattr(impl, class_name, None)
     if cls is None:
         fail(f"`{class_name}` is missing: keep the class of the exercise")
-    module = _run(f"{class_name}(config)", cls, config)
+    module = call_function(f"{class_name}(config)", cls, config)
     if not isinstance(module, torch.nn.Module):
         fail(f"{class_name}(config) should be a torch.nn.Module, got {type(module).__name__}")
     _randomize(module, seed)
@@ -109,7 +81,7 @@ def _tokens(B: int, T: int, seed: int = 1, vocab: int = SMALL["vocab_size"]) -> 
 def _forward(model, idx, positions=None, cache=None, what="model(idx)"):
     """(logits, cache, weights) of the learner's Transformer, validated as far as types go."""
     with torch.no_grad():
-        result = _run(what, model, idx, positions=positions, cache=cache)
+        result = call_function(what, model, idx, positions=positions, cache=cache)
     return _unpack_model(result, what)
 
 
@@ -135,7 +107,7 @@ def _attention(impl, seed: int = 0, **overrides) -> torch.nn.Module:
 
 def _attend(attn, x, positions=None, cache=None, what="attention(x, positions)"):
     with torch.no_grad():
-        result = _run(what, attn, x, positions, cache)
+        result = call_function(what, attn, x, positions, cache)
     if not isinstance(result, tuple) or len(result) != 3:
         fail(f"{what} must return a tuple (output, weights, cache), got {type(result).__name__}")
     out, weights, new_cache = result
@@ -309,7 +281,7 @@ def _expect_value_error(what: str, func, *args, **kwargs) -> None:
         return
     except NotImplementedError:
         name = "the model's forward" if isinstance(func, torch.nn.Module) else f"{func.__name__}(config)"
-        _run(name, func, *args, **kwargs)  # the same failure, with the usual message
+        call_function(name, func, *args, **kwargs)  # the same failure, with the usual message
     except Mistake:
         raise
     except Exception as exc:
@@ -715,7 +687,7 @@ def test_snapshot(impl):
                 f"{sorted(set(wanted) - mine)[:4]}, unexpected {sorted(mine - set(wanted))[:4]} (keep "
                 f"{NAMES}; the sinusoidal table is a non-persistent buffer)"
             )
-        _run(f"{scheme} model: load_state_dict(stored weights)", model.load_state_dict, wanted)
+        call_function(f"{scheme} model: load_state_dict(stored weights)", model.load_state_dict, wanted)
         logits, _, _ = _forward(model, idx, gaps if explicit else None, what=f"{scheme} model")
         expected = data[f"logits/{key}"]
         got = _np(logits)
@@ -744,7 +716,7 @@ def test_gradients(impl):
     for scheme in ("rope", "learned", "sinusoidal"):
         model = _model(impl, seed=24, pos_scheme=scheme).train()
         what = f"{scheme} model: forward and backward"
-        _run(what, _loss_backward, model, idx, targets, what)
+        call_function(what, _loss_backward, model, idx, targets, what)
         params = list(model.named_parameters())
         if not params:
             fail(f"{scheme} model has no parameters (create the submodules in __init__)")
