@@ -17,7 +17,7 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import ROOT, mutate, solution_source
+from conftest import ROOT, assert_caught, mutate, solution_source
 
 from grader.catalog import get_exercise
 from grader.loading import from_folder
@@ -152,6 +152,35 @@ MISTAKES = [
         "attention weights =",
         "half-split",
     ),
+    (
+        "default positions start at 1",
+        [
+            (
+                "past = 0 if cache is None else cache[0][0].shape[-2]",
+                "past = 1 if cache is None else cache[0][0].shape[-2]",
+            )
+        ],
+        "default positions",
+        "off by one",
+    ),
+    (
+        "dropout never used",
+        [("nn.Dropout(config.dropout)", "nn.Dropout(0.0)")],
+        "dropout",
+        "config.dropout is not used",
+    ),
+    (
+        "a table of max_len rows accepts position max_len",
+        [(">= self.config.max_len", "> self.config.max_len")],
+        "ValueError",
+        "positions 29 .. 32",
+    ),
+    (
+        "d_model not divisible by n_heads accepted",
+        [("if config.d_model % config.n_heads != 0:", "if False:")],
+        "ValueError",
+        "n_heads=3",
+    ),
 ]
 
 
@@ -169,11 +198,7 @@ def _grade(tmp_path, source: str, rope_from: str = "solutions"):
 @pytest.mark.parametrize("name, replacements, check_name, words", MISTAKES, ids=[m[0] for m in MISTAKES])
 def test_wrong_version_is_caught(tmp_path, name, replacements, check_name, words):
     result = _grade(tmp_path, mutate(solution_source("transformer"), replacements))
-    failed = {c.name: c.message for c in result.checks if not c.passed}
-    assert failed, "the wrong version passed every check"
-    matching = [n for n in failed if n.startswith(check_name)]
-    assert matching, f"check '{check_name}...' passed; failures: {failed}"
-    assert words in failed[matching[0]], f"message does not name the mistake: {failed[matching[0]]!r}"
+    assert_caught(result, check_name, words)
 
 
 def test_reference_passes_and_stub_fails_every_check(tmp_path):
