@@ -60,12 +60,25 @@ class Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
         try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA busy_timeout=30000")
-            db.executescript(SCHEMA)
+            self._prepare(db)
             yield db
         finally:
             db.close()
+
+    @staticmethod
+    def _prepare(db: sqlite3.Connection) -> None:
+        """WAL mode and the schema. Switching to WAL while another process creates the same new database
+        fails at once with "database is locked" (no busy wait for that), so retry with a short backoff."""
+        for attempt in range(40):
+            try:
+                if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    db.execute("PRAGMA journal_mode=WAL")
+                db.executescript(SCHEMA)
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or attempt == 39:
+                    raise
+                time.sleep(0.01 * (attempt + 1))
 
     def record_attempt(self, result, source: str = "exercises") -> None:
         with self._connect() as db:
