@@ -58,36 +58,49 @@ def fail(message: str) -> None:
 
 def describe_exception(exc: BaseException) -> str:
     """`Type: message (file:line)` for an exception raised by learner code, never raising itself."""
+    description = getattr(exc, "ropekit_description", None)
+    if isinstance(description, str) and description:  # described in the learner's process
+        return description
     try:
         text = str(exc)
     except Exception:  # an exception whose __str__ raises
         text = "<unprintable message>"
     text = text.strip().splitlines()[0][:200] if text.strip() else ""
     where = ""
-    frames = [
-        f
-        for f in traceback.extract_tb(exc.__traceback__)
-        if "/grader/" not in f.filename and not f.filename.startswith("<frozen")
+    frames = [  # walk_tb reads no source file (cheap, and safe when memory has run out)
+        (frame.f_code.co_filename, line)
+        for frame, line in traceback.walk_tb(exc.__traceback__)
+        if "/grader/" not in frame.f_code.co_filename and not frame.f_code.co_filename.startswith("<frozen")
     ]
     if frames:
-        frame = frames[-1]
-        where = f" (at {frame.filename.rsplit('/', 1)[-1]}:{frame.lineno})"
+        filename, line = frames[-1]
+        where = f" (at {filename.rsplit('/', 1)[-1]}:{line})"
     name = type(exc).__name__
     return f"{name}: {text}{where}" if text else f"{name}{where}"
 
 
-def _unfinished_module(func: Any, exc: BaseException) -> str | None:
+def unfinished_module(func: Any, exc: BaseException) -> str | None:
     """The file of another learner module that raised NotImplementedError under `func`, if any
     (transformer.py calling an unwritten rope.py), so the message can name the exercise to finish."""
     import sys
+    import types
 
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if "/grader/" not in f.filename]
     if not frames:
         return None
-    owner = getattr(func, "__self__", None)  # a bound method: the module of its object's class
-    name = type(owner).__module__ if owner is not None and not isinstance(owner, type) else func.__module__
-    module = sys.modules.get(name or "")
-    own = getattr(module, "__file__", None) or getattr(getattr(func, "__code__", None), "co_filename", None)
+    if isinstance(func, types.ModuleType):
+        own = getattr(func, "__file__", None)
+    else:
+        owner = getattr(func, "__self__", None)  # a bound method: the module of its object's class
+        if owner is not None and not isinstance(owner, type):
+            name = type(owner).__module__
+        elif isinstance(func, type) or callable(func) and hasattr(func, "__code__"):
+            name = getattr(func, "__module__", None)
+        else:  # an object called directly (a model): the module of its class
+            name = type(func).__module__
+        module = sys.modules.get(name or "")
+        code = getattr(func, "__code__", None)
+        own = getattr(module, "__file__", None) or getattr(code, "co_filename", None)
     raised_in = frames[-1].filename
     if own is None or raised_in == own or not raised_in.endswith(".py"):
         return None
@@ -99,7 +112,7 @@ def call_function(what: str, func: Callable, *args: Any, **kwargs: Any) -> Any:
     try:
         return func(*args, **kwargs)
     except NotImplementedError as exc:
-        other = _unfinished_module(func, exc)
+        other = getattr(exc, "ropekit_unfinished", None) or unfinished_module(func, exc)
         if other:
             fail(
                 f"{what} uses your {other}, which is not implemented yet: finish the {other[:-3]} exercise "
@@ -113,8 +126,11 @@ def call_function(what: str, func: Callable, *args: Any, **kwargs: Any) -> Any:
     except MemoryError:
         fail(f"{what} {OUT_OF_MEMORY}")
     except Exception as exc:
+        kind = getattr(exc, "ropekit_kind", "")
+        if kind == "exit":
+            fail(f"{what} called sys.exit(); return a value instead")
         text = describe_exception(exc)
-        if "can't allocate memory" in text:  # torch's allocator under the limit
+        if kind == "memory" or "can't allocate memory" in text:  # torch's allocator under the limit
             fail(f"{what} {OUT_OF_MEMORY}")
         if "automatic differentiation" in text:
             fail(
@@ -132,6 +148,15 @@ def call(impl: Any, name: str, *args: Any, **kwargs: Any) -> Any:
     return call_function(f"`{name}`", func, *args, **kwargs)
 
 
+def call_inside(probe: Callable, impl: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+    """`probe(func, *args, **kwargs)` run in the learner's process, where `func` is the learner's
+    function `name` (see `inside`); exceptions of the learner's code become a Mistake as in `call`."""
+    func = getattr(impl, name, None)
+    if not callable(func):
+        fail(f"`{name}` is missing: define it with the signature given in the exercise")
+    return call_function(f"`{name}`", inside, probe, func, *args, **kwargs)
+
+
 def expect_raises(exc_type: type, impl: Any, name: str, *args: Any, why: str, **kwargs: Any) -> None:
     """The learner's `name(*args)` must raise `exc_type`; `why` says which input it should reject."""
     func = getattr(impl, name, None)
@@ -144,6 +169,8 @@ def expect_raises(exc_type: type, impl: Any, name: str, *args: Any, why: str, **
     except exc_type:
         return
     except Exception as exc:
+        if getattr(exc, "ropekit_kind", "") == "exit":
+            fail(f"{why}: expected {exc_type.__name__}, but `{name}` called sys.exit()")
         fail(f"{why}: expected {exc_type.__name__}, got {describe_exception(exc)}")
     fail(f"{why}: expected {exc_type.__name__}, but `{name}` returned normally")
 
@@ -153,10 +180,72 @@ def tensor_result(value: Any, what: str) -> Any:
     import torch
 
     if not isinstance(value, torch.Tensor):
-        fail(f"{what} should be a torch.Tensor, got {type(value).__name__}")
+        fail(f"{what} should be a torch.Tensor, got {type_name(value)}")
     with torch._C.DisableTorchFunctionSubclass():  # a subclass's overrides cannot answer for it
         return torch.Tensor.as_subclass(value, torch.Tensor).detach().clone()
 
 
 def tolerance(dtype: Any) -> tuple[float, float]:
     return TOLERANCES[str(dtype).replace("torch.", "")]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Learner objects that live in the child (grader/remote.py); each helper also works on local objects
+# (pytest on grader/checks, systems without fork).
+
+
+def _peer_of(values: Any) -> Any:
+    from .remote import Remote
+
+    stack = [values]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, Remote):
+            return object.__getattribute__(value, "_peer")
+        if isinstance(value, (list, tuple)):
+            stack.extend(value)
+        elif isinstance(value, dict):
+            stack.extend(value.values())
+    return None
+
+
+def inside(func: Callable, *args: Any, **kwargs: Any) -> Any:
+    """Run `func` (a module-level function of grader/) in the learner's process, where `args` live,
+    and return its result as plain data. For what must happen next to learner objects (a backward pass,
+    setting a model's weights, a TorchFunctionMode around a call); the judge still compares the values
+    it returns, as it would any learner output."""
+    peer = _peer_of([args, kwargs])
+    if peer is None:
+        return func(*args, **kwargs)
+    return peer.call(func, args, kwargs)
+
+
+def is_instance(value: Any, cls: type) -> bool:
+    """isinstance, asked of the learner's process for a learner object."""
+    peer = _peer_of(value)
+    if peer is None:
+        return isinstance(value, cls)
+    return peer.request("isinstance", value, cls) is True
+
+
+def type_name(value: Any) -> str:
+    """The name of the type of `value`, a learner object or a plain one (for messages)."""
+    peer = _peer_of(value)
+    if peer is None:
+        return type(value).__name__
+    name = peer.request("typename", value)
+    return name[:80] if isinstance(name, str) else "object"
+
+
+def seed_learner(impl: Any, seed: int) -> None:
+    """Seed the global random generators where the learner's code runs (before it builds a model)."""
+    peer = _peer_of(impl)
+    if peer is None:
+        import torch
+
+        torch.manual_seed(seed)
+    else:
+        peer.request("seed", seed)
+
+
+GRADING_STATE: dict = {}  # results shared by the checks of one grading (reset for each exercise)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -40,22 +41,37 @@ class UsageError(Exception):
 
 def _grade(exercises: list[Exercise], impl: Implementation, time_limit: float | None):
     from .runner import grade_exercise
-    from .store import Store
 
     results = [grade_exercise(e, impl, time_limit=time_limit) for e in exercises]
     if impl == learner_exercises():
-        store = Store()
-        for result in results:
-            if not result.skipped:
-                store.record_attempt(result)
+        _SAVE.extend(r for r in results if not r.skipped)
     return results
+
+
+_SAVE: list = []  # results to record in the progress store once they have been printed
+
+
+def _save_progress() -> None:
+    """Record the printed results; a store that cannot be written costs the record, never the grade."""
+    import sqlite3
+
+    from .store import Store
+
+    pending = list(_SAVE)
+    _SAVE.clear()
+    if not pending:
+        return
+    try:
+        store = Store()
+        for result in pending:
+            store.record_attempt(result)
+    except (sqlite3.Error, OSError) as exc:
+        print(f"ropekit: progress not saved: {exc}", file=sys.stderr)
 
 
 def _emit(args, results) -> int:
     from .report import print_results, to_json
 
-    if args.report:
-        Path(args.report).write_text(to_json(results) + "\n", encoding="utf-8")
     if args.json:
         print(to_json(results))
     else:
@@ -67,7 +83,14 @@ def _emit(args, results) -> int:
                 console.print(f"  Compare with the reference: [bold]ropekit solution {result.id}[/]")
             else:
                 console.print(f"  Stuck? [bold]ropekit hint {result.id}[/] shows the next hint.")
-    return 0 if all(r.all_passed for r in results) else 1
+    status = 0 if all(r.all_passed for r in results) else 1
+    _save_progress()
+    if args.report:  # after the verdict is printed, so a bad path costs only the report
+        try:
+            Path(args.report).write_text(to_json(results) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--report {args.report}: {exc.strerror or exc}") from None
+    return status
 
 
 def cmd_check(args) -> int:
@@ -217,6 +240,7 @@ def cmd_watch(args) -> int:
         nonlocal runs
         results = _grade([exercise], impl, args.time_limit)
         print_results(console, results, _titles())
+        _save_progress()
         console.print(
             f"[dim]watching {impl.folder} — save a file to re-check, Ctrl-C to stop[/]", highlight=False
         )
@@ -408,13 +432,20 @@ def cmd_classroom(args) -> int:
     return classroom_main(args)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: `ropekit: <what is wrong>`, exit status 2."""
+
+    def error(self, message: str):
+        self.exit(USAGE_ERROR, f"ropekit: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="ropekit",
         description="Interview-prep study kit on positional encodings and RoPE: exercises, hidden "
         "checks, hints, reference solutions.",
     )
-    sub = parser.add_subparsers(dest="command")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     def source_options(p: argparse.ArgumentParser) -> None:
         group = p.add_mutually_exclusive_group()
@@ -422,7 +453,7 @@ def build_parser() -> argparse.ArgumentParser:
         group.add_argument("--solutions", action="store_true", help="grade the reference solutions")
         p.add_argument("--json", action="store_true", help="print the result as one JSON object")
         p.add_argument("--report", metavar="FILE", help="also write the JSON result to FILE")
-        p.add_argument("--time-limit", type=float, metavar="S", help="seconds allowed per check")
+        p.add_argument("--time-limit", type=_time_limit, metavar="S", help="seconds allowed per check")
 
     sub.add_parser("list", help="the exercises, their status and your progress (default)")
     p = sub.add_parser("check", help="grade one exercise")
@@ -433,7 +464,7 @@ def build_parser() -> argparse.ArgumentParser:
     source_options(p)
     p = sub.add_parser("watch", help="re-grade an exercise each time its file is saved")
     p.add_argument("id", nargs="?")
-    p.add_argument("--time-limit", type=float, metavar="S", help="seconds allowed per check")
+    p.add_argument("--time-limit", type=_time_limit, metavar="S", help="seconds allowed per check")
     p.add_argument("--max-runs", type=int, default=0, help=argparse.SUPPRESS)
     p = sub.add_parser("hint", help="show the next hint level")
     p.add_argument("id")
@@ -446,7 +477,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("verify", help="maintainers: solutions pass, stubs fail, stubs in sync")
     p.add_argument("ids", nargs="*", metavar="ID", help="only these exercises (default: all)")
     p = sub.add_parser("classroom", help="teachers: export the kit as an nbgrader course")
-    classroom = p.add_subparsers(dest="classroom_command", required=True)
+    classroom = p.add_subparsers(dest="classroom_command", required=True, parser_class=_Parser)
     p = classroom.add_parser("export", help="write nbgrader_config.py and source/<exercise>/<exercise>.ipynb")
     p.add_argument("dest", type=Path, help="the course directory to write (created if missing)")
     p.add_argument("--course-id", default="ropekit", help="nbgrader course id (default: ropekit)")
@@ -481,12 +512,45 @@ COMMANDS = {
 }
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def _time_limit(text: str) -> float:
+    import argparse
+    import math
+
     try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds > 0")
+    return value
+
+
+def _check_workspace() -> None:
+    root = workspace_root()
+    if not (root / "exercises").is_dir():
+        source = "ROPEKIT_ROOT" if os.environ.get("ROPEKIT_ROOT") else "the kit"
+        raise UsageError(f"{source} {root} has no exercises/ folder")
+
+
+def main(argv: list[str] | None = None) -> int:
+    import signal
+
+    args = build_parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwinds, so the grading children die too
+    try:
+        if args.command != "classroom":
+            _check_workspace()
         return COMMANDS[args.command](args)
     except (UnknownExercise, UsageError) as exc:
         print(f"ropekit: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    except KeyboardInterrupt:
+        print("ropekit: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # nothing more to print; keep Python's exit quiet
+        print("ropekit: output closed early (broken pipe)", file=sys.stderr)
         return USAGE_ERROR
 
 

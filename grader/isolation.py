@@ -1,24 +1,26 @@
-"""Run one exercise's checks in a forked child so that learner code can only fail its own exercise.
+"""Run one exercise's checks in the judge, against learner code that runs in a forked child.
 
-The grader imports torch, numpy and the checks once; each child is a fork of it (cheap, and import
-costs are paid once). The child runs the checks in order and streams one JSON line per event on a
-private pipe. The parent enforces, per exercise:
+Run here, judge there, plain data between (as contest judges do). The grader process is the judge: it
+imports torch, numpy and the checks once and runs every check itself. The learner's module is imported
+in a forked child (cheap: a warm fork of the judge) that only answers the judge's requests through
+grader/remote.py; the checks reach it through `impl`, a `Remote`. The child never sees a check and
+never reports a verdict, so replacing functions in its memory changes nothing but its own answers.
 
+The judge enforces, per exercise:
 - a time limit for importing the learner module and one per check (an infinite loop);
-- a cap on printed output (stdout and stderr are a pipe the parent drains);
-- an address-space limit (Linux), so a runaway allocation raises MemoryError in the child;
-- the whole process group is killed when the child ends, so no spawned process outlives it.
+- a cap on printed output (the child's stdout and stderr are a pipe the judge drains);
+- an address-space limit in the child (Linux), so a runaway allocation raises MemoryError there;
+- the child dies with the judge (PR_SET_PDEATHSIG on Linux), and when an exercise ends the child's
+  process group and every other process it left behind (the judge is a child subreaper) are killed.
 
-If the child dies during check k (os._exit, a hard crash, a time-out), check k fails with the reason and
-a new child goes on from check k + 1. A failure while importing fails every check with that reason.
-This is isolation for a learner's own mistakes, not a security sandbox.
+If the child dies during check k (os._exit, a hard crash, a time-out), check k fails with the reason
+and a new child serves check k + 1. A failure while importing fails every check with that reason.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import select
+import random
 import signal
 import sys
 import time
@@ -26,22 +28,92 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .checking import OUT_OF_MEMORY, Check, Mistake, describe_exception
-from .guard import Tampering
+from .checking import OUT_OF_MEMORY, Check, Mistake, describe_exception, unfinished_module
+from .remote import Child, ChildGone, Judge, RemoteError
 
 OUTPUT_LIMIT = 1 << 20  # bytes a learner's code may print per exercise
 MEMORY_LIMIT = 2 << 30  # bytes of address space a child may add to what the grader already maps
 MAX_STRIKES = 2  # checks that time out or kill the child before the rest of the exercise is skipped
+PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
 
 
 @dataclass
 class Outcome:
     passed: bool
     message: str
+    output: str = ""  # what the learner's code printed during this check (capped)
 
 
-def _send(fd: int, **event: Any) -> None:
-    os.write(fd, (json.dumps(event) + "\n").encode())
+# ---------------------------------------------------------------------------------------------------
+# Processes (Linux facilities; elsewhere the process group alone)
+
+
+def _prctl(option: int, value: int) -> bool:
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+_SUBREAPER: list[bool] = []
+
+
+def _become_subreaper() -> None:
+    """Orphans of the learner's code (a daemon started with start_new_session) become our children,
+    so that they can be found and killed."""
+    if not _SUBREAPER:
+        _SUBREAPER.append(_prctl(PR_SET_CHILD_SUBREAPER, 1))
+
+
+def _children() -> set[int]:
+    """Our direct children, from /proc (Linux); empty elsewhere."""
+    me, found = os.getpid(), set()
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return found
+    for name in names:
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 1 and int(fields[1]) == me:
+            found.add(int(name))
+    return found
+
+
+def _kill_and_reap(pids: set[int]) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    for pid in pids:
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+
+
+def _death_reason(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+        if sig == signal.SIGKILL:
+            return "the process was killed (SIGKILL): out of memory, or it killed itself"
+        return f"the process crashed ({name})"
+    return f"the process exited with status {os.WEXITSTATUS(status)} (os._exit or exit in your code?)"
+
+
+# ---------------------------------------------------------------------------------------------------
+# The child
 
 
 def _limit_memory() -> None:
@@ -56,19 +128,39 @@ def _limit_memory() -> None:
         pass  # not Linux: no address-space limit
 
 
-def _child(
-    result_fd: int,
-    output_fd: int,
-    load: Callable[[], Any],
-    checks: list[Check],
-    start: int,
-    guard: Any,
-    fail_fast: bool = False,
-    limit_memory: bool = True,
+def _describe_for_judge(exc: BaseException, target: Any, args: Any = ()) -> dict:
+    """What the judge learns of an exception raised by learner code: its class names, one line of
+    description, and the sibling exercise file that raised NotImplementedError, if any."""
+    kind = "exit" if isinstance(exc, SystemExit) else "memory" if isinstance(exc, MemoryError) else ""
+    info = {"mro": [c.__name__ for c in type(exc).__mro__], "desc": describe_exception(exc), "kind": kind}
+    if isinstance(exc, NotImplementedError) and target is not None:
+        if str(getattr(target, "__module__", "")).startswith("grader"):  # a probe: judge its learner function
+            target = next((a for a in args if callable(a)), None) if isinstance(args, list) else None
+        if target is not None:
+            info["unfinished"] = unfinished_module(target, exc)
+    return info
+
+
+def _seed(value: Any) -> None:
+    import numpy as np
+    import torch
+
+    seed = value if type(value) is int else 0
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _child_main(
+    to_child: int, to_judge: int, output_fd: int, load: Callable[[], Any], guard: Any, limit_memory: bool
 ):
-    """Body of the forked child. Never returns: ends with os._exit."""
+    """Body of the forked child: import the learner module, then answer requests. Never returns."""
     try:
+        parent = os.getppid()
         os.setpgid(0, 0)
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the judge died before the line above
+            os._exit(0)
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
         os.dup2(output_fd, 1)
@@ -76,77 +168,180 @@ def _child(
         sys.stdin = open(0, closefd=False)
         sys.stdout = open(1, "w", buffering=1, closefd=False, errors="replace")
         sys.stderr = open(2, "w", buffering=1, closefd=False, errors="replace")
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         if limit_memory:
             _limit_memory()
-        import random
-
-        import numpy as np
         import torch
 
         torch.set_num_threads(1)  # deterministic, and safe after fork
         sys.dont_write_bytecode = True  # the learner's folder stays as it was
         if guard is not None:
             guard.install()
-        _send(result_fd, event="import")
+        refused = guard.report if guard is not None else list
+        peer = Child(to_child, to_judge, None, _describe_for_judge, _seed, refused)
         try:
             impl = load()
-            if guard is not None:
-                guard.check()
-        except Tampering as exc:
-            _send(result_fd, event="import_error", message=str(exc))
-            os._exit(0)
         except SystemExit:
-            _send(result_fd, event="import_error", message="your module calls sys.exit() at import")
-            os._exit(0)
+            message = "your module calls sys.exit() at import"
         except BaseException as exc:  # noqa: BLE001 - anything the learner's module raises
             message = f"import failed: {describe_exception(exc)}"
             if guard is not None and guard.refused:
-                try:
-                    guard.check()
-                except Tampering as tampering:
-                    message = str(tampering)
-            _send(result_fd, event="import_error", message=message)
-            os._exit(0)
-        for index in range(start, len(checks)):
-            _send(result_fd, event="start", index=index)
-            random.seed(0)
-            np.random.seed(0)
-            torch.manual_seed(0)
-            try:
-                checks[index].func(impl)
-                passed, message = True, ""
-            except Mistake as exc:
-                passed, message = False, str(exc)
-            except SystemExit:
-                passed, message = False, "your code called sys.exit(); return a value instead"
-            except MemoryError:
-                passed, message = False, f"your code {OUT_OF_MEMORY}"
-            except BaseException as exc:  # noqa: BLE001
-                passed, message = False, f"your code raised {describe_exception(exc)}"
-            sys.stdout.flush()
-            if guard is not None:
-                try:
-                    guard.check()
-                except Tampering as exc:  # this check and every later one fail
-                    for later in range(index, len(checks)):
-                        _send(result_fd, event="done", index=later, passed=False, message=str(exc))
-                    os._exit(0)
-            _send(result_fd, event="done", index=index, passed=passed, message=message)
-            if fail_fast and not passed:
-                os._exit(0)
+                message = guard.message()
+        else:
+            message = None
+            peer.objects[0] = impl
+            peer.ids = {id(impl): 0}
+        peer.send({"ready": message is None, "message": message or ""}, [])
+        if message is None:
+            peer.run()
     except BaseException:  # noqa: BLE001 - the child must never return into the grader
         os._exit(3)
     os._exit(0)
 
 
-def _death_reason(status: int) -> str:
-    if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
-        if sig == signal.SIGKILL:
-            return "the process was killed (SIGKILL): out of memory, or it killed itself"
-        return f"the process crashed ({name})"
-    return f"the process exited with status {os.WEXITSTATUS(status)} (os._exit or exit in your code?)"
+class Worker:
+    """One forked child serving one exercise's learner module, and the judge's end of its pipes."""
+
+    def __init__(self, load: Callable[[], Any], guard: Any, limit_memory: bool, output_limit: int) -> None:
+        _become_subreaper()
+        self.before = _children()
+        to_child_r, to_child_w = os.pipe()
+        to_judge_r, to_judge_w = os.pipe()
+        output_r, output_w = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            for fd in (to_child_w, to_judge_r, output_r):
+                os.close(fd)
+            _child_main(to_child_r, to_judge_w, output_w, load, guard, limit_memory)
+        for fd in (to_child_r, to_judge_w, output_w):
+            os.close(fd)
+        self.pid = pid
+        self.judge = Judge(to_judge_r, to_child_w, output_r, output_limit=output_limit)
+        self.root: Any = None
+        self.status: int | None = None
+
+    def ready(self, import_limit: float) -> str | None:
+        """Wait for the import; None when the module is loaded, else why every check fails."""
+        judge = self.judge
+        judge.deadline = time.monotonic() + import_limit
+        judge.timeout_reason = (
+            f"importing your module took more than {import_limit:g} s (an infinite loop or heavy work at "
+            "module level?)"
+        )
+        try:
+            message, _ = judge.receive()
+        except ChildGone as exc:
+            reason = self.reason(exc)
+            return reason if "import" in reason else reason + " while importing your module"
+        if message.get("ready") is True:
+            self.root = judge.handle("h", 0)
+            return None
+        text = message.get("message")
+        return text if isinstance(text, str) and text else "import failed"
+
+    def reason(self, exc: ChildGone) -> str:
+        """The reason a child was lost: the judge's own (time-out, output, protocol) or its exit status."""
+        if exc.reason:
+            self.stop()
+            return exc.reason
+        self.stop(wait=1.0)
+        return _death_reason(self.status) if self.status is not None else "the process ended"
+
+    def take_output(self) -> str:
+        text = bytes(self.judge.output).decode("utf-8", "replace")
+        self.judge.output.clear()
+        return text
+
+    def stop(self, wait: float = 0.0) -> None:
+        """Kill the child, its process group and anything it left behind; reap them all."""
+        if self.pid is None:
+            return
+        pid, self.pid = self.pid, None
+        end = time.monotonic() + wait
+        while True:  # let a child that is exiting by itself report its own status
+            try:
+                info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+            except (ChildProcessError, AttributeError, OSError):
+                info = None
+            if info is not None or time.monotonic() >= end:
+                break
+            time.sleep(0.005)
+        for kill in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+            try:
+                kill()
+            except (ProcessLookupError, PermissionError):
+                pass
+        try:
+            _, self.status = os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+        for fd in (self.judge.read_fd, self.judge.write_fd, self.judge.output_fd):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self.judge.gone = self.judge.gone or "the grading process was stopped"
+        for _ in range(20):  # orphans that re-parented to us (we are a subreaper), then theirs
+            left = _children() - self.before
+            if not left:
+                break
+            _kill_and_reap(left)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Running the checks
+
+
+class _JudgeRandomness:
+    """Seeds the judge's random generators for each check and restores the caller's state after."""
+
+    def __enter__(self):
+        import numpy as np
+        import torch
+
+        self.saved = (random.getstate(), np.random.get_state(), torch.random.get_rng_state())
+        return self
+
+    def seed(self) -> None:
+        _seed(0)
+
+    def __exit__(self, *exc) -> None:
+        import numpy as np
+        import torch
+
+        random.setstate(self.saved[0])
+        np.random.set_state(self.saved[1])
+        torch.random.set_rng_state(self.saved[2])
+
+
+def _judge(func: Callable[[Any], None], impl: Any) -> tuple[bool, str]:
+    """Run one check in the judge; (passed, message). ChildGone propagates. Warnings that the check's
+    arithmetic raises on a learner's odd values (NaN, inf) are not the learner's terminal's business."""
+    import warnings
+
+    import numpy as np
+
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            func(impl)
+        return True, ""
+    except Mistake as exc:
+        return False, str(exc)
+    except RemoteError as exc:  # raised by learner code outside a call the check wrapped
+        if exc.ropekit_kind == "exit":
+            return False, "your code called sys.exit(); return a value instead"
+        if exc.ropekit_kind == "memory":
+            return False, f"your code {OUT_OF_MEMORY}"
+        return False, f"your code raised {exc.ropekit_description}"
+    except MemoryError:
+        return False, f"your code {OUT_OF_MEMORY}"
+    except Exception as exc:  # noqa: BLE001 - the check met a value it could not work with
+        return False, f"your result could not be checked ({describe_exception(exc)})"
 
 
 def run_isolated(
@@ -160,7 +355,7 @@ def run_isolated(
     fail_fast: bool = False,
     limit_memory: bool = True,
 ) -> list[Outcome]:
-    """Run `checks` against `load()` in forked children; one Outcome per check, in order.
+    """Run `checks` in the judge against `load()` in forked children; one Outcome per check, in order.
 
     time_limit is per check; importing the module may take twice that unless import_limit says.
     fail_fast stops at the first failing check (the rest are reported "not run").
@@ -168,95 +363,51 @@ def run_isolated(
     import_limit = import_limit or 2 * time_limit
     if not hasattr(os, "fork"):  # pragma: no cover - Windows: no isolation
         return _run_in_process(load, checks)
-    outcomes: list[Outcome | None] = [None] * len(checks)
-    start = strikes = 0
-    while start < len(checks):
-        result_r, result_w = os.pipe()
-        output_r, output_w = os.pipe()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:
-            os.close(result_r)
-            os.close(output_r)
-            _child(result_w, output_w, load, checks, start, guard, fail_fast, limit_memory)
-        os.close(result_w)
-        os.close(output_w)
-        phase: int | str = "import"  # "import", or the index of the running check
-        deadline = time.monotonic() + import_limit
-        reason = None
-        printed = 0
-        buffer = b""
-        open_fds = {result_r, output_r}
-        while result_r in open_fds:
-            timeout = deadline - time.monotonic()
-            ready = select.select(list(open_fds), [], [], max(timeout, 0))[0] if timeout > 0 else []
-            if not ready:
-                reason = (
-                    f"importing your module took more than {import_limit:g} s "
-                    "(an infinite loop or heavy work at module level?)"
-                    if phase == "import"
-                    else f"did not finish within {time_limit:g} s (an infinite loop, or a Python loop "
-                    "over elements where a vectorised tensor operation is expected?)"
-                )
-                break
-            if output_r in ready:
-                chunk = os.read(output_r, 1 << 16)
-                if not chunk:
-                    open_fds.discard(output_r)
-                printed += len(chunk)
-                if printed > output_limit:
-                    reason = (
-                        f"printed more than {output_limit >> 20} MiB of output; remove print calls from loops"
-                    )
-                    break
-            if result_r in ready:
-                chunk = os.read(result_r, 1 << 16)
-                if not chunk:
-                    open_fds.discard(result_r)
-                buffer += chunk
-                *lines, buffer = buffer.split(b"\n")
-                for line in lines:
-                    event = json.loads(line)
-                    if event["event"] == "import_error":
-                        for i in range(start, len(checks)):
-                            outcomes[i] = Outcome(False, event["message"])
-                    elif event["event"] == "start":
-                        phase = event["index"]
-                        deadline = time.monotonic() + time_limit
-                    elif event["event"] == "done":
-                        outcomes[event["index"]] = Outcome(event["passed"], event["message"])
-                        phase = event["index"] + 1  # a death before the next start is charged to it
-                        deadline = time.monotonic() + time_limit
+    outcomes: list[Outcome] = []
+    worker: Worker | None = None
+    strikes = 0
+    not_run = ""
+    with _JudgeRandomness() as randomness:
         try:
-            os.killpg(pid, signal.SIGKILL)  # the child and anything it spawned
-        except ProcessLookupError:
-            pass
-        _, status = os.waitpid(pid, 0)
-        os.close(result_r)
-        os.close(output_r)
-        pending = [i for i in range(start, len(checks)) if outcomes[i] is None]
-        if not pending or (fail_fast and any(o is not None and not o.passed for o in outcomes)):
-            break
-        if reason is None:
-            reason = _death_reason(status)
-        if phase == "import":
-            if "import" not in reason:
-                reason += " while importing your module"
-            for i in pending:
-                outcomes[i] = Outcome(False, reason)
-            break
-        if phase < len(checks):
-            outcomes[phase] = Outcome(False, reason)
-            strikes += 1
-        start = phase + 1
-        if strikes >= MAX_STRIKES:
-            for i in range(start, len(checks)):
-                outcomes[i] = Outcome(
-                    False, f"not run: {MAX_STRIKES} earlier checks of this exercise timed out or crashed"
+            for item in checks:
+                if not_run:
+                    outcomes.append(Outcome(False, not_run))
+                    continue
+                if worker is None:
+                    worker = Worker(load, guard, limit_memory, output_limit)
+                    failure = worker.ready(import_limit)
+                    if failure is not None:
+                        worker.stop()
+                        not_run = failure
+                        outcomes.append(Outcome(False, failure, worker.take_output()))
+                        continue
+                judge = worker.judge
+                judge.deadline = time.monotonic() + time_limit
+                judge.timeout_reason = (
+                    f"did not finish within {time_limit:g} s (an infinite loop, or a Python loop over "
+                    "elements where a vectorised tensor operation is expected?)"
                 )
-            break
-    return [o if o is not None else Outcome(False, "not run") for o in outcomes]
+                randomness.seed()
+                try:
+                    judge.request("seed", 0)
+                    passed, message = _judge(item.func, worker.root)
+                    refused = judge.request("refused")
+                    if refused and isinstance(refused, list) and isinstance(refused[0], str):
+                        passed, message = False, refused[0]
+                except ChildGone as exc:
+                    passed, message = False, worker.reason(exc)
+                    strikes += 1
+                outcomes.append(Outcome(passed, message, worker.take_output()))
+                if worker.pid is None:
+                    worker = None
+                if strikes >= MAX_STRIKES:
+                    not_run = f"not run: {MAX_STRIKES} earlier checks of this exercise timed out or crashed"
+                if fail_fast and not passed:
+                    not_run = "not run"
+        finally:
+            if worker is not None:
+                worker.stop()
+    return outcomes
 
 
 def _run_in_process(load: Callable[[], Any], checks: list[Check]) -> list[Outcome]:  # pragma: no cover
@@ -267,10 +418,7 @@ def _run_in_process(load: Callable[[], Any], checks: list[Check]) -> list[Outcom
     outcomes = []
     for item in checks:
         try:
-            item.func(impl)
-            outcomes.append(Outcome(True, ""))
-        except Mistake as exc:
-            outcomes.append(Outcome(False, str(exc)))
+            outcomes.append(Outcome(*_judge(item.func, impl)))
         except BaseException as exc:  # noqa: BLE001
             outcomes.append(Outcome(False, f"your code raised {describe_exception(exc)}"))
     return outcomes

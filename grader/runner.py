@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .catalog import Exercise
-from .checking import Check, checks_of
+from .checking import GRADING_STATE, Check, checks_of
 from .isolation import run_isolated
 from .loading import Implementation
 
@@ -64,6 +64,19 @@ class ExerciseResult:
         }
 
 
+def visible(text: str) -> str:
+    """Learner-supplied text made safe for a terminal and a report: control characters (an escape
+    sequence that would clear the screen) and unpaired surrogates are shown as escapes."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if (code < 32 and ch != "\t") or 0x7F <= code < 0xA0 or 0xD800 <= code < 0xE000:
+            out.append(ch.encode("unicode_escape", "backslashreplace").decode("ascii"))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def checks_for(exercise: Exercise) -> list[Check]:
     return checks_of(importlib.import_module(exercise.checks_module))
 
@@ -75,17 +88,16 @@ def warm_up() -> None:
 
 
 def guard_for(exercise: Exercise, impl: Implementation):
-    """What the child refuses and watches while grading `impl` (see grader/guard.py)."""
-    import sys
-
+    """The file-system rules of the child while grading `impl` (see grader/guard.py)."""
     from .catalog import KIT_ROOT, workspace_root
     from .guard import Guard
 
     grader_dir = Path(__file__).resolve().parent
-    protected = {grader_dir, KIT_ROOT / "solutions", workspace_root() / "solutions"}
+    # not grader/checks: torch formats stack traces through the checks' probes (linecache reads them),
+    # and the verdict no longer depends on the checks being unseen
+    no_read = {grader_dir / "fixtures", KIT_ROOT / "solutions", workspace_root() / "solutions"}
     if impl.folder is not None:
-        protected.discard(impl.folder)  # grading the solutions themselves
-    modules = [name for name in sys.modules if name.startswith("grader.checks")] + ["grader.checking"]
+        no_read.discard(impl.folder)  # grading the solutions themselves
     # the kit's own folders and the progress store; not the repository root, where tools such as
     # Triton's compiler may drop build files when it is the working directory
     no_write = {
@@ -93,7 +105,7 @@ def guard_for(exercise: Exercise, impl: Implementation):
         for root in (KIT_ROOT, workspace_root())
         for name in ("grader", "solutions", "exercises", "notebooks", "tests", ".ropekit")
     }
-    return Guard(impl.folder, sorted(protected), sorted(no_write), modules)
+    return Guard(sorted(no_read), sorted(no_write))
 
 
 def grade_exercise(
@@ -105,6 +117,7 @@ def grade_exercise(
         return ExerciseResult(id=exercise.id, checks=[], source=impl.label, skipped=reason)
     warm_up()
     checks = checks_for(exercise)
+    GRADING_STATE.clear()
     started = time.perf_counter()
     outcomes = run_isolated(
         lambda: impl.load(exercise.module),
@@ -117,7 +130,7 @@ def grade_exercise(
     return ExerciseResult(
         id=exercise.id,
         checks=[
-            CheckResult(name=c.name, passed=o.passed, points=c.points, message=o.message)
+            CheckResult(name=c.name, passed=o.passed, points=c.points, message=visible(o.message))
             for c, o in zip(checks, outcomes, strict=True)
         ],
         duration=time.perf_counter() - started,

@@ -20,7 +20,7 @@ from conftest import ROOT, mutate, solution_source
 
 import solutions.classifier as ref
 from grader.catalog import get_exercise
-from grader.checking import Mistake, checks_of
+from grader.checking import GRADING_STATE, Mistake, checks_of
 from grader.checks import classifier as checks
 from grader.loading import from_folder
 from grader.runner import grade_exercise
@@ -158,9 +158,9 @@ def _one_thread_fresh_cache():
     """As in the grading child: one torch thread (tiny models; a shared machine), no cached training."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    checks._TRAINED.clear()
+    GRADING_STATE.clear()
     yield
-    checks._TRAINED.clear()
+    GRADING_STATE.clear()
     torch.set_num_threads(threads)
 
 

@@ -61,38 +61,8 @@ CASES = [
         "raised Bad",
     ),
     (
-        "torch.allclose replaced",
-        rope_then("torch.allclose = lambda *a, **k: True"),
-        "tampering detected: your code replaced torch.allclose",
-    ),
-    (
-        "numpy.testing replaced in a function",
-        rope_with("import numpy.testing\nnumpy.testing.assert_allclose = lambda *a, **k: None"),
-        "replaced numpy.testing.assert_allclose",
-    ),
-    (
-        "torch.testing.assert_close replaced",
-        rope_then("torch.testing.assert_close = lambda *a, **k: None"),
-        "replaced torch.testing.assert_close",
-    ),
-    (
-        "builtins.__import__ replaced",
-        rope_then("import builtins\nbuiltins.__import__ = builtins.__import__.__call__"),
-        "replaced builtins.__import__",
-    ),
-    (
-        "Tensor.__eq__ replaced",
-        rope_then("torch.Tensor.__eq__ = lambda self, other: True"),
-        "replaced torch.Tensor.__eq__",
-    ),
-    (
-        "the grader's helpers replaced",
-        rope_then("import grader.checks._rotations as r\nr.expect_rope = lambda *a, **k: None"),
-        "replaced grader.checks._rotations.expect_rope",
-    ),
-    (
-        "reading the grader's check files",
-        rope_then("import grader.checks.rope as c\nopen(c.__file__).read()"),
+        "reading the checks' stored fixtures",
+        rope_then("import grader.checks.transformer as c\nopen(str(c.SNAPSHOT), 'rb').read()"),
         "tried reading",
     ),
     (

@@ -324,7 +324,9 @@ def test_fixture_covers_every_run_and_is_small():
     assert FIXTURE.stat().st_size < 200_000
 
 
-def test_script_reproduces_the_fixture_bit_for_bit():
+def test_script_reproduces_the_fixture():
+    """Weights, inputs and config bit for bit; logits to float64 round-off (a float64 matmul sums in an
+    order that depends on the CPU's kernels: the fixture's logits differ by ~3e-15 between CPUs)."""
     spec = importlib.util.spec_from_file_location(
         "make_snapshot", ROOT / "scripts" / "make_transformer_snapshot.py"
     )
@@ -333,4 +335,7 @@ def test_script_reproduces_the_fixture_bit_for_bit():
     built, stored = script.build(), np.load(FIXTURE)
     assert set(built) == set(stored.files)
     for key, value in built.items():
-        np.testing.assert_array_equal(value, stored[key], err_msg=key)
+        if key.startswith("logits/"):
+            np.testing.assert_allclose(value, stored[key], rtol=0, atol=1e-12, err_msg=key)
+        else:
+            np.testing.assert_array_equal(value, stored[key], err_msg=key)

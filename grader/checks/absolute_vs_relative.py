@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checking import Mistake, call, check, fail
+from ..checking import Mistake, call, check, fail, type_name
 from ._rotations import rotate, theta
 
 DIM = 8
@@ -55,7 +55,7 @@ def _encoders():
 
 def _bool(value, what: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
-        fail(f"{what} must return a bool (True or False), got {type(value).__name__}")
+        fail(f"{what} must return a bool (True or False), got {type_name(value)}")
     return bool(value)
 
 

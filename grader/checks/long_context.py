@@ -13,7 +13,7 @@ import math
 
 import torch
 
-from ..checking import Mistake, call, check, expect_raises, fail, tensor_result
+from ..checking import Mistake, call, check, expect_raises, fail, tensor_result, type_name
 
 
 def _theta(dim: int, base: float) -> torch.Tensor:
@@ -44,7 +44,7 @@ def _yarn(impl, dim, base, scale, L, **kw) -> tuple[torch.Tensor, float]:
     try:
         factor = float(result[1])
     except (TypeError, ValueError, RuntimeError):
-        fail(f"{what}[1] (attention_factor) must be a number, got {type(result[1]).__name__}")
+        fail(f"{what}[1] (attention_factor) must be a number, got {type_name(result[1])}")
     return inv_freq, factor
 
 
@@ -105,7 +105,7 @@ def test_ntk(impl):
         try:
             new_base = float(new_base)
         except (TypeError, ValueError, RuntimeError):
-            fail(f"ntk_scaled_base must return a number, got {type(new_base).__name__}")
+            fail(f"ntk_scaled_base must return a number, got {type_name(new_base)}")
         if not math.isfinite(new_base) or new_base <= 0:
             fail(f"ntk_scaled_base({base:g}, {scale:g}, {dim}) = {new_base}: a base must be positive")
         lowest_old = base ** (-(dim - 2) / dim)  # theta_(dim/2 - 1)

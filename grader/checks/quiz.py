@@ -8,7 +8,7 @@ The check functions are generated from the data, one `test_<item id>` per item, 
 
 from __future__ import annotations
 
-from ..checking import check, fail
+from ..checking import check, fail, type_name
 from ..quiz import Item, grade, load_items
 
 
@@ -17,7 +17,7 @@ def _answers(impl) -> dict:
     if answers is None:
         fail("exercises/quiz.py must define ANSWERS = {...} (see its first lines); it is missing")
     if not isinstance(answers, dict):
-        fail(f"ANSWERS must be a dict of question id -> answer, got {type(answers).__name__}")
+        fail(f"ANSWERS must be a dict of question id -> answer, got {type_name(answers)}")
     return answers
 
 

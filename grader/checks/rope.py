@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..checking import call, check, expect_raises, fail, tensor_result, tolerance
+from ..checking import call, call_inside, check, expect_raises, fail, tensor_result, tolerance
 from ._rotations import expect_norms_kept, expect_rope, measure, rotate, theta
 
 
@@ -182,27 +182,41 @@ def test_large_positions(impl):
             )
 
 
+def _gradient(apply_rope, x, positions, w):
+    """In the learner's process: (what happened, d<apply_rope(x, positions), w>/dx)."""
+    out = apply_rope(x, positions)
+    if not isinstance(out, torch.Tensor) or not out.requires_grad:
+        return "no graph", None
+    try:
+        (out * w).sum().backward()
+    except RuntimeError as exc:
+        return f"backward through apply_rope failed ({str(exc).splitlines()[0][:120]})", None
+    return "", x.grad
+
+
 @check(1, "gradients flow through apply_rope (training works)")
 def test_autograd(impl):
     x = _random(2, 4, 8, dtype=torch.float64, seed=11).requires_grad_(True)
     w = _random(2, 4, 8, dtype=torch.float64, seed=12)
     positions = torch.tensor([0, 3, 9, 40])
-    out = call(impl, "apply_rope", x, positions)  # an out= write fails here, with its own message
-    if not isinstance(out, torch.Tensor) or not out.requires_grad:
+    # an out= write fails here, with its own message
+    failure, grad = call_inside(_gradient, impl, "apply_rope", x, positions, w)
+    if failure == "no graph":
         fail(
             "the output does not require grad when x does: autograd cannot train through apply_rope "
             "(out= arguments and .detach() break the graph; write the result with plain operations)"
         )
-    try:
-        (out * w).sum().backward()
-    except RuntimeError as exc:
-        fail(
-            f"backward through apply_rope failed ({str(exc).splitlines()[0][:120]}); functions with out= "
-            "arguments do not support autograd"
-        )
+    if failure:
+        fail(f"{failure}; functions with out= arguments do not support autograd")
     # The gradient of a rotation is the inverse rotation: d<R(m) x, w>/dx = R(-m) w.
-    expected = rotate(w.numpy(), -positions.numpy(), 10000.0, interleaved=False)
-    _close(x.grad, expected, torch.float64, "the gradient of apply_rope", scale=1e5)
+    expected = rotate(w.detach().numpy(), -positions.numpy(), 10000.0, interleaved=False)
+    _close(
+        tensor_result(grad, "the gradient of apply_rope"),
+        expected,
+        torch.float64,
+        "the gradient of apply_rope",
+        scale=1e5,
+    )
 
 
 @check(1, "x is not modified in place")
@@ -214,27 +228,35 @@ def test_not_in_place(impl):
         fail("apply_rope changed its input x; write the result into a new tensor")
 
 
-@check(1, "no [T, dim, dim] rotation matrix is built")
-def test_no_matrix(impl):
+def _largest_tensor(apply_rope, x, positions):
+    """In the learner's process: apply_rope(x, positions) and the most elements of any tensor a torch
+    function returned meanwhile."""
     from torch.overrides import TorchFunctionMode  # cheap; TorchDispatchMode imports torch._dynamo
 
-    class Largest(TorchFunctionMode):
-        largest = 0
+    largest = [0]
 
+    class Largest(TorchFunctionMode):
         def __torch_function__(self, func, types, args=(), kwargs=None):
             out = func(*args, **(kwargs or {}))
             for leaf in out if isinstance(out, (tuple, list)) else (out,):
                 if isinstance(leaf, torch.Tensor):
-                    Largest.largest = max(Largest.largest, leaf.numel())
+                    largest[0] = max(largest[0], leaf.numel())
             return out
 
+    with Largest():
+        out = apply_rope(x, positions)
+    return out, largest[0]
+
+
+@check(1, "no [T, dim, dim] rotation matrix is built")
+def test_no_matrix(impl):
     T, dim = 64, 64
     x = _random(T, dim, seed=8)
-    with Largest():
-        tensor_result(call(impl, "apply_rope", x, torch.arange(T)), "apply_rope")
-    if Largest.largest >= T * dim * dim // 4:
+    out, largest = call_inside(_largest_tensor, impl, "apply_rope", x, torch.arange(T))
+    tensor_result(out, "apply_rope")
+    if not isinstance(largest, int) or largest >= T * dim * dim // 4:
         fail(
-            f"apply_rope built a tensor of {Largest.largest} elements for T={T}, dim={dim}: a "
+            f"apply_rope built a tensor of {largest} elements for T={T}, dim={dim}: a "
             "[T, dim, dim] rotation matrix is O(T d^2) memory; rotate the pairs element-wise instead"
         )
 

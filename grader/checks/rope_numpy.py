@@ -10,7 +10,7 @@ import tracemalloc
 
 import numpy as np
 
-from ..checking import call, check, expect_raises, fail
+from ..checking import call, call_function, check, expect_raises, fail, inside, type_name
 from ._rotations import expect_rope, theta
 
 ADJACENT = True  # the whiteboard version pairs features (2i, 2i+1): _rotations' interleaved layout
@@ -18,7 +18,7 @@ ADJACENT = True  # the whiteboard version pairs features (2i, 2i+1): _rotations'
 
 def _array(value, what: str) -> np.ndarray:
     if not isinstance(value, np.ndarray):
-        fail(f"{what} should return a numpy ndarray (this is the numpy version), got {type(value).__name__}")
+        fail(f"{what} should return a numpy ndarray (this is the numpy version), got {type_name(value)}")
     if not np.isfinite(value).all():
         fail(f"{what} contains NaN or inf")
     return value
@@ -145,12 +145,11 @@ def test_apply_batched(impl):
         )
 
 
-@check(2, "apply_rope never builds a rotation matrix")
-def test_no_matrix(impl):
-    T, dim = 8, 256
-    x = np.random.default_rng(1).standard_normal((T, dim))
+def _matrix_probe(module, x, positions):
+    """In the learner's process: call module.apply_rope(x, positions) with rotation_matrix spied on and
+    memory traced; (calls of rotation_matrix, peak bytes allocated)."""
     calls = []
-    original = getattr(impl, "rotation_matrix", None)
+    original = getattr(module, "rotation_matrix", None)
     patched = False
     if callable(original):
 
@@ -159,18 +158,28 @@ def test_no_matrix(impl):
             return original(*args, **kwargs)
 
         try:
-            impl.rotation_matrix = spy  # apply_rope looks the name up when it runs
+            module.rotation_matrix = spy  # apply_rope looks the name up when it runs
             patched = True
         except (AttributeError, TypeError):
             pass
     tracemalloc.start()
     try:
-        call(impl, "apply_rope", x, np.arange(T))
+        module.apply_rope(x, positions)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
         if patched:
-            impl.rotation_matrix = original
+            module.rotation_matrix = original
+    return len(calls), peak
+
+
+@check(2, "apply_rope never builds a rotation matrix")
+def test_no_matrix(impl):
+    T, dim = 8, 256
+    x = np.random.default_rng(1).standard_normal((T, dim))
+    if not callable(getattr(impl, "apply_rope", None)):
+        fail("`apply_rope` is missing: define it with the signature given in the exercise")
+    calls, peak = call_function("`apply_rope`", inside, _matrix_probe, impl, x, np.arange(T))
     if calls:
         fail(
             "apply_rope calls rotation_matrix: multiplying by a d x d matrix costs O(T d^2) work and "
@@ -198,5 +207,5 @@ def test_odd_dim(impl):
 def test_numpy_only(impl):
     out = call(impl, "apply_rope", np.ones((3, 4)), np.arange(3))
     _array(out, "apply_rope")
-    if type(getattr(impl, "torch", None)).__name__ == "module":
+    if type_name(getattr(impl, "torch", None)) == "module":
         fail("rope_numpy is the whiteboard version: use numpy only (the module imports torch)")

@@ -18,7 +18,7 @@ import os
 import numpy as np
 import torch
 
-from ..checking import Mistake, call, check, expect_raises, fail, tensor_result, tolerance
+from ..checking import Mistake, call, check, expect_raises, fail, tensor_result, tolerance, type_name
 from ._rotations import _wrap, expect_rope, pairs, rotate, theta
 
 TRITON_MISSING = "triton is not installed: pip install 'ropekit[gpu]' (or triton) to grade this exercise"
@@ -59,7 +59,7 @@ def _apply(impl, q, k, positions, what: str, **kwargs) -> tuple[torch.Tensor, to
     positions = torch.as_tensor(positions).to(DEVICE)
     result = call(impl, "apply_rope_qk", q, k, positions, **kwargs)
     if not isinstance(result, (tuple, list)) or len(result) != 2:
-        fail(f"{what}: apply_rope_qk must return a pair (q_out, k_out), got {type(result).__name__}")
+        fail(f"{what}: apply_rope_qk must return a pair (q_out, k_out), got {type_name(result)}")
     q_out, k_out = (tensor_result(t, f"{what}: {n}") for t, n in zip(result, ("q_out", "k_out"), strict=True))
     for out, x, name in ((q_out, q, "q"), (k_out, k, "k")):
         if tuple(out.shape) != tuple(x.shape):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checking import Mistake, call, check, fail
+from ..checking import Mistake, call, check, fail, type_name
 from ._rotations import expect_rope, rotate
 
 
@@ -41,7 +41,7 @@ def _plane(angle: float) -> np.ndarray:
 def _verdict(impl, name: str, *args, what: str) -> bool:
     value = call(impl, name, *args)
     if not isinstance(value, (bool, np.bool_)):
-        fail(f"{name}({what}) must return a bool (True or False), got {type(value).__name__}")
+        fail(f"{name}({what}) must return a bool (True or False), got {type_name(value)}")
     return bool(value)
 
 
@@ -210,5 +210,5 @@ def test_odd_dim(impl):
             fail(f"the ValueError for d = 3 should say why: dim must be even (yours: {str(exc)[:100]!r})")
         return
     except Exception as exc:  # noqa: BLE001
-        fail(f"fixed_matrix_at(1, 3) raised {type(exc).__name__}; raise a ValueError saying dim must be even")
+        fail(f"fixed_matrix_at(1, 3) raised {type_name(exc)}; raise a ValueError saying dim must be even")
     fail("fixed_matrix_at(1, 3) returned a matrix: RoPE rotates pairs, so an odd dim must raise ValueError")

@@ -17,7 +17,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..checking import Mistake, call_function, check, describe_exception, fail, tensor_result
+from ..checking import (
+    Mistake,
+    call_function,
+    check,
+    describe_exception,
+    fail,
+    inside,
+    is_instance,
+    seed_learner,
+    tensor_result,
+    type_name,
+)
 from ._rotations import rotate
 
 SNAPSHOT = Path(__file__).resolve().parent.parent / "fixtures" / "transformer_snapshot.npz"
@@ -49,25 +60,36 @@ def _build(impl, class_name: str, config, seed: int = 0) -> torch.nn.Module:
     if cls is None:
         fail(f"`{class_name}` is missing: keep the class of the exercise")
     module = call_function(f"{class_name}(config)", cls, config)
-    if not isinstance(module, torch.nn.Module):
-        fail(f"{class_name}(config) should be a torch.nn.Module, got {type(module).__name__}")
+    if not is_instance(module, torch.nn.Module):
+        fail(f"{class_name}(config) should be a torch.nn.Module, got {type_name(module)}")
     _randomize(module, seed)
     return module.eval()
 
 
-def _randomize(module: torch.nn.Module, seed: int) -> None:
-    """O(1) activations: matrices randn / sqrt(fan_in), LayerNorm weights 1 + 0.1 randn, rest 0.1 randn."""
+def _randomize(module, seed: int) -> None:
+    """O(1) activations: matrices randn / sqrt(fan_in), LayerNorm weights 1 + 0.1 randn, rest 0.1 randn.
+
+    The values are drawn here, in the judge, and copied into the learner's model."""
     gen = torch.Generator().manual_seed(seed)
+    values = {}
+    for name, p in module.named_parameters():
+        noise = torch.randn(tuple(p.shape), generator=gen, dtype=torch.float64)
+        if p.ndim == 2:
+            value = noise / p.shape[1] ** 0.5
+        elif "norm" in name and name.endswith("weight"):
+            value = 1.0 + 0.1 * noise
+        else:
+            value = 0.1 * noise
+        values[name] = value
+    inside(_assign, module, values)
+
+
+def _assign(module, values: dict) -> None:
+    """In the learner's process: copy `values` into the parameters of the same names (zeros for '0')."""
     with torch.no_grad():
         for name, p in module.named_parameters():
-            noise = torch.randn(p.shape, generator=gen, dtype=torch.float64)
-            if p.ndim == 2:
-                value = noise / p.shape[1] ** 0.5
-            elif "norm" in name and name.endswith("weight"):
-                value = 1.0 + 0.1 * noise
-            else:
-                value = 0.1 * noise
-            p.copy_(value)
+            if name in values:
+                p.copy_(values[name])
 
 
 def _model(impl, seed: int = 0, **overrides) -> torch.nn.Module:
@@ -87,7 +109,7 @@ def _forward(model, idx, positions=None, cache=None, what="model(idx)"):
 
 def _unpack_model(result, what: str):
     if not isinstance(result, tuple) or len(result) != 3:
-        fail(f"{what} must return a tuple (logits, cache, weights), got {type(result).__name__}")
+        fail(f"{what} must return a tuple (logits, cache, weights), got {type_name(result)}")
     logits, cache, weights = result
     logits = tensor_result(logits, f"{what}: logits")
     if not isinstance(weights, (list, tuple)) or not all(isinstance(w, torch.Tensor) for w in weights):
@@ -100,7 +122,7 @@ def _unpack_model(result, what: str):
 def _attention(impl, seed: int = 0, **overrides) -> torch.nn.Module:
     attn = _build(impl, "MultiHeadSelfAttention", _config(impl, **overrides), seed)
     for name in ("q_proj", "k_proj", "v_proj", "out_proj"):
-        if not isinstance(getattr(attn, name, None), torch.nn.Linear):
+        if not is_instance(getattr(attn, name, None), torch.nn.Linear):
             fail(f"MultiHeadSelfAttention needs `{name}` = nn.Linear(d_model, d_model, bias=False)")
     return attn
 
@@ -109,7 +131,7 @@ def _attend(attn, x, positions=None, cache=None, what="attention(x, positions)")
     with torch.no_grad():
         result = call_function(what, attn, x, positions, cache)
     if not isinstance(result, tuple) or len(result) != 3:
-        fail(f"{what} must return a tuple (output, weights, cache), got {type(result).__name__}")
+        fail(f"{what} must return a tuple (output, weights, cache), got {type_name(result)}")
     out, weights, new_cache = result
     if not isinstance(new_cache, tuple) or len(new_cache) != 2:
         fail(f"{what}: the cache must be a tuple (keys, values)")
@@ -280,7 +302,7 @@ def _expect_value_error(what: str, func, *args, **kwargs) -> None:
     except ValueError:
         return
     except NotImplementedError:
-        name = "the model's forward" if isinstance(func, torch.nn.Module) else f"{func.__name__}(config)"
+        name = "the model's forward" if is_instance(func, torch.nn.Module) else f"{func.__name__}(config)"
         call_function(name, func, *args, **kwargs)  # the same failure, with the usual message
     except Mistake:
         raise
@@ -505,10 +527,9 @@ def test_residual(impl):
             pos_emb = model.pos_emb if scheme == "learned" else None
         except (AttributeError, TypeError) as exc:
             fail(f"module names differ from the exercise's ({describe_exception(exc)}); keep {NAMES}")
+        for out_proj, mlp in sublayers:
+            inside(_zero, out_proj, mlp)
         with torch.no_grad():
-            for out_proj, mlp in sublayers:
-                for p in list(out_proj.parameters()) + list(mlp.parameters()):
-                    p.zero_()
             x = tok_emb(idx)  # the embeddings go straight through every block
             if pos_emb is not None:
                 x = x + pos_emb(torch.arange(5))
@@ -658,7 +679,7 @@ def test_dropout(impl):
     if not _close(_np(first), _np(second)):
         fail("in eval mode the model must be deterministic (dropout off)")
     model.train()
-    torch.manual_seed(0)
+    seed_learner(model, 0)
     noisy, _, _ = _forward(model, idx, what="model.train()(idx)")
     if _close(_np(noisy), _np(first)):
         fail(
@@ -701,12 +722,23 @@ def test_snapshot(impl):
             )
 
 
-def _loss_backward(model, idx, targets, what: str) -> None:
+def _zero(*modules) -> None:
+    """In the learner's process: zero every parameter of `modules`."""
+    with torch.no_grad():
+        for module in modules:
+            for p in module.parameters():
+                p.zero_()
+
+
+def _loss_backward(model, idx, targets):
+    """In the learner's process: one cross-entropy backward pass; {parameter name: its gradient}, or
+    None when the model does not return a tuple (logits, cache, weights)."""
     result = model(idx)
     if not isinstance(result, tuple) or len(result) != 3:
-        fail(f"{what}: the model must return a tuple (logits, cache, weights)")
+        return None
     logits = result[0]  # [B, T, V]
     torch.nn.functional.cross_entropy(logits.flatten(0, 1), targets.flatten()).backward()
+    return {name: p.grad for name, p in model.named_parameters()}
 
 
 @check(2, "gradients reach every parameter")
@@ -716,12 +748,15 @@ def test_gradients(impl):
     for scheme in ("rope", "learned", "sinusoidal"):
         model = _model(impl, seed=24, pos_scheme=scheme).train()
         what = f"{scheme} model: forward and backward"
-        call_function(what, _loss_backward, model, idx, targets, what)
-        params = list(model.named_parameters())
-        if not params:
+        grads = call_function(what, inside, _loss_backward, model, idx, targets)
+        if not isinstance(grads, dict):
+            fail(f"{what}: the model must return a tuple (logits, cache, weights)")
+        if not grads:
             fail(f"{scheme} model has no parameters (create the submodules in __init__)")
         missing = [
-            n for n, p in params if p.grad is None or not torch.isfinite(p.grad).all() or not p.grad.any()
+            n
+            for n, g in grads.items()
+            if not isinstance(g, torch.Tensor) or not torch.isfinite(g).all() or not g.any()
         ]
         if missing:
             fail(
