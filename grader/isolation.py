@@ -388,12 +388,11 @@ def run_isolated(
                     "elements where a vectorised tensor operation is expected?)"
                 )
                 randomness.seed()
+                judge.seed_next, judge.refusals = 0, []  # the child seeds with the check's first request
                 try:
-                    judge.request("seed", 0)
                     passed, message = _judge(item.func, worker.root)
-                    refused = judge.request("refused")
-                    if refused and isinstance(refused, list) and isinstance(refused[0], str):
-                        passed, message = False, refused[0]
+                    if judge.refusals:
+                        passed, message = False, judge.refusals[0]
                 except ChildGone as exc:
                     passed, message = False, worker.reason(exc)
                     strikes += 1

@@ -185,9 +185,10 @@ def _shape(shape: Any) -> tuple:
     return tuple(shape)
 
 
-def decode(node: Any, buffers: list, handle, depth: int = 0, grad: bool = False) -> Any:
+def decode(node: Any, buffers: list, handle, depth: int = 0, trusted: bool = False) -> Any:
     """Rebuild a value from `encode`'s structure; `handle(tag, id)` rebuilds handles. Strict: anything
-    unexpected raises Malformed."""
+    unexpected raises Malformed. `trusted` (the child decoding the judge's messages) also accepts
+    requires_grad flags and functions sent by value."""
     import numpy as np
     import torch
 
@@ -198,7 +199,7 @@ def decode(node: Any, buffers: list, handle, depth: int = 0, grad: bool = False)
     if type(node) is not list or not node or type(node[0]) is not str:
         raise Malformed("bad node")
     tag, rest = node[0], node[1:]
-    sub = lambda v: decode(v, buffers, handle, depth + 1, grad)  # noqa: E731
+    sub = lambda v: decode(v, buffers, handle, depth + 1, trusted)  # noqa: E731
     if tag == "t":
         return tuple(sub(v) for v in rest)
     if tag == "l":
@@ -227,7 +228,7 @@ def decode(node: Any, buffers: list, handle, depth: int = 0, grad: bool = False)
             t = torch.frombuffer(bytearray(data), dtype=torch.uint8).view(dtype).reshape(shape)
         if len(rest) > 4 and isinstance(rest[4], str):  # OnDevice: the child moves it
             t = t.to(rest[4])
-        if len(rest) > 3 and rest[3] is True and grad and t.is_floating_point():
+        if len(rest) > 3 and rest[3] is True and trusted and t.is_floating_point():
             t.requires_grad_(True)
         return t
     if tag in ("A", "N"):
@@ -271,9 +272,64 @@ def decode(node: Any, buffers: list, handle, depth: int = 0, grad: bool = False)
             raise
         except Exception as exc:
             raise Malformed(f"unknown global {rest[0]}.{rest[1]}") from exc
+    if tag == "fn" and trusted:
+        return _function(rest, buffers, sub)
     if tag in ("h", "cb") and len(rest) == 1 and type(rest[0]) is int:
         return handle(tag, rest[0])
     raise Malformed(f"unknown tag {tag!r}")
+
+
+class NotPortable(Exception):
+    pass
+
+
+def portable_function(func: Any, buffers: list, encode_value) -> list | None:
+    """["fn", ...] for a check's own function (a lambda or closure of a grader module) whose defaults
+    and captured values are plain data or portable functions: the child rebuilds it from its code and
+    runs it there (no round trip per call). None when it is not portable (it is called back instead)."""
+    import marshal
+    import types
+
+    if not isinstance(func, types.FunctionType) or not str(func.__module__).startswith("grader."):
+        return None
+    if func.__module__ not in sys.modules:
+        return None
+
+    def strict(value: Any) -> Any:
+        return encode_value(value, buffers, strict_fallback)
+
+    def strict_fallback(value: Any) -> list:
+        nested = portable_function(value, buffers, encode_value)
+        if nested is None:
+            raise NotPortable
+        return nested
+
+    start = len(buffers)
+    try:
+        cells = [strict(c.cell_contents) for c in func.__closure__ or ()]
+        defaults = strict(func.__defaults__ or ())
+        kwdefaults = strict(func.__kwdefaults__ or {})
+    except (NotPortable, ValueError, TypeError):
+        del buffers[start:]
+        return None
+    buffers.append(marshal.dumps(func.__code__))
+    return ["fn", func.__module__, func.__name__, len(buffers) - 1, ["l", *cells], defaults, kwdefaults]
+
+
+def _function(rest: list, buffers: list, sub) -> Any:
+    import marshal
+    import types
+
+    module, name, code_index, cells, defaults, kwdefaults = rest
+    function = types.FunctionType(
+        marshal.loads(_buffer(buffers, code_index)),
+        sys.modules[module].__dict__,
+        name,
+        sub(defaults) or None,
+        tuple(types.CellType(v) for v in sub(cells)) or None,
+    )
+    function.__kwdefaults__ = sub(kwdefaults) or None
+    return function
 
 
 def _buffer(buffers: list, index: Any) -> bytes:
@@ -298,7 +354,7 @@ class Peer:
     """One side of the conversation. Requests nest: while waiting for its reply, a side serves the
     other side's requests (a learner function calling back a judge layer that calls the learner...)."""
 
-    accepts_grad = False  # whether tensors arriving marked requires_grad keep the flag
+    trusted_sender = False  # the child trusts the judge's messages (functions by value, grad flags)
 
     def __init__(self, read_fd: int, write_fd: int) -> None:
         self.read_fd, self.write_fd = read_fd, write_fd
@@ -346,12 +402,12 @@ class Peer:
 
     # values
     def encode(self, value: Any, buffers: list) -> Any:
-        return encode(value, buffers, self.fallback)
+        return encode(value, buffers, lambda obj: self.fallback(obj, buffers))
 
     def decode(self, node: Any, buffers: list) -> Any:
-        return decode(node, buffers, self.handle, grad=self.accepts_grad)
+        return decode(node, buffers, self.handle, trusted=self.trusted_sender)
 
-    def fallback(self, obj: Any) -> list:  # pragma: no cover - each side defines it
+    def fallback(self, obj: Any, buffers: list) -> list:  # pragma: no cover - each side defines it
         raise NotImplementedError
 
     def handle(self, tag: str, ident: int) -> Any:  # pragma: no cover
@@ -363,7 +419,7 @@ class Peer:
     def request(self, op: str, *fields: Any) -> Any:
         """Send a request; serve nested requests until its reply comes; return the decoded result."""
         buffers: list = []
-        self.send({"op": op, "a": [self.encode(f, buffers) for f in fields]}, buffers)
+        self.send(self.outgoing({"op": op, "a": [self.encode(f, buffers) for f in fields]}), buffers)
         while True:
             message, buffers = self.receive()
             if "op" in message:
@@ -373,6 +429,9 @@ class Peer:
 
     def reply(self, message: dict, buffers: list) -> Any:  # pragma: no cover
         raise NotImplementedError
+
+    def outgoing(self, message: dict) -> dict:
+        return message
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -476,6 +535,7 @@ class Judge(Peer):
 
     def __init__(self, read_fd: int, write_fd: int, output_fd: int, *, output_limit: int) -> None:
         super().__init__(read_fd, write_fd)
+        os.set_blocking(write_fd, False)  # a child that stops reading cannot block the judge
         self.output_fd = output_fd
         self.output_limit = output_limit
         self.printed = 0
@@ -485,6 +545,13 @@ class Judge(Peer):
         self.remotes: dict[int, Remote] = {}
         self.callbacks: list = []  # judge objects handed to the child, by index
         self.gone: str | None = None
+        self.seed_next: int | None = None  # sent with the next request: the child seeds its RNGs first
+        self.refusals: list[str] = []  # file-system refusals the child reported with its replies
+
+    def outgoing(self, message: dict) -> dict:
+        if self.seed_next is not None:
+            message["seed"], self.seed_next = self.seed_next, None
+        return message
 
     # transport with a deadline, draining the child's output meanwhile
     def _wait(self, fd: int, for_write: bool) -> None:
@@ -522,9 +589,10 @@ class Judge(Peer):
     def _write_all(self, data: bytes) -> None:
         view = memoryview(data)
         while view:
-            self._wait(self.write_fd, True)
             try:
                 view = view[os.write(self.write_fd, view[: 1 << 16]) :]
+            except BlockingIOError:  # the pipe is full: wait for the child to read, within the deadline
+                self._wait(self.write_fd, True)
             except BrokenPipeError:
                 raise EOFError from None
 
@@ -534,7 +602,11 @@ class Judge(Peer):
 
     def receive(self) -> tuple[Any, list]:
         try:
-            return super().receive()
+            message, buffers = super().receive()
+            refused = message.get("x")
+            if isinstance(refused, list):
+                self.refusals += [text[:400] for text in refused if isinstance(text, str)]
+            return message, buffers
         except EOFError:
             self._lost("")  # the runner names the cause from the exit status
         except (Malformed, struct.error) as exc:
@@ -546,11 +618,14 @@ class Judge(Peer):
         except EOFError:
             self._lost("")
 
-    def fallback(self, obj: Any) -> list:
+    def fallback(self, obj: Any, buffers: list) -> list:
         if isinstance(obj, Remote):
             if obj._peer is not self:
                 raise ChildGone("an object of an earlier grading process was used")
             return ["h", obj._id]
+        portable = portable_function(obj, buffers, encode)
+        if portable is not None:
+            return portable
         self.callbacks.append(obj)
         return ["cb", len(self.callbacks) - 1]
 
@@ -666,7 +741,7 @@ class JudgeObject:
 class Child(Peer):
     """The child's end: a table of learner objects, answering the judge's requests."""
 
-    accepts_grad = True
+    trusted_sender = True
 
     def __init__(self, read_fd: int, write_fd: int, root: Any, describe, on_seed, refused) -> None:
         super().__init__(read_fd, write_fd)
@@ -674,7 +749,7 @@ class Child(Peer):
         self.ids: dict[int, int] = {id(root): 0}
         self.describe, self.on_seed, self.refused = describe, on_seed, refused
 
-    def fallback(self, obj: Any) -> list:
+    def fallback(self, obj: Any, buffers: list) -> list:
         if isinstance(obj, JudgeObject):
             return ["cb", obj._id]
         ident = self.ids.get(id(obj))
@@ -698,6 +773,8 @@ class Child(Peer):
 
         op = message.get("op")
         written = None
+        if "seed" in message:
+            self.on_seed(message["seed"])
         try:
             fields = self.decode(["l", *message.get("a", [])], buffers)
             if op == "call":
@@ -732,8 +809,6 @@ class Child(Peer):
                 value = type(fields[0]).__name__
             elif op == "seed":
                 value = self.on_seed(fields[0])
-            elif op == "refused":
-                value = self.refused()
             else:
                 raise ValueError(f"unknown request {op!r}")
             out: list = []
@@ -742,6 +817,9 @@ class Child(Peer):
                 reply["w"] = [[i, self.encode(v, out)] for i, v in written]
         except BaseException as exc:  # noqa: BLE001 - everything learner code raises goes back as data
             out, reply = [], {"e": self._describe(exc, op, locals().get("fields"))}
+        refused = self.refused()
+        if refused:
+            reply["x"] = refused
         self.send(reply, out)
 
     def _describe(self, exc: BaseException, op: Any, fields: Any) -> dict:

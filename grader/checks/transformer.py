@@ -72,16 +72,21 @@ def _randomize(module, seed: int) -> None:
     The values are drawn here, in the judge, and copied into the learner's model."""
     gen = torch.Generator().manual_seed(seed)
     values = {}
-    for name, p in module.named_parameters():
-        noise = torch.randn(tuple(p.shape), generator=gen, dtype=torch.float64)
-        if p.ndim == 2:
-            value = noise / p.shape[1] ** 0.5
+    for name, shape in inside(_shapes, module):
+        noise = torch.randn(shape, generator=gen, dtype=torch.float64)
+        if len(shape) == 2:
+            value = noise / shape[1] ** 0.5
         elif "norm" in name and name.endswith("weight"):
             value = 1.0 + 0.1 * noise
         else:
             value = 0.1 * noise
         values[name] = value
     inside(_assign, module, values)
+
+
+def _shapes(module) -> list:
+    """In the learner's process: [(name, shape)] of the parameters, in order."""
+    return [(name, tuple(p.shape)) for name, p in module.named_parameters()]
 
 
 def _assign(module, values: dict) -> None:
