@@ -284,6 +284,8 @@ def build_notebook(exercise: Exercise):
                 item.points,
             )
         )
+    for i, cell in enumerate(cells):  # stable ids: the same export gives the same file
+        cell.id = f"{prefix}-{i:03d}"
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
@@ -321,24 +323,53 @@ def exportable(exercises: list[str] | None = None) -> list[Exercise]:
     return [e for e in load_catalog() if e.id not in EXCLUDED]
 
 
-def export(dest: Path, course_id: str = "ropekit", exercises: list[str] | None = None) -> list[Path]:
-    """Write an nbgrader course directory; returns the files written."""
+class WouldOverwrite(ValueError):
+    pass
+
+
+def export(
+    dest: Path, course_id: str = "ropekit", exercises: list[str] | None = None, *, force: bool = False
+) -> list[Path]:
+    """Write an nbgrader course directory; returns the files written.
+
+    A file already there with other content (the teacher's own config, an edited source notebook) is
+    not overwritten unless `force`; then it is first copied to DIR/.ropekit-backups/<time>/."""
+    import shutil
+    import time
+
     import nbformat
 
+    from .files import atomic_write
+
     dest = Path(dest)
-    written = []
-    config = dest / "nbgrader_config.py"
-    dest.mkdir(parents=True, exist_ok=True)
     chosen = exportable(exercises)
     timeout = max(_cell_timeout(e) for e in chosen) if chosen else 120
-    config.write_text(CONFIG_TEMPLATE.format(course_id=course_id, timeout=timeout), encoding="utf-8")
-    written.append(config)
+    planned = {dest / "nbgrader_config.py": CONFIG_TEMPLATE.format(course_id=course_id, timeout=timeout)}
     for exercise in chosen:
-        path = dest / "source" / exercise.id / f"{exercise.id}.ipynb"
-        path.parent.mkdir(parents=True, exist_ok=True)
         nb = build_notebook(exercise)
         nbformat.validate(nb)
-        nbformat.write(nb, path)
+        planned[dest / "source" / exercise.id / f"{exercise.id}.ipynb"] = nbformat.writes(nb)
+    changed = [p for p, text in planned.items() if p.exists() and p.read_text(encoding="utf-8") != text]
+    if changed and not force:
+        names = ", ".join(str(p.relative_to(dest)) for p in changed[:3]) + (
+            " ..." if len(changed) > 3 else ""
+        )
+        raise WouldOverwrite(
+            f"{len(changed)} file(s) in {dest} differ from the export and would be overwritten ({names}); "
+            "nothing was written. --force overwrites them after backing them up"
+        )
+    if changed:
+        backups = dest / ".ropekit-backups" / time.strftime("%Y%m%d-%H%M%S")
+        for path in changed:
+            target = backups / path.relative_to(dest)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+    written = []
+    for path, text in planned.items():
+        if path.exists() and path.read_text(encoding="utf-8") == text:
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, text)
         written.append(path)
     return written
 
@@ -353,6 +384,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--exercise", action="append", dest="exercises", metavar="ID", help="only this exercise (repeatable)"
     )
+    parser.add_argument(
+        "--force", action="store_true", help="overwrite files that differ (after backing them up)"
+    )
+
+
+def add_autograde_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("course", type=Path, help="the nbgrader course directory")
+    parser.add_argument("assignment", help="the assignment (exercise id) to grade")
+    parser.add_argument(
+        "--student", action="append", dest="students", metavar="ID", help="only this student (repeatable)"
+    )
+
+
+def _autograde_main(args: argparse.Namespace) -> int:
+    from .autograde import AutogradeError, autograde
+
+    try:
+        lines = autograde(args.course, args.assignment, args.students)
+    except ModuleNotFoundError as exc:
+        print(f"ropekit: {exc.name} is missing: pip install 'ropekit[classroom]' (nbgrader and nbformat)")
+        return 2
+    except AutogradeError as exc:
+        print(f"ropekit: {exc}")
+        return 2
+    if not lines:
+        print(f"ropekit: no collected {args.assignment} notebook in {args.course / 'submitted'}")
+        return 2
+    return 0
 
 
 def main(args: argparse.Namespace | list[str] | None = None) -> int:
@@ -360,8 +419,10 @@ def main(args: argparse.Namespace | list[str] | None = None) -> int:
         parser = argparse.ArgumentParser(prog="ropekit classroom export")
         add_arguments(parser)
         args = parser.parse_args(args)
+    if getattr(args, "classroom_command", "export") == "autograde":
+        return _autograde_main(args)
     try:
-        written = export(args.dest, args.course_id, args.exercises)
+        written = export(args.dest, args.course_id, args.exercises, force=args.force)
     except ModuleNotFoundError as exc:
         print(f"ropekit: {exc.name} is missing: pip install 'ropekit[classroom]' (nbgrader and nbformat)")
         return 2

@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from .catalog import Exercise, UnknownExercise, get_exercise, load_catalog, workspace_root
+from .files import WorkspaceError
 from .loading import Implementation, from_folder, learner_exercises, reference_solutions
 
 USAGE_ERROR = 2
@@ -17,7 +18,11 @@ USAGE_ERROR = 2
 def _console():
     from rich.console import Console
 
-    return Console(highlight=False)
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:  # main() turns it into one line and exit status 2
+            raise BrokenPipeError
+
+    return _Console(highlight=False)
 
 
 def _titles() -> dict[str, str]:
@@ -42,6 +47,10 @@ class UsageError(Exception):
 def _grade(exercises: list[Exercise], impl: Implementation, time_limit: float | None):
     from .runner import grade_exercise
 
+    if impl == learner_exercises():  # nothing a submission does to its own files can lose a version
+        from .files import snapshot
+
+        snapshot([impl.source_file(m) for m in sorted({e.module for e in load_catalog()})])
     results = [grade_exercise(e, impl, time_limit=time_limit) for e in exercises]
     if impl == learner_exercises():
         _SAVE.extend(r for r in results if not r.skipped)
@@ -65,7 +74,7 @@ def _save_progress() -> None:
         store = Store()
         for result in pending:
             store.record_attempt(result)
-    except (sqlite3.Error, OSError) as exc:
+    except (sqlite3.Error, OSError, WorkspaceError) as exc:
         print(f"ropekit: progress not saved: {exc}", file=sys.stderr)
 
 
@@ -109,7 +118,11 @@ def cmd_list(args) -> int:
     from .store import Store
 
     console = _console()
-    latest = Store().latest()
+    try:
+        latest = Store().latest()
+    except WorkspaceError as exc:  # the list is still worth showing
+        print(f"ropekit: progress not read: {exc}", file=sys.stderr)
+        latest = {}
     impl = learner_exercises()
     table = Table(title="ropekit — exercises", title_justify="left")
     for name, justify in (
@@ -200,19 +213,24 @@ def cmd_solution(args) -> int:
 
 
 def cmd_reset(args) -> int:
-    from .stubs import backup, stub_for
+    from .files import atomic_write, backup
+    from .stubs import stub_for
 
     exercise = get_exercise(args.id)
     target = learner_exercises().source_file(exercise.module)
     stub = stub_for(reference_solutions().source_file(exercise.module))
-    if target.exists() and target.read_text(encoding="utf-8") == stub:
+    if target.is_dir():
+        raise UsageError(
+            f"{target} is a folder, not your exercise file; move it away first (nothing changed)"
+        )
+    if target.exists() and target.read_bytes() == stub.encode("utf-8"):
         print(f"{target} is already the untouched stub.")
         return 0
     if not args.yes and not _confirm(f"Replace {target} with the original stub (a backup is kept)?"):
         print("Nothing changed.")
         return 1
-    saved = backup(target, workspace_root() / ".ropekit" / "backups")
-    target.write_text(stub, encoding="utf-8")
+    saved = backup(target)  # a WorkspaceError here leaves the file as it was
+    atomic_write(target, stub)
     if saved:
         print(f"Your version is saved as {saved}")
     print(f"{target} is the original stub again.")
@@ -230,7 +248,11 @@ def cmd_watch(args) -> int:
     if args.id:
         current = get_exercise(args.id)
     else:
-        latest = Store().latest()
+        try:
+            latest = Store().latest()
+        except WorkspaceError as exc:
+            print(f"ropekit: progress not read: {exc}", file=sys.stderr)
+            latest = {}
         pending = [e for e in load_catalog() if not (e.id in latest and latest[e.id].solved)]
         current = pending[0] if pending else load_catalog()[0]
     console = _console()
@@ -415,13 +437,9 @@ def cmd_quiz(args) -> int:
         raise UsageError(f"no quiz item called {', '.join(args.ids)}")
     sheet = learner_exercises().source_file("quiz")
     answers = run_interactive(items, language=args.lang)
-    if any(value is not None for value in answers.values()):
-        from .stubs import backup
-
-        saved = backup(sheet, workspace_root() / ".ropekit" / "backups")
-        if saved:
-            print(f"your previous answer sheet is saved as {saved}")
-    written = write_answers(sheet, answers)
+    written = write_answers(sheet, answers, backup_first=True)
+    if written:
+        print(f"your previous answer sheet is in {workspace_root() / '.ropekit' / 'backups'}")
     print(f"recorded {len(written)} answer(s) in {sheet}; `ropekit check quiz` grades them")
     return 0
 
@@ -478,11 +496,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("ids", nargs="*", metavar="ID", help="only these exercises (default: all)")
     p = sub.add_parser("classroom", help="teachers: export the kit as an nbgrader course")
     classroom = p.add_subparsers(dest="classroom_command", required=True, parser_class=_Parser)
-    p = classroom.add_parser("export", help="write nbgrader_config.py and source/<exercise>/<exercise>.ipynb")
-    p.add_argument("dest", type=Path, help="the course directory to write (created if missing)")
-    p.add_argument("--course-id", default="ropekit", help="nbgrader course id (default: ropekit)")
-    p.add_argument(
-        "--exercise", action="append", dest="exercises", metavar="ID", help="only this exercise (repeatable)"
+    from .classroom import add_arguments, add_autograde_arguments
+
+    add_arguments(
+        classroom.add_parser("export", help="write nbgrader_config.py and source/<exercise>/<exercise>.ipynb")
+    )
+    add_autograde_arguments(
+        classroom.add_parser(
+            "autograde",
+            help="grade collected notebooks with the trusted judge and write the scores into the gradebook",
+        )
     )
     p = sub.add_parser("quiz", help="answer the concept quiz in the terminal (recorded in exercises/quiz.py)")
     p.add_argument("ids", nargs="*", metavar="ITEM")
@@ -532,16 +555,47 @@ def _check_workspace() -> None:
         raise UsageError(f"{source} {root} has no exercises/ folder")
 
 
+_ASCII = str.maketrans({"✓": "ok", "✗": "x", "—": "-", "█": "#", "░": ".", "…": "...", "→": "->"})
+
+
+class _AsciiStream:
+    """A terminal that cannot encode the kit's text (LANG=C, PYTHONIOENCODING=ascii): the usual symbols
+    become ASCII look-alikes and anything else (中文) a '?', rather than a UnicodeEncodeError."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(text.translate(_ASCII))
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+def _fit_terminal_encoding() -> None:
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        try:
+            "—中✓█".encode(stream.encoding or "ascii")
+        except (UnicodeEncodeError, LookupError):
+            try:
+                stream.reconfigure(errors="replace")
+            except (AttributeError, ValueError):
+                continue
+            setattr(sys, name, _AsciiStream(stream))
+
+
 def main(argv: list[str] | None = None) -> int:
     import signal
 
+    _fit_terminal_encoding()
     args = build_parser().parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwinds, so the grading children die too
     try:
         if args.command != "classroom":
             _check_workspace()
         return COMMANDS[args.command](args)
-    except (UnknownExercise, UsageError) as exc:
+    except (UnknownExercise, UsageError, WorkspaceError) as exc:
         print(f"ropekit: {exc}", file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt:

@@ -35,6 +35,10 @@ def check(exercise_id: str, namespace: dict | None = None, *, record: bool = Tru
     """Grade exercises/<module>.py (or the functions in `namespace`) and return a table."""
     exercise = get_exercise(exercise_id)
     impl = learner_exercises() if namespace is None else from_namespace(namespace)
+    if namespace is None:
+        from .files import snapshot
+
+        snapshot([impl.source_file(exercise.module)])
     result = grade_exercise(exercise, impl)
     if record and namespace is None:
         Store().record_attempt(result)

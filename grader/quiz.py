@@ -419,13 +419,29 @@ def _reference(item: Item) -> Any:
 _LINE = re.compile(r'^ANSWERS\["(?P<id>[A-Za-z0-9_]+)"\] = .*$', re.MULTILINE)
 
 
-def write_answers(path: str | Path, answers: dict, items: Iterable[Item] | None = None) -> list[str]:
+def write_answers(
+    path: str | Path, answers: dict, items: Iterable[Item] | None = None, *, backup_first: bool = False
+) -> list[str]:
     """Record answers in an answer sheet (exercises/quiz.py): rewrite the `ANSWERS["id"] = ...` line of
     each answered id (None answers are skipped). Returns the ids written. Solution blocks are never
-    touched; the file's other lines are kept as they are."""
+    touched; the file's other lines are kept as they are. Locked and atomic; backup_first copies the
+    sheet into .ropekit/backups before it changes."""
+    from .files import atomic_write, backup, locked, read_text
+
     items = {i.id: i for i in (items if items is not None else load_items())}
     path = Path(path)
-    text = path.read_text(encoding="utf-8")
+    with locked(path):  # two `ropekit quiz` at once: each rewrites only its own answers of the latest sheet
+        text = read_text(path)
+        new = _with_answers(text, answers, items)
+        written = new[1]
+        if new[0] != text:
+            if backup_first:
+                backup(path)
+            atomic_write(path, new[0])
+    return written
+
+
+def _with_answers(text: str, answers: dict, items: dict) -> tuple[str, list[str]]:
     written: list[str] = []
     out: list[str] = []
     inside = False
@@ -440,8 +456,7 @@ def write_answers(path: str | Path, answers: dict, items: Iterable[Item] | None 
             line = f'ANSWERS["{item_id}"] = {literal}' + ("\n" if line.endswith("\n") else "")
             written.append(item_id)
         out.append(line)
-    path.write_text("".join(out), encoding="utf-8")
-    return written
+    return "".join(out), written
 
 
 # ----------------------------------------------------------------------------------------------------

@@ -1,6 +1,9 @@
 """The progress store: every attempt and every hint taken, in SQLite under <workspace>/.ropekit/.
 
-WAL mode and a busy timeout let two graders (watch + grade) write at once.
+WAL mode and a short busy timeout let two graders (watch + grade) write at once. The schema is
+versioned (PRAGMA user_version): an older database gains the columns added since. A database that
+cannot be read is moved aside (kept, never deleted) and a new one is started. Every failure is a
+StoreError with a one-line reason: the caller prints the grade anyway.
 """
 
 from __future__ import annotations
@@ -12,6 +15,22 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .catalog import workspace_root
+from .files import WorkspaceError
+
+INDEXES = "CREATE INDEX IF NOT EXISTS attempts_by_exercise ON attempts (exercise, source, at);"
+SCHEMA_VERSION = 2
+BUSY_SECONDS = 3.0  # how long a write waits for another process's lock before giving up
+# Columns added after a table was first shipped: (table, column, declaration with a default).
+ADDED_COLUMNS = [
+    ("attempts", "source", "TEXT NOT NULL DEFAULT 'exercises'"),
+    ("attempts", "duration", "REAL NOT NULL DEFAULT 0"),
+    ("attempts", "code_hash", "TEXT"),
+]
+
+
+class StoreError(WorkspaceError):
+    """The progress store could not be used; the message says why in one line."""
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS attempts (
@@ -26,7 +45,6 @@ CREATE TABLE IF NOT EXISTS attempts (
     duration REAL NOT NULL,
     code_hash TEXT
 );
-CREATE INDEX IF NOT EXISTS attempts_by_exercise ON attempts (exercise, source, at);
 CREATE TABLE IF NOT EXISTS hints (
     id INTEGER PRIMARY KEY,
     exercise TEXT NOT NULL,
@@ -57,26 +75,73 @@ class Store:
 
     @contextmanager
     def _connect(self):
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
         try:
-            self._prepare(db)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = self._open()
+        except OSError as exc:
+            raise StoreError(f"{self.path.parent} is not a writable folder ({exc.strerror or exc})") from None
+        try:
             yield db
+        except sqlite3.OperationalError as exc:
+            raise StoreError(self._reason(exc)) from None
         finally:
             db.close()
 
+    def _open(self) -> sqlite3.Connection:
+        """A prepared connection; an unreadable database is moved aside once and a new one started."""
+        for attempt in range(2):
+            db = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None)
+            try:
+                self._prepare(db)
+                return db
+            except sqlite3.DatabaseError as exc:
+                db.close()
+                if isinstance(exc, sqlite3.OperationalError) or attempt:
+                    raise StoreError(self._reason(exc)) from None
+                self._move_aside(exc)
+        raise AssertionError("unreachable")
+
+    def _reason(self, exc: Exception) -> str:
+        text = str(exc)
+        if "locked" in text or "busy" in text:
+            return f"{self.path} is busy: another process held its lock for more than {BUSY_SECONDS:g} s"
+        return f"{self.path}: {text}"
+
+    def _move_aside(self, exc: Exception) -> None:
+        import sys
+
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        kept = self.path.with_name(f"{self.path.name}.unreadable-{stamp}")
+        for suffix in ("", "-wal", "-shm"):
+            part = self.path.with_name(self.path.name + suffix)
+            if part.exists():
+                part.rename(kept.with_name(kept.name + suffix))
+        print(
+            f"ropekit: the progress store could not be read ({exc}); it is kept as {kept}, and a new one "
+            "is started",
+            file=sys.stderr,
+        )
+
     @staticmethod
     def _prepare(db: sqlite3.Connection) -> None:
-        """WAL mode and the schema. Switching to WAL while another process creates the same new database
-        fails at once with "database is locked" (no busy wait for that), so retry with a short backoff."""
+        """WAL mode, the schema and its migrations. Switching to WAL while another process creates the
+        same new database fails at once with "database is locked" (no busy wait for that), so retry
+        with a short backoff."""
         for attempt in range(40):
             try:
                 if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                     db.execute("PRAGMA journal_mode=WAL")
-                db.executescript(SCHEMA)
+                if db.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+                    db.executescript(SCHEMA)
+                    for table, column, declaration in ADDED_COLUMNS:
+                        have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+                        if column not in have:
+                            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+                    db.executescript(INDEXES)
+                    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 return
             except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or attempt == 39:
+                if ("locked" not in str(exc) and "duplicate column" not in str(exc)) or attempt == 39:
                     raise
                 time.sleep(0.01 * (attempt + 1))
 

@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-import shutil
-import time
 from pathlib import Path
+
+from .files import atomic_write, backup
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
@@ -44,21 +44,6 @@ def stub_for(solution_file: Path) -> str:
     return strip_solutions(solution_file.read_text(encoding="utf-8"))
 
 
-def backup(path: Path, backups: Path) -> Path | None:
-    """Copy `path` to `backups/<name>.<timestamp>` before it is replaced; returns the copy."""
-    if not path.exists():
-        return None
-    backups.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    target = backups / f"{path.name}.{stamp}"
-    counter = 1
-    while target.exists():
-        counter += 1
-        target = backups / f"{path.name}.{stamp}-{counter}"
-    shutil.copy2(path, target)
-    return target
-
-
 def write_stubs(solutions: Path, exercises: Path, backups: Path, modules: list[str]) -> list[str]:
     """Regenerate exercises/<module>.py from solutions/ (maintainers); backs up any file it replaces."""
     lines = []
@@ -68,7 +53,7 @@ def write_stubs(solutions: Path, exercises: Path, backups: Path, modules: list[s
         if target.exists() and target.read_text(encoding="utf-8") == stub:
             continue
         saved = backup(target, backups)
-        target.write_text(stub, encoding="utf-8")
+        atomic_write(target, stub)
         lines.append(f"wrote {target}" + (f" (previous version saved as {saved})" if saved else ""))
     return lines
 

@@ -95,6 +95,21 @@ ROPE_MISTAKES = [
         "rotary_dim ignored",
     ),
     (
+        "pass-through features never written (torch.empty_like keeps whatever memory held)",
+        [("    out[..., r:] = x[..., r:]  # partial rotary: the rest passes through\n", "")],
+        "partial rotary",
+        "pass through unchanged",
+    ),
+    (
+        "pass-through features zeroed",
+        [
+            ("out = torch.empty_like(x)", "out = torch.zeros_like(x)"),
+            ("    out[..., r:] = x[..., r:]  # partial rotary: the rest passes through\n", ""),
+        ],
+        "partial rotary",
+        "pass through unchanged",
+    ),
+    (
         "rotary_dim frequencies from the full dim",
         [
             (

@@ -151,6 +151,17 @@ def test_rotary_dim(impl):
         expect_rope(
             m, positions, 10000.0, interleaved, f"rotary_dim=8, interleaved={interleaved}", rotary_dim=8
         )
+        # random values past rotary_dim (not basis vectors, which an earlier output may hold already)
+        x = _random(len(positions), 12, dtype=torch.float64, seed=13 + interleaved)
+        what = f"apply_rope(rotary_dim=8, interleaved={interleaved})"
+        out = tensor_result(
+            call(impl, "apply_rope", x, torch.tensor(positions), rotary_dim=8, interleaved=interleaved), what
+        )
+        if tuple(out.shape) == tuple(x.shape) and not torch.equal(out[..., 8:], x[..., 8:]):
+            fail(
+                f"{what}: features 8..11 differ from the input's; the features past rotary_dim pass "
+                "through unchanged (out[..., r:] = x[..., r:])"
+            )
 
 
 @check(1, "bf16 in, bf16 out")

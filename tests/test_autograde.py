@@ -1,0 +1,87 @@
+"""`ropekit classroom autograde`: grades from the trusted judge, written into a real nbgrader gradebook.
+
+nbgrader's own autograde runs the hidden cells in the student's kernel, where a student cell can
+replace `run_check`: a forging submission then gets full marks there. The kit's autograde never runs
+the notebook; it grades the solution cells with the judge, so the forger gets what its code earns.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import ROOT, ropekit
+from test_classroom import WRONG_WAY, _submit
+
+from grader.catalog import get_exercise
+from grader.classroom import export
+
+FORGERY = (
+    "import grader.classroom as _c\n"
+    "_c.run_check = lambda *args, **kwargs: print('passed')  # every hidden cell now passes\n"
+)
+
+
+@pytest.mark.filterwarnings("ignore:Object of type:Warning")  # nbgrader's own SQLAlchemy session warnings
+def test_autograde_writes_judge_scores_that_no_notebook_can_forge(tmp_path, monkeypatch):
+    pytest.importorskip("nbgrader")
+    from nbgrader.apps import NbGraderAPI
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+
+    course = tmp_path / "course"
+    export(course, "ropekit-test", ["rope"])
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.chdir(course)
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    extra = Config()
+    extra.CourseDirectory.root = str(course)
+    extra.Exchange.root = str(tmp_path / "exchange")
+    config.merge(extra)
+    api = NbGraderAPI(config=config)
+    with api.gradebook as gradebook:
+        for student in ("ada", "bob", "eve"):
+            gradebook.add_student(student)
+    assert api.generate_assignment("rope")["success"]
+    source = nbformat.read(course / "source" / "rope" / "rope.ipynb", as_version=4)
+    released = nbformat.read(course / "release" / "rope" / "rope.ipynb", as_version=4)
+    forged = nbformat.read(course / "source" / "rope" / "rope.ipynb", as_version=4)
+    solution_cells = [c for c in forged.cells if c.metadata.get("nbgrader", {}).get("solution")]
+    for cell in solution_cells:  # a real mistake (rotation the wrong way) ...
+        for old, new in WRONG_WAY:
+            cell.source = cell.source.replace(old, new)
+    solution_cells[-1].source += "\n" + FORGERY  # ... hidden behind a patched run_check
+    for student, nb in (("ada", source), ("bob", released), ("eve", forged)):
+        _submit(course, student, "rope", nb)
+
+    # nbgrader's own autograde is fooled by the forger
+    assert api.autograde("rope", "eve")["success"]
+    points = get_exercise("rope").points
+    with api.gradebook as gradebook:
+        assert gradebook.find_submission("rope", "eve").score == points
+
+    done = ropekit("classroom", "autograde", str(course), "rope", root=ROOT, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = {line["student"]: line for line in map(json.loads, done.stdout.splitlines())}
+    assert set(lines) == {"ada", "bob", "eve"}
+    assert lines["ada"]["score"] == points
+    assert lines["bob"]["score"] == 0
+    assert 0 < lines["eve"]["score"] < points
+    assert any("wrong way" in c["message"] for c in lines["eve"]["checks"])
+    with api.gradebook as gradebook:
+        scores = {s: gradebook.find_submission("rope", s).score for s in ("ada", "bob", "eve")}
+        cells = {g.name: g.score for g in gradebook.find_submission_notebook("rope", "rope", "eve").grades}
+    assert scores == {"ada": points, "bob": 0, "eve": lines["eve"]["score"]}
+    failed = sum(not c["passed"] for c in lines["eve"]["checks"])
+    assert sum(score == 0 for name, score in cells.items() if name.startswith("rope-check-")) == failed
+
+
+def test_autograde_errors_are_one_line(tmp_path):
+    pytest.importorskip("nbgrader")
+    done = ropekit("classroom", "autograde", str(tmp_path / "nowhere"), "rope", root=ROOT)
+    assert done.returncode == 2
+    assert done.stdout.strip().startswith("ropekit: ") and len(done.stdout.strip().splitlines()) == 1
