@@ -46,7 +46,7 @@ MISTAKES = [
             ("k_out = k if inplace else torch.empty_like(k)", "k_out = k if inplace else k.clone()"),
             (
                 'n_h_blocks = -(-HQ // config["BLOCK_H"]) + -(-HK // config["BLOCK_H"])',
-                "n_h_blocks = -(-HQ // 4)",
+                'n_h_blocks = -(-HQ // config["BLOCK_H"])',  # every q head block, no k block
             ),
         ],
         "q AND k rotated",

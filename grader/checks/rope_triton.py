@@ -3,6 +3,8 @@
 Without a CUDA device the learner's kernel runs under Triton's interpreter (numpy on the CPU): this
 module sets TRITON_INTERPRET=1 when it is imported, in the grader, before the learner's module (imported
 later, in the forked child) imports triton and decorates its kernel. With a CUDA device it runs compiled.
+The judge keeps its tensors on the CPU (CUDA is never initialised before a fork): `_qk_in_child` moves
+them to the device, builds non-contiguous views and counts kernel launches in the learner's process.
 Without triton every check fails with TRITON_MISSING: the exercise is never reported as passed.
 
 Expected values come from the definition, never from a reference implementation: the rotation that
@@ -18,7 +20,7 @@ import os
 import numpy as np
 import torch
 
-from ..checking import Mistake, call, check, expect_raises, fail, tensor_result, tolerance, type_name
+from ..checking import Mistake, call_inside, check, fail, tensor_result, tolerance, type_name
 from ._rotations import _wrap, expect_rope, pairs, rotate, theta
 
 TRITON_MISSING = "triton is not installed: pip install 'ropekit[gpu]' (or triton) to grade this exercise"
@@ -50,14 +52,66 @@ def _needs_triton() -> None:
 
 def _random(*shape, dtype=torch.float32, seed=0) -> torch.Tensor:
     g = torch.Generator().manual_seed(seed)
-    return torch.randn(*shape, generator=g, dtype=torch.float64).to(dtype).to(DEVICE)
+    return torch.randn(*shape, generator=g, dtype=torch.float64).to(dtype)
 
 
-def _apply(impl, q, k, positions, what: str, **kwargs) -> tuple[torch.Tensor, torch.Tensor]:
-    """The learner's (q_out, k_out) as CPU tensors, after checking it is a pair of tensors."""
+def _strided(q, k):
+    """q [B, T, H, d] viewed as [B, H, T, d] (transposed); every other head of k, with stride 2 on d."""
+    return q.transpose(1, 2), k[:, ::2, :, ::2]
+
+
+def _qk_in_child(apply_rope_qk, q, k, positions, strided: bool, kwargs: dict):
+    """In the learner's process: q, k and positions moved to DEVICE (q and k viewed by `_strided` when
+    asked), then apply_rope_qk(q, k, positions, **kwargs). Returns (the result on the CPU, facts): the
+    Triton kernels launched, whether each output is its input's memory, q and k after the call."""
+    q, k, positions = q.to(DEVICE), k.to(DEVICE), positions.to(DEVICE)
+    if strided:
+        q, k = _strided(q, k)
+    launches: list[str] = []
+    try:
+        from triton.runtime.jit import KernelInterface
+    except ImportError:
+        KernelInterface = None
+    if KernelInterface is not None:
+        original = KernelInterface.__getitem__
+
+        def counting(self, grid):
+            launches.append(getattr(self, "__name__", type(self).__name__))
+            return original(self, grid)
+
+        KernelInterface.__getitem__ = counting
+    try:
+        result = apply_rope_qk(q, k, positions, **kwargs)
+    finally:
+        if KernelInterface is not None:
+            KernelInterface.__getitem__ = original
+    same = []
+    if isinstance(result, (tuple, list)) and len(result) == 2:
+        same = [
+            isinstance(r, torch.Tensor) and r.data_ptr() == x.data_ptr()
+            for r, x in zip(result, (q, k), strict=True)
+        ]
+        result = tuple(r.cpu() if isinstance(r, torch.Tensor) else r for r in result)
+    return result, {"launches": launches, "same": same, "q": q.cpu(), "k": k.cpu()}
+
+
+def _run(impl, q, k, positions, *, strided: bool = False, **kwargs):
+    """(result, facts) of the learner's apply_rope_qk on the device (see _qk_in_child)."""
     _needs_triton()
-    positions = torch.as_tensor(positions).to(DEVICE)
-    result = call(impl, "apply_rope_qk", q, k, positions, **kwargs)
+    positions = torch.as_tensor(positions)
+    return call_inside(_qk_in_child, impl, "apply_rope_qk", q, k, positions, strided, kwargs)
+
+
+def _apply(impl, q, k, positions, what: str, strided: bool = False, **kwargs):
+    """The learner's (q_out, k_out) as CPU tensors, after checking it is a pair of tensors of the
+    inputs' shapes and dtypes; with strided=True q and k are first viewed by `_strided`."""
+    return _apply_facts(impl, q, k, positions, what, strided, **kwargs)[:2]
+
+
+def _apply_facts(impl, q, k, positions, what: str, strided: bool = False, **kwargs):
+    result, facts = _run(impl, q, k, positions, strided=strided, **kwargs)
+    if strided:
+        q, k = _strided(q, k)
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         fail(f"{what}: apply_rope_qk must return a pair (q_out, k_out), got {type_name(result)}")
     q_out, k_out = (tensor_result(t, f"{what}: {n}") for t, n in zip(result, ("q_out", "k_out"), strict=True))
@@ -66,7 +120,7 @@ def _apply(impl, q, k, positions, what: str, **kwargs) -> tuple[torch.Tensor, to
             fail(f"{what}: {name}_out has shape {tuple(out.shape)}, expected {name}'s {tuple(x.shape)}")
         if out.dtype != x.dtype:
             fail(f"{what}: {x.dtype} {name} gave {name}_out in {out.dtype}; keep {name}'s dtype")
-    return q_out.cpu(), k_out.cpu()
+    return q_out, k_out, facts
 
 
 def _measure_qk(impl, dim: int, positions: list[int], what: str, dtype=torch.float32, measure_k=True, **kw):
@@ -79,15 +133,15 @@ def _measure_qk(impl, dim: int, positions: list[int], what: str, dtype=torch.flo
     """
     T = len(positions)
     basis = torch.eye(dim, dtype=torch.float64)[None, :, None, :].repeat(1, 1, T, 1)  # [1, dim, T, dim]
-    q = basis.to(dtype).to(DEVICE)
-    k = (2 * basis).to(dtype).to(DEVICE) if measure_k else _random(1, 1, T, dim, dtype=dtype, seed=dim)
+    q = basis.to(dtype)
+    k = (2 * basis).to(dtype) if measure_k else _random(1, 1, T, dim, dtype=dtype, seed=dim)
     q_out, k_out = _apply(impl, q, k, torch.tensor(positions), what, **kw)
     mq = q_out.to(torch.float64).numpy()[0].transpose(1, 2, 0)  # M[t, a, j] = q_out[0, j, t, a]
     if not np.isfinite(mq).all():
         fail(f"{what}: q_out contains NaN or inf")
     if not measure_k:
         _unrotated(mq, positions, "q", what)
-        return mq, (k_out, k.cpu())
+        return mq, (k_out, k)
     mk = k_out.to(torch.float64).numpy()[0].transpose(1, 2, 0) / 2
     if not np.isfinite(mk).all():
         fail(f"{what}: k_out contains NaN or inf")
@@ -148,10 +202,10 @@ def test_outputs(impl):
     _needs_triton()
     q, k = _random(2, 4, 3, 16, seed=1), _random(2, 2, 3, 16, seed=2)
     q0, k0 = q.clone(), k.clone()
-    q_out, k_out = _apply(impl, q, k, torch.arange(3) + 1, "q [2, 4, 3, 16], k [2, 2, 3, 16]")
-    if not (torch.equal(q, q0) and torch.equal(k, k0)):
+    q_out, k_out, facts = _apply_facts(impl, q, k, torch.arange(3) + 1, "q [2, 4, 3, 16], k [2, 2, 3, 16]")
+    if not (torch.equal(facts["q"], q0) and torch.equal(facts["k"], k0)):
         fail("with inplace=False (the default) q and k must not change; write into new tensors")
-    if torch.equal(q_out, q0.cpu()) and torch.equal(k_out, k0.cpu()):
+    if torch.equal(q_out, q0) and torch.equal(k_out, k0):
         fail("q_out and k_out equal q and k at positions 1..3: nothing was rotated")
 
 
@@ -221,26 +275,26 @@ def test_random(impl):
 
 
 def _strided_inputs(dtype=torch.float32):
-    """q viewed from [B, T, Hq, d] (transposed), k every other head of a wider tensor with stride 2
-    on d: neither is contiguous."""
-    q = _random(2, 5, 4, 32, dtype=dtype, seed=30).transpose(1, 2)  # [2, 4, 5, 32], strides (640, 32, 128, 1)
-    k = _random(2, 4, 5, 64, dtype=dtype, seed=31)[:, ::2, :, ::2]  # [2, 2, 5, 32], d stride 2
-    return q, k
+    """What `_strided` views: q [B, T, Hq, d] (transposed to [2, 4, 5, 32], strides (640, 32, 128, 1))
+    and k [2, 4, 5, 64] (every other head, d stride 2: [2, 2, 5, 32]); neither view is contiguous."""
+    return _random(2, 5, 4, 32, dtype=dtype, seed=30), _random(2, 4, 5, 64, dtype=dtype, seed=31)
 
 
 @check(2, "non-contiguous q and k: the tensors' strides are used")
 def test_strides(impl):
     _needs_triton()
     positions = torch.tensor([3, 4, 5, 6, 40])
-    q, k = _strided_inputs()
-    q0, k0 = q.clone(), k.clone()
+    q_src, k_src = _strided_inputs()
+    q0, k0 = (x.contiguous() for x in _strided(q_src, k_src))  # the values the views hold
     for interleaved in (False, True):
-        q_out, k_out = _apply(impl, q, k, positions, "non-contiguous q, k", interleaved=interleaved)
+        q_out, k_out, facts = _apply_facts(
+            impl, q_src, k_src, positions, "non-contiguous q, k", strided=True, interleaved=interleaved
+        )
         wrong = _mismatch(
             q_out, q0, positions, interleaved, f"q = x.transpose(1, 2), interleaved={interleaved}"
         ) or _mismatch(k_out, k0, positions, interleaved, f"k = x[:, ::2, :, ::2], interleaved={interleaved}")
         if wrong:  # is it the strides? the same values, contiguous
-            cq, ck = _apply(impl, q0.contiguous(), k0.contiguous(), positions, "", interleaved=interleaved)
+            cq, ck = _apply(impl, q0, k0, positions, "", interleaved=interleaved)
             _close(cq, q0, positions, interleaved, f"contiguous q, interleaved={interleaved}")
             _close(ck, k0, positions, interleaved, f"contiguous k, interleaved={interleaved}")
             fail(
@@ -248,33 +302,30 @@ def test_strides(impl):
                 "through the strides: x_ptr + b*stride_b + h*stride_h + t*stride_t + d*stride_d with "
                 "x.stride() (and the output's own strides)"
             )
-    if not (torch.equal(q, q0) and torch.equal(k, k0)):
-        fail("non-contiguous q and k changed although inplace=False")
+        if not (torch.equal(facts["q"], q0) and torch.equal(facts["k"], k0)):
+            fail("non-contiguous q and k changed although inplace=False")
 
 
 @check(2, "inplace=True writes into q and k (also non-contiguous views) and returns them")
 def test_inplace(impl):
     _needs_triton()
     positions = torch.tensor([1, 2, 3, 50, 600])
-    q, k = _strided_inputs(torch.bfloat16)
-    q0, k0 = q.clone(), k.clone()
-    _needs_triton()
-    result = call(impl, "apply_rope_qk", q, k, positions.to(DEVICE), inplace=True)
+    q_src, k_src = _strided_inputs(torch.bfloat16)
+    q0, k0 = (x.contiguous() for x in _strided(q_src, k_src))
+    result, facts = _run(impl, q_src, k_src, positions, strided=True, inplace=True)
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         fail("apply_rope_qk(..., inplace=True) must return the pair (q, k)")
+    q, k = facts["q"], facts["k"]
     if torch.equal(q, q0) or torch.equal(k, k0):
         which = "q" if torch.equal(q, q0) else "k"
         fail(
             f"with inplace=True {which} itself must hold the result, but it is unchanged (a .contiguous() "
             "copy, or a new output tensor, is written instead of the caller's memory)"
         )
-    if not all(
-        isinstance(r, torch.Tensor) and r.data_ptr() == x.data_ptr()
-        for r, x in zip(result, (q, k), strict=True)
-    ):
+    if not (facts["same"] and all(facts["same"])):
         fail("with inplace=True return q and k themselves (the same tensors), not copies")
-    _close(q.cpu(), q0, positions, False, "inplace=True, bf16 q = x.transpose(1, 2)")
-    _close(k.cpu(), k0, positions, False, "inplace=True, bf16 k = x[:, ::2, :, ::2]")
+    _close(q, q0, positions, False, "inplace=True, bf16 q = x.transpose(1, 2)")
+    _close(k, k0, positions, False, "inplace=True, bf16 k = x[:, ::2, :, ::2]")
 
 
 @check(1, "positions [B, T]: one row of positions per sequence")
@@ -314,44 +365,45 @@ def test_large_positions(impl):
                 )
 
 
+def _raises_value_error(apply_rope_qk, q, k, positions) -> str:
+    """In the learner's process: "" when apply_rope_qk(q, k, positions) on DEVICE raises ValueError,
+    else what happened instead (other exceptions propagate, NotImplementedError included)."""
+    try:
+        apply_rope_qk(q.to(DEVICE), k.to(DEVICE), positions.to(DEVICE))
+    except ValueError:
+        return ""
+    return "returned normally"
+
+
+def _expect_value_error(impl, q, k, positions, why: str) -> None:
+    try:
+        outcome = call_inside(_raises_value_error, impl, "apply_rope_qk", q, k, positions)
+    except Mistake as exc:
+        if "not implemented" in str(exc) or "is missing" in str(exc):
+            raise
+        fail(f"{why}: expected ValueError, but {exc}")
+    if outcome:
+        fail(f"{why}: expected ValueError, but `apply_rope_qk` {outcome}")
+
+
 @check(1, "ValueError for odd d, q/k shape mismatch, bad positions")
 def test_errors(impl):
     _needs_triton()
-    pos = torch.arange(3).to(DEVICE)
+    pos = torch.arange(3)
     q, k = _random(1, 2, 3, 8), _random(1, 2, 3, 8)
-    expect_raises(
-        ValueError, impl, "apply_rope_qk", _random(1, 2, 3, 7), _random(1, 2, 3, 7), pos, why="odd d 7"
-    )
-    expect_raises(
-        ValueError, impl, "apply_rope_qk", q, _random(1, 2, 4, 8), pos, why="q with T=3 and k with T=4"
-    )
-    expect_raises(
-        ValueError, impl, "apply_rope_qk", q, _random(1, 2, 3, 6), pos, why="q with d=8, k with d=6"
-    )
-    expect_raises(ValueError, impl, "apply_rope_qk", q, k, torch.arange(4).to(DEVICE), why="4 positions, T=3")
-    expect_raises(
-        ValueError, impl, "apply_rope_qk", q[0], k[0], pos, why="3-D q and k (expected [B, H, T, d])"
-    )
+    _expect_value_error(impl, _random(1, 2, 3, 7), _random(1, 2, 3, 7), pos, why="odd d 7")
+    _expect_value_error(impl, q, _random(1, 2, 4, 8), pos, why="q with T=3 and k with T=4")
+    _expect_value_error(impl, q, _random(1, 2, 3, 6), pos, why="q with d=8, k with d=6")
+    _expect_value_error(impl, q, k, torch.arange(4), why="4 positions, T=3")
+    _expect_value_error(impl, q[0], k[0], pos, why="3-D q and k (expected [B, H, T, d])")
 
 
 @check(1, "q and k in ONE Triton kernel launch")
 def test_one_launch(impl):
     _needs_triton()
-    from triton.runtime.jit import KernelInterface
-
-    launches = []
-    original = KernelInterface.__getitem__
-
-    def counting(self, grid):
-        launches.append(getattr(self, "__name__", type(self).__name__))
-        return original(self, grid)
-
     q, k = _random(1, 4, 3, 16, seed=50), _random(1, 2, 3, 16, seed=51)
-    KernelInterface.__getitem__ = counting
-    try:
-        q_out, k_out = _apply(impl, q, k, torch.arange(3), "q [1, 4, 3, 16], k [1, 2, 3, 16]")
-    finally:
-        KernelInterface.__getitem__ = original
+    q_out, k_out, facts = _apply_facts(impl, q, k, torch.arange(3), "q [1, 4, 3, 16], k [1, 2, 3, 16]")
+    launches = facts["launches"]
     if not launches:
         fail("apply_rope_qk launched no Triton kernel (kernel[grid](...)): write the rotation in Triton")
     if len(launches) > 1:
