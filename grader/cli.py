@@ -585,12 +585,20 @@ def _fit_terminal_encoding() -> None:
             setattr(sys, name, _AsciiStream(stream))
 
 
+class Terminated(BaseException):
+    """SIGTERM: like Ctrl-C, it unwinds through everything (no check can catch it)."""
+
+
+def _terminated(*_) -> None:
+    raise Terminated
+
+
 def main(argv: list[str] | None = None) -> int:
     import signal
 
     _fit_terminal_encoding()
     args = build_parser().parse_args(argv)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # unwinds, so the grading children die too
+    signal.signal(signal.SIGTERM, _terminated)  # unwinds, so the grading children die too
     try:
         if args.command != "classroom":
             _check_workspace()
@@ -601,6 +609,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ropekit: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("ropekit: terminated", file=sys.stderr)
+        return 143
     except BrokenPipeError:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # nothing more to print; keep Python's exit quiet

@@ -70,6 +70,15 @@ def _submission(tmp_path: Path, name: str, **files: str) -> Path:
     return folder
 
 
+def _grade_here(folder: Path, *ids: str) -> dict:
+    """The same judge as the CLI, in this process (no start-up per submission)."""
+    from grader.catalog import get_exercise
+    from grader.loading import from_folder
+    from grader.runner import grade_exercise
+
+    return {i: grade_exercise(get_exercise(i), from_folder(folder), time_limit=5).to_dict() for i in ids}
+
+
 def test_forgeries_change_nothing(workspace, tmp_path):
     plain = _grade(workspace, _submission(tmp_path, "plain", rope=WRONG_ROPE), "rope")["rope"]
     assert 0 < plain["score"] < plain["max_score"]
@@ -80,7 +89,7 @@ def test_forgeries_change_nothing(workspace, tmp_path):
             rope=WRONG_ROPE + "\n" + code + "\n",
             sinusoidal=solution_source("sinusoidal"),
         )
-        graded = _grade(workspace, forged, "rope", "sinusoidal")
+        graded = _grade_here(forged, "rope", "sinusoidal")
         rope = graded["rope"]
         assert rope["score"] <= plain["score"], (case, [c["name"] for c in rope["checks"] if c["passed"]])
         assert graded["sinusoidal"]["score"] == graded["sinusoidal"]["max_score"], case
@@ -218,6 +227,31 @@ def test_ctrl_c_stops_the_children_and_exits_130(workspace):
     assert "Traceback" not in out + err
     time.sleep(0.2)
     assert not any(_alive(pid) for pid in children)
+
+
+def test_sigterm_stops_the_children_too(workspace):
+    grader, children = _hanging_grade(workspace)
+    grader.terminate()
+    out, err = grader.communicate(timeout=20)
+    assert grader.returncode == 143 and "Traceback" not in out + err
+    time.sleep(0.2)
+    assert not any(_alive(pid) for pid in children)
+
+
+def test_a_closed_pipe_is_one_line(workspace):
+    exe = Path(sys.executable).with_name("ropekit")
+    env = {**os.environ, "ROPEKIT_ROOT": str(workspace), "NO_COLOR": "1", "COLUMNS": "80"}
+    grade = subprocess.Popen(
+        [str(exe), "grade", "--solutions", "sinusoidal", "rope", "quiz"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    grade.stdout.read(100)
+    grade.stdout.close()  # as `| head -c 100` does
+    err = grade.stderr.read().decode()
+    assert grade.wait(timeout=60) == 2
+    assert err.strip() == "ropekit: output closed early (broken pipe)", err
 
 
 def test_children_die_with_a_killed_grader(workspace):
