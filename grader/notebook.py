@@ -41,7 +41,12 @@ def check(exercise_id: str, namespace: dict | None = None, *, record: bool = Tru
         snapshot([impl.source_file(exercise.module)])
     result = grade_exercise(exercise, impl)
     if record and namespace is None:
-        Store().record_attempt(result)
+        from .files import WorkspaceError
+
+        try:
+            Store().record_attempt(result)
+        except WorkspaceError as exc:  # the verdict still shows
+            print(f"progress not saved: {exc}")
     return Verdict(result, f"{exercise.title_en} / {exercise.title_zh}")
 
 
