@@ -138,6 +138,14 @@ def test_relative(impl):
                 )
 
 
+def _fresh_input(apply_rope, shape, seed: int, positions, **kwargs):
+    """In the learner's process: apply_rope on x = randn(shape) drawn right here, so that no freed
+    buffer of this process holds x's values (memory the function allocates but never writes, such as
+    torch.empty_like, cannot pass for the input: a freed copy of an earlier input could)."""
+    x = torch.randn(shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    return apply_rope(x, positions, **kwargs)
+
+
 @check(2, "partial rotary: rotary_dim rotates the first r features only")
 def test_rotary_dim(impl):
     positions = [0, 1, 3, 17]
@@ -151,11 +159,13 @@ def test_rotary_dim(impl):
         expect_rope(
             m, positions, 10000.0, interleaved, f"rotary_dim=8, interleaved={interleaved}", rotary_dim=8
         )
-        # random values past rotary_dim (not basis vectors, which an earlier output may hold already)
-        x = _random(len(positions), 12, dtype=torch.float64, seed=13 + interleaved)
+        # random values past rotary_dim, drawn in the learner's process (see _fresh_input)
+        shape, seed = (len(positions), 12), 13 + interleaved
+        x = torch.randn(shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
         what = f"apply_rope(rotary_dim=8, interleaved={interleaved})"
+        kw = dict(rotary_dim=8, interleaved=interleaved)
         out = tensor_result(
-            call(impl, "apply_rope", x, torch.tensor(positions), rotary_dim=8, interleaved=interleaved), what
+            call_inside(_fresh_input, impl, "apply_rope", shape, seed, torch.tensor(positions), **kw), what
         )
         if tuple(out.shape) == tuple(x.shape) and not torch.equal(out[..., 8:], x[..., 8:]):
             fail(
