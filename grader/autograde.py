@@ -52,13 +52,6 @@ def module_source(source_cells: list, submitted_cells: list, exercise_id: str) -
     return "\n\n".join(parts) + "\n"
 
 
-def _stub(source: str) -> str:
-    """Solution blocks replaced by raise NotImplementedError, as nbgrader's release does."""
-    from .stubs import strip_solutions
-
-    return strip_solutions(source)
-
-
 def autograde(course: Path, assignment: str, students: list[str] | None = None) -> list[dict]:
     """Grade every collected submission of `assignment` (or only `students`); returns one dict each."""
     from nbgrader.apps import NbGraderAPI
@@ -117,7 +110,9 @@ def autograde(course: Path, assignment: str, students: list[str] | None = None) 
 
 def _released(cell):
     """A source cell as the student received it: solution blocks stubbed out."""
+    from .stubs import strip_solutions
+
     if cell.cell_type == "code" and cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
         cell = cell.copy()
-        cell.source = _stub(cell.source)
+        cell.source = strip_solutions(cell.source)
     return cell

@@ -56,6 +56,12 @@ def fail(message: str) -> None:
     raise Mistake(message)
 
 
+def unfinished(exc: Mistake) -> bool:
+    """Whether a Mistake from `call` says the function is missing or not written yet (its message is
+    then the one to show, not a guess built on top of it)."""
+    return "not implemented" in str(exc) or "is missing" in str(exc)
+
+
 def describe_exception(exc: BaseException) -> str:
     """`Type: message (file:line)` for an exception raised by learner code, never raising itself."""
     description = getattr(exc, "ropekit_description", None)

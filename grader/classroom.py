@@ -397,13 +397,17 @@ def add_autograde_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _missing_extra(exc: ModuleNotFoundError) -> str:
+    return f"ropekit: {exc.name} is missing: pip install 'ropekit[classroom]' (nbgrader and nbformat)"
+
+
 def _autograde_main(args: argparse.Namespace) -> int:
     from .autograde import AutogradeError, autograde
 
     try:
         lines = autograde(args.course, args.assignment, args.students)
     except ModuleNotFoundError as exc:
-        print(f"ropekit: {exc.name} is missing: pip install 'ropekit[classroom]' (nbgrader and nbformat)")
+        print(_missing_extra(exc))
         return 2
     except AutogradeError as exc:
         print(f"ropekit: {exc}")
@@ -424,7 +428,7 @@ def main(args: argparse.Namespace | list[str] | None = None) -> int:
     try:
         written = export(args.dest, args.course_id, args.exercises, force=args.force)
     except ModuleNotFoundError as exc:
-        print(f"ropekit: {exc.name} is missing: pip install 'ropekit[classroom]' (nbgrader and nbformat)")
+        print(_missing_extra(exc))
         return 2
     except ValueError as exc:
         print(f"ropekit: {exc}")

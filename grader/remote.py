@@ -691,7 +691,7 @@ class Judge(Peer):
                 self._lost("the grading process sent an unknown request; the checks were not trusted")
             fields = self.decode(["l", *message.get("a", [])], buffers)
             func, args, kwargs = fields[0], fields[1], fields[2]
-            if not isinstance(args, list) or not isinstance(kwargs, dict) or callable(func) is False:
+            if not isinstance(args, list) or not isinstance(kwargs, dict) or not callable(func):
                 raise TypeError("bad callback")
             reply = {"r": self.encode(func(*args, **kwargs), out)}
         except ChildGone:

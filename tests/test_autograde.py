@@ -8,14 +8,11 @@ the notebook; it grades the solution cells with the judge, so the forger gets wh
 from __future__ import annotations
 
 import json
-import os
-import sys
-from pathlib import Path
 
 import nbformat
 import pytest
 from conftest import ROOT, ropekit
-from test_classroom import WRONG_WAY, _submit
+from test_classroom import WRONG_WAY, _submit, nbgrader_api
 
 from grader.catalog import get_exercise
 from grader.classroom import export
@@ -29,20 +26,9 @@ FORGERY = (
 @pytest.mark.filterwarnings("ignore:Object of type:Warning")  # nbgrader's own SQLAlchemy session warnings
 def test_autograde_writes_judge_scores_that_no_notebook_can_forge(tmp_path, monkeypatch):
     pytest.importorskip("nbgrader")
-    from nbgrader.apps import NbGraderAPI
-    from traitlets.config import Config
-    from traitlets.config.loader import PyFileConfigLoader
-
     course = tmp_path / "course"
     export(course, "ropekit-test", ["rope"])
-    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.chdir(course)
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
-    extra = Config()
-    extra.CourseDirectory.root = str(course)
-    extra.Exchange.root = str(tmp_path / "exchange")
-    config.merge(extra)
-    api = NbGraderAPI(config=config)
+    api = nbgrader_api(course, tmp_path / "exchange", monkeypatch)
     with api.gradebook as gradebook:
         for student in ("ada", "bob", "eve"):
             gradebook.add_student(student)

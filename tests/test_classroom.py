@@ -139,6 +139,23 @@ def _blocks(source: str) -> list[str]:
     return [part.split("### END SOLUTION")[0] for part in source.split("### BEGIN SOLUTION")[1:]]
 
 
+def nbgrader_api(course: Path, exchange: Path, monkeypatch):
+    """nbgrader's Python API for an exported course, run from inside it."""
+    from nbgrader.apps import NbGraderAPI
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+
+    # nbgrader creates a new gradebook by running `alembic` by bare name: the environment's bin first
+    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.chdir(course)
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    extra = Config()
+    extra.CourseDirectory.root = str(course)
+    extra.Exchange.root = str(exchange)
+    config.merge(extra)
+    return NbGraderAPI(config=config)
+
+
 def _submit(course: Path, student: str, assignment: str, nb) -> None:
     folder = course / "submitted" / student / assignment
     folder.mkdir(parents=True)
@@ -152,10 +169,6 @@ def test_nbgrader_round_trip(tmp_path, monkeypatch):
     quiz (module-level solution blocks) and transformer (sibling rope/sinusoidal cells): reference full,
     quiz's untouched release zero."""
     pytest.importorskip("nbgrader")
-    from nbgrader.apps import NbGraderAPI
-    from traitlets.config import Config
-    from traitlets.config.loader import PyFileConfigLoader
-
     from grader.loading import from_folder
     from grader.runner import grade_exercise
 
@@ -172,15 +185,7 @@ def test_nbgrader_round_trip(tmp_path, monkeypatch):
     assignments = ["rope", "quiz", "transformer"]
     course = tmp_path / "course"
     timed("export", export, course, "ropekit-test", assignments)
-    # nbgrader creates a new gradebook by running `alembic` by bare name: the environment's bin first
-    monkeypatch.setenv("PATH", f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.chdir(course)
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
-    extra = Config()
-    extra.CourseDirectory.root = str(course)
-    extra.Exchange.root = str(tmp_path / "exchange")
-    config.merge(extra)
-    api = timed("NbGraderAPI", NbGraderAPI, config=config)
+    api = timed("NbGraderAPI", nbgrader_api, course, tmp_path / "exchange", monkeypatch)
 
     def add_students() -> None:
         with api.gradebook as gradebook:  # the first use creates gradebook.db (runs alembic)

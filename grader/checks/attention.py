@@ -10,7 +10,17 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..checking import Mistake, call, call_inside, check, fail, tensor_result, tolerance, type_name
+from ..checking import (
+    Mistake,
+    call,
+    call_inside,
+    check,
+    fail,
+    tensor_result,
+    tolerance,
+    type_name,
+    unfinished,
+)
 
 
 def _random(*shape, dtype=torch.float64, seed=0, scale=1.0):
@@ -46,7 +56,7 @@ def _result(impl, q, k, v, mask=None, what="scaled_dot_product_attention", if_ra
     try:
         result = call(impl, "scaled_dot_product_attention", *args)
     except Mistake as exc:
-        if if_raises and "not implemented" not in str(exc) and "is missing" not in str(exc):
+        if if_raises and not unfinished(exc):
             fail(f"{what}: {exc}: {if_raises}")
         raise
     return _unpack(result, what)
