@@ -108,7 +108,44 @@ def cmd_check(args) -> int:
 
 def cmd_grade(args) -> int:
     exercises = [get_exercise(i) for i in args.ids] if args.ids else list(load_catalog())
+    if args.submissions:
+        return _grade_submissions(args, exercises)
     return _emit(args, _grade(exercises, _implementation(args), args.time_limit))
+
+
+def _grade_submissions(args, exercises: list[Exercise]) -> int:
+    """Every sub-folder of --submissions is one submission (a folder of exercise modules): each is
+    graded in this process (torch and the checks imported once), one isolated child per exercise,
+    and reported as one JSON line {"submission", "score", "max_score", "exercises"} as soon as it is
+    done. Only the exercises a submission holds a module for are graded."""
+    import json
+
+    from .runner import grade_exercise
+
+    folder = Path(args.submissions)
+    if not folder.is_dir():
+        raise UsageError(f"--submissions {folder}: no such folder")
+    if args.exercises or args.solutions or args.report:
+        raise UsageError("--submissions grades its folders: it takes no --exercises, --solutions or --report")
+    submissions = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    status = 0
+    for submission in submissions:
+        impl = from_folder(submission, label=submission.name)
+        held = [e for e in exercises if impl.source_file(e.module).is_file()]
+        results = [
+            grade_exercise(e, impl, time_limit=args.time_limit, fail_fast=args.fail_fast) for e in held
+        ]
+        graded = [r for r in results if not r.skipped]
+        line = {
+            "submission": submission.name,
+            "score": sum(r.score for r in graded),
+            "max_score": sum(r.max_score for r in graded),
+            "exercises": [r.to_dict() for r in results],
+        }
+        print(json.dumps(line, ensure_ascii=False), flush=True)
+        if not all(r.all_passed for r in results):
+            status = 1
+    return status
 
 
 def cmd_list(args) -> int:
@@ -480,6 +517,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("grade", help="grade several exercises (all by default)")
     p.add_argument("ids", nargs="*", metavar="ID")
     source_options(p)
+    p.add_argument(
+        "--submissions",
+        metavar="DIR",
+        help="grade every sub-folder of DIR as one submission; one JSON line each",
+    )
+    p.add_argument(
+        "--fail-fast",
+        action="store_true",
+        help="with --submissions: stop each exercise at its first failing check",
+    )
     p = sub.add_parser("watch", help="re-grade an exercise each time its file is saved")
     p.add_argument("id", nargs="?")
     p.add_argument("--time-limit", type=_time_limit, metavar="S", help="seconds allowed per check")
