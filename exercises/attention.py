@@ -34,7 +34,9 @@ def scaled_dot_product_attention(
 
     q: [..., Tq, d], k: [..., Tk, d], v: [..., Tk, dv]; leading dims (batch, heads) broadcast.
     mask: optional boolean, broadcastable to [..., Tq, Tk]; True means "query may attend to key".
-    Returns output [..., Tq, dv] and weights [..., Tq, Tk] (each row sums to 1 over the keys).
+    Returns output [..., Tq, dv] and weights [..., Tq, Tk] (each row sums to 1 over the keys), in the
+    inputs' dtype (float32 in, float32 out), numerically stable for large scores (a softmax that
+    subtracts each row's max, as torch.softmax does). The inputs are not modified.
     Written by hand: no torch.nn.functional.scaled_dot_product_attention, no nn.MultiheadAttention.
     """
     # TODO: scores = q @ k^T / sqrt(d): transpose only the last two axes of k -> [..., Tq, Tk].

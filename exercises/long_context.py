@@ -73,7 +73,9 @@ def yarn_inv_freq(
     (ramp 0: fast pairs kept; ramp 1: slow pairs interpolated like PI). Attention factor
     ("temperature", multiplies q and k, or cos and sin): 0.1 * ln(scale) + 1, or 1 when scale <= 1.
     Example: dim 128, base 1e4, L 4096, scale 4 give low 20, high 46, factor 1.138629.
+    ValueError for an odd dim or scale <= 0.
     """
+    # TODO: ValueError for an odd dim or scale <= 0.
     # TODO: theta [dim/2] float64; low/high pair indices from cd(beta_fast), cd(beta_slow);
     #       ramp [dim/2] = clip((i - low) / (high - low), 0, 1); blend theta / scale and theta;
     #       attention_factor = 0.1 * ln(scale) + 1 (natural log; 1.0 when scale <= 1).

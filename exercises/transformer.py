@@ -34,6 +34,11 @@ Exact architecture (the checks load stored weights by these names, so keep them)
 - `attn`: `q_proj`, `k_proj`, `v_proj`, `out_proj`, each Linear(d, d, bias=False); head h uses
   features [h hd, (h + 1) hd) of the projections.
 - `norm` (final LayerNorm), `lm_head` Linear(d, V, bias=False), not tied to `tok_emb`.
+
+pos_scheme "none" adds no position information: with causal=False the model is then permutation
+equivariant (shuffling the tokens shuffles the logits), which every other scheme breaks. config.dropout
+drives nn.Dropout modules (on the attention weights and on each sublayer's output): active in train
+mode, off in eval mode. The model is differentiable end to end: every parameter gets a gradient.
 """
 
 from __future__ import annotations

@@ -27,7 +27,16 @@ OUT_OF_MEMORY = "ran out of memory (the limit is 2 GiB): a huge tensor, or memor
 
 
 class Mistake(AssertionError):
-    """A failed check; its text is shown to the learner as is."""
+    """A failed check; its text is shown to the learner as is.
+
+    `cause` names the one thing the check found wrong ("angles", "positions"...), when the evidence
+    shows it; a later check that fails with the same cause says so, so that the learner fixes one
+    thing, not five.
+    """
+
+    def __init__(self, message: str, cause: str | None = None) -> None:
+        super().__init__(message)
+        self.cause = cause
 
 
 @dataclass(frozen=True)
@@ -52,8 +61,22 @@ def checks_of(module: Any) -> list[Check]:
     return [obj.ropekit_check for obj in vars(module).values() if hasattr(obj, "ropekit_check")]
 
 
-def fail(message: str) -> None:
-    raise Mistake(message)
+def fail(message: str, cause: str | None = None) -> None:
+    raise Mistake(message, cause)
+
+
+def same_cause(names: list[str], messages: list[str], causes: list[str | None]) -> list[str]:
+    """Messages of checks failing for a cause an earlier check already showed, with a pointer to
+    the first such check (one fix, not five)."""
+    first: dict[str, str] = {}
+    out = []
+    for name, message, cause in zip(names, messages, causes, strict=True):
+        if cause and cause in first:
+            message = f"{message} (probably the same cause as '{first[cause].split(' (')[0]}')"
+        elif cause:
+            first[cause] = name
+        out.append(message)
+    return out
 
 
 def unfinished(exc: Mistake) -> bool:

@@ -42,6 +42,7 @@ class Outcome:
     passed: bool
     message: str
     output: str = ""  # what the learner's code printed during this check (capped)
+    cause: str | None = None  # what the check found wrong, when it could tell (Mistake.cause)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -318,7 +319,7 @@ class _JudgeRandomness:
         torch.random.set_rng_state(self.saved[2])
 
 
-def _judge(func: Callable[[Any], None], impl: Any) -> tuple[bool, str]:
+def _judge(func: Callable[[Any], None], impl: Any) -> tuple[bool, str, str | None]:
     """Run one check in the judge; (passed, message). ChildGone propagates. Warnings that the check's
     arithmetic raises on a learner's odd values (NaN, inf) are not the learner's terminal's business."""
     import warnings
@@ -329,19 +330,19 @@ def _judge(func: Callable[[Any], None], impl: Any) -> tuple[bool, str]:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             func(impl)
-        return True, ""
+        return True, "", None
     except Mistake as exc:
-        return False, str(exc)
+        return False, str(exc), exc.cause
     except RemoteError as exc:  # raised by learner code outside a call the check wrapped
         if exc.ropekit_kind == "exit":
-            return False, "your code called sys.exit(); return a value instead"
+            return False, "your code called sys.exit(); return a value instead", None
         if exc.ropekit_kind == "memory":
-            return False, f"your code {OUT_OF_MEMORY}"
-        return False, f"your code raised {exc.ropekit_description}"
+            return False, f"your code {OUT_OF_MEMORY}", None
+        return False, f"your code raised {exc.ropekit_description}", None
     except MemoryError:
-        return False, f"your code {OUT_OF_MEMORY}"
+        return False, f"your code {OUT_OF_MEMORY}", None
     except Exception as exc:  # noqa: BLE001 - the check met a value it could not work with
-        return False, f"your result could not be checked ({describe_exception(exc)})"
+        return False, f"your result could not be checked ({describe_exception(exc)})", None
 
 
 def run_isolated(
@@ -389,14 +390,15 @@ def run_isolated(
                 )
                 randomness.seed()
                 judge.seed_next, judge.refusals = 0, []  # the child seeds with the check's first request
+                cause = None
                 try:
-                    passed, message = _judge(item.func, worker.root)
+                    passed, message, cause = _judge(item.func, worker.root)
                     if judge.refusals:
-                        passed, message = False, judge.refusals[0]
+                        passed, message, cause = False, judge.refusals[0], None
                 except ChildGone as exc:
                     passed, message = False, worker.reason(exc)
                     strikes += 1
-                outcomes.append(Outcome(passed, message, worker.take_output()))
+                outcomes.append(Outcome(passed, message, worker.take_output(), cause))
                 if worker.pid is None:
                     worker = None
                 if strikes >= MAX_STRIKES:
@@ -417,7 +419,8 @@ def _run_in_process(load: Callable[[], Any], checks: list[Check]) -> list[Outcom
     outcomes = []
     for item in checks:
         try:
-            outcomes.append(Outcome(*_judge(item.func, impl)))
+            passed, message, cause = _judge(item.func, impl)
+            outcomes.append(Outcome(passed, message, cause=cause))
         except BaseException as exc:  # noqa: BLE001
             outcomes.append(Outcome(False, f"your code raised {describe_exception(exc)}"))
     return outcomes

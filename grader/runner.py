@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .catalog import Exercise
-from .checking import GRADING_STATE, Check, checks_of
+from .checking import GRADING_STATE, Check, checks_of, same_cause
 from .isolation import run_isolated
 from .loading import Implementation
 
@@ -127,11 +127,14 @@ def grade_exercise(
         fail_fast=fail_fast,
         limit_memory=not exercise.gpu,
     )
+    messages = same_cause(
+        [c.name for c in checks], [o.message for o in outcomes], [o.cause for o in outcomes]
+    )
     return ExerciseResult(
         id=exercise.id,
         checks=[
-            CheckResult(name=c.name, passed=o.passed, points=c.points, message=visible(o.message))
-            for c, o in zip(checks, outcomes, strict=True)
+            CheckResult(name=c.name, passed=o.passed, points=c.points, message=visible(message))
+            for c, o, message in zip(checks, outcomes, messages, strict=True)
         ],
         duration=time.perf_counter() - started,
         code_hash=impl.code_hash(exercise.module),

@@ -16,7 +16,9 @@ Padding (id `pad_id`, on the right) must not change a prediction, so it is maske
 With RoPE and nothing absolute anywhere, the logits depend on positions only through differences
 n - m: shifting every position by the same offset leaves them unchanged. With pos_scheme "none", the
 encoder is permutation equivariant and the mean pooling permutation invariant: the model is a bag of
-words, and on a task where word order decides the label it cannot beat chance.
+words, and on a task where word order decides the label it cannot beat chance, while the RoPE model
+trained with train_classifier's settings reaches >= 95 % test accuracy (the checks use an order task
+of their own, with the deciding words anywhere in the sentence).
 
 Given (not exercises): the order task `make_order_task` / `order_task_splits`, a tokenizer and vocabulary
 (`tokenize`, `build_vocab`, `encode`), a loader for your own CSV/TSV (`load_text_dataset`) and
@@ -323,8 +325,10 @@ def train_classifier(
 
     ids [N, T] (right-padded), labels [N]. The shuffling comes from torch.Generator().manual_seed(seed)
     only, so the same seed and the same initial model give the same weights whatever the global RNG.
-    History: "loss" (mean training loss per epoch), "train_accuracy" (on the batches seen), and
-    "val_accuracy" when `val` = (ids, labels) is given. `progress` redraws progress_bar a few times per epoch.
+    Each epoch visits every row once, in shuffled batches of batch_size (the last may be smaller).
+    History: lists with one value per epoch: "loss" (mean training loss), "train_accuracy" (on the
+    batches seen), and "val_accuracy" (evaluate(model, *val)["accuracy"] after the epoch) when
+    `val` = (ids, labels) is given. `progress` redraws progress_bar a few times per epoch.
     """
     # TODO: optimizer = AdamW(model.parameters(), lr, weight_decay); gen = Generator().manual_seed(seed).
     # TODO: per epoch: order = torch.randperm(N, generator=gen); per batch: cut trailing all-padding columns

@@ -35,6 +35,7 @@ def rope_cos_sin(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Return (cos, sin) of the rotation angles, each of shape [*positions.shape, dim].
 
+    Raises ValueError for an odd dim.
     Half-split layout, as in Hugging Face Llama: column j and column j + dim/2 hold the same angle
     positions * theta_j with theta_j = base ** (-2j / dim) (the table is cat(freqs, freqs)).
     Angles are computed in float64 and only then cast to `dtype`, so a bf16 table is exact up to
@@ -71,8 +72,10 @@ def apply_rope(
     and copies the other dim - r unchanged. Returns a new tensor with x's shape, dtype and device;
     x itself is not modified. No [T, dim, dim] rotation matrix is ever built. Differentiable: the
     gradient of a rotation is the inverse rotation, R(m)^T = R(-m).
+    Raises ValueError when dim or rotary_dim is odd, or rotary_dim is negative or larger than dim
+    (rotary_dim=0 may raise too: nothing would rotate).
     """
-    # TODO: validate dim, rotary_dim (even, <= dim) with ValueErrors.
+    # TODO: validate dim, rotary_dim (both even, 0 < rotary_dim <= dim) with ValueErrors.
     # TODO: cos, sin of the angles, [..., T, r/2], in x's dtype (angles computed in float64).
     # TODO: split the first r features into (x1, x2) by the layout, write
     #       x1*cos - x2*sin and x2*cos + x1*sin into a new tensor; copy features r: unchanged.

@@ -61,8 +61,8 @@ def rotation_matrix(position: float, dim: int, base: float = 10000.0) -> np.ndar
 def apply_rope(x: np.ndarray, positions: np.ndarray, base: float = 10000.0) -> np.ndarray:
     """Rotate every row x[..., t, :] by R(positions[t]) without building any rotation matrix.
 
-    x: [..., T, dim] (dim even); positions: [T]. Returns a new float array of x's shape;
-    equal to (rotation_matrix(positions[t], dim, base) @ x[..., t, :]) for every t.
+    x: [..., T, dim] (dim even, ValueError otherwise); positions: [T]. Returns a new float array of
+    x's shape, equal to (rotation_matrix(positions[t], dim, base) @ x[..., t, :]) for every t.
     """
     # TODO: angles = positions[:, None] * theta -> [T, dim/2]; cos, sin of them.
     # TODO: x1 = x[..., 0::2], x2 = x[..., 1::2] ([..., T, dim/2] each); write x1 cos - x2 sin into the

@@ -149,7 +149,8 @@ def apply_rope_qk(
     """Rotate q and k by RoPE in ONE Triton kernel launch; returns (q_out, k_out).
 
     q: [B, Hq, T, d], k: [B, Hk, T, d] (Hq may differ from Hk), float16, bfloat16 or float32, any
-    strides; d even. positions: integers, [T] (shared by the batch) or [B, T] (one row per sequence).
+    strides; d even, any size (not only powers of two). positions: integers, [T] (shared by the
+    batch) or [B, T] (one row per sequence).
     interleaved=False pairs features (i, i + d/2), interleaved=True pairs (2i, 2i + 1).
     inplace=False returns new tensors (q, k untouched); inplace=True writes into q and k and returns them.
     Math in float32; angles m * theta_i, theta_i = base ** (-2i / d). ValueError for bad shapes/dtypes.

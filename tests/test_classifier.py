@@ -53,7 +53,7 @@ MISTAKES = [
         "masked sum divided by T",
         [("/ weights.sum(dim=1).clamp(min=1.0)", "/ x.shape[1]")],
         "masked mean pooling",
-        "NUMBER of kept tokens",
+        "divides the sum over kept tokens by T",
     ),
     (
         "positional scheme ignored (always none)",

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pytest
 from conftest import ROOT, mutate, ropekit, ropekit_json, solution_source
 
 from grader.catalog import get_exercise, load_catalog
@@ -197,3 +199,21 @@ def test_an_exercise_whose_package_is_missing_is_skipped_not_failed(workspace):
     assert "needs triton" in triton["skipped"] and triton["max_score"] == 0
     assert report["score"] == report["max_score"] == 10
     assert verify.returncode == 0 and "skipped (needs triton)" in verify.stdout.replace("\n", " ")
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_the_readme_example_is_what_check_prints(workspace, dtype):
+    """The README's sinusoidal example: the source document's bug (multiply instead of divide) gets the
+    same named message whether the learner computes the angles in float32 or float64."""
+    source = (ROOT / "solutions" / "sinusoidal.py").read_text()
+    wrong = source.replace("omega = base ** (-torch", "omega = base ** (torch")
+    (workspace / "exercises" / "sinusoidal.py").write_text(wrong.replace("torch.float64", f"torch.{dtype}"))
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("source document's bug), whether")[1].split("```\n")[1].split("\n```")[0]
+    width = max(len(line) for line in block.splitlines())
+    out = ropekit("check", "sinusoidal", root=workspace, env={"COLUMNS": str(width)}).stdout
+
+    def lines(text: str) -> list[str]:
+        return [re.sub(r"checks, [\d.]+ s\)", "checks, T s)", line.rstrip()) for line in text.splitlines()]
+
+    assert lines(out)[: len(lines(block))] == lines(block)

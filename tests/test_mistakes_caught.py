@@ -92,7 +92,7 @@ ROPE_MISTAKES = [
         "rotary_dim ignored",
         [("r = dim if rotary_dim is None else rotary_dim", "r = dim")],
         "partial rotary",
-        "rotary_dim ignored",
+        "rotary_dim is ignored",
     ),
     (
         "pass-through features never written (torch.empty_like keeps whatever memory held)",

@@ -269,19 +269,19 @@ ATTENTION_MISTAKES = [
         "equivariance test that always says yes",
         [("return bool(torch.allclose(shuffled_first, shuffled_after, atol=atol, rtol=0))", "return True")],
         "is_permutation_equivariant: right verdict",
-        "always says 'equivariant'",
+        "but your function says it is",
     ),
     (
         "equivariance test with a loose fixed tolerance",
         [("atol=atol, rtol=0", "atol=1e-2, rtol=0")],
         "is_permutation_equivariant: right verdict",
-        "hides small position signals",
+        "a layer adding a small position signal",
     ),
     (
         "equivariance test without shuffling the output",
         [("shuffled_after = layer(x)[..., perm, :]", "shuffled_after = layer(x)")],
         "is_permutation_equivariant: right verdict",
-        "shuffle the output too",
+        "shuffle the unshuffled run's output by the same perm",
     ),
     (
         "equivariance test shuffling the output by the inverse permutation",
@@ -292,13 +292,13 @@ ATTENTION_MISTAKES = [
             )
         ],
         "is_permutation_equivariant: right verdict",
-        "not its inverse",
+        "shuffle the unshuffled run's output by the same perm",
     ),
     (
         "equivariance test permuting the batch axis",
         [("layer(x[..., perm, :])", "layer(x[perm])"), ("layer(x)[..., perm, :]", "layer(x)[perm]")],
         "is_permutation_equivariant: permutes the token axis",
-        "not the batch axis",
+        "shuffles the batch axis",
     ),
 ]
 
@@ -419,11 +419,11 @@ ABSOLUTE_MISTAKES = [
         "measurement that always says same",
         [("                return False\n    return True", "                pass\n    return True")],
         "depends_only_on_offset: False for absolute",
-        "always says 'same'",
+        "but it changes when both tokens shift",
     ),
     (
         "exact comparison (no tolerance for rounding)",
-        [("> rtol * scale", "> 0")],
+        [("<= rtol * scale", "<= 0")],
         "depends_only_on_offset: True for relative",
         "allow float rounding",
     ),
@@ -435,7 +435,7 @@ ABSOLUTE_MISTAKES = [
     ),
     (
         "measurement ignores the rtol argument",
-        [("> rtol * scale", "> 1e-9 * scale")],
+        [("<= rtol * scale", "<= 1e-9 * scale")],
         "depends_only_on_offset: True for relative",
         "with the `rtol` argument",
     ),
@@ -443,7 +443,7 @@ ABSOLUTE_MISTAKES = [
         "can_score lets the IndexError escape",
         [("except (IndexError, ValueError, KeyError):", "except KeyError:")],
         "can_score",
-        "catch the IndexError",
+        "can_score answers False there",
     ),
     (
         "can_score ignores NaN",
@@ -499,13 +499,13 @@ ROTATION_BUG_MISTAKES = [
             )
         ],
         "preserves_norms",
-        "compare |m x| with |x|",
+        "changes the length of some x",
     ),
     (
         "is_relative always says yes",
         [("                    return False\n    return True", "                    pass\n    return True")],
         "is_relative",
-        "always says 'relative'",
+        "changes when m and n shift together",
     ),
     (
         "is_relative compares with R(n - m)",

@@ -60,8 +60,12 @@ def expect_rope(
     interleaved: bool,
     what: str,
     rotary_dim: int | None = None,
+    angle_tol: float = ANGLE_TOL,
 ) -> None:
-    """Fail with a message naming the mistake unless `matrices` are RoPE's rotations."""
+    """Fail with a message naming the mistake unless `matrices` are RoPE's rotations.
+
+    Each failure carries its cause (Mistake.cause): a named wrong formula, or "angles" when the angles
+    match none of them."""
     dim = matrices.shape[-1]
     r = dim if rotary_dim is None else rotary_dim
     if r < dim:
@@ -71,9 +75,22 @@ def expect_rope(
         if not np.allclose(rest, expected_rest, atol=1e-6) or not np.allclose(
             matrices[:, :r, r:], 0, atol=1e-6
         ):
+            if np.allclose(matrices[:, r:, r:], 0, atol=1e-6):
+                fail(
+                    f"{what}: features {r}..{dim - 1} come out as zeros; with rotary_dim={r} the "
+                    f"features past rotary_dim pass through unchanged (out[..., r:] = x[..., r:])",
+                    cause="pass-through",
+                )
+            if _is_rope(matrices, positions, base, interleaved):
+                fail(
+                    f"{what}: all {dim} features are rotated; with rotary_dim={r} only the first {r} "
+                    f"rotate and the other {dim - r} pass through unchanged (rotary_dim is ignored)",
+                    cause="rotary_dim",
+                )
             fail(
-                f"{what}: with rotary_dim={r} only the first {r} of {dim} features rotate; the other "
-                f"{dim - r} must pass through unchanged (is rotary_dim ignored?)"
+                f"{what}: with rotary_dim={r} the output's features {r}..{dim - 1} must equal the input's "
+                f"and depend on nothing else; yours differ",
+                cause="pass-through",
             )
         matrices = matrices[:, :r, :r]
     mine, other = pairs(r, interleaved), pairs(r, not interleaved)
@@ -89,12 +106,14 @@ def expect_rope(
     if off_pair_mass(mine) > 1e-6:
         if r > 2 and off_pair_mass(other) <= 1e-6:
             fail(
-                f"{what}: wrong pair layout: interleaved={interleaved} asks for {layout_name(interleaved)}"
-                f", but your code rotates {layout_name(not interleaved)}"
+                f"{what}: wrong pair layout: the pairs are {layout_name(interleaved)}, but your code "
+                f"rotates {layout_name(not interleaved)}",
+                cause=f"layout {interleaved}",
             )
         fail(
             f"{what}: features are mixed outside their pair; RoPE only mixes the two features of a "
-            f"pair ({layout_name(interleaved)})"
+            f"pair ({layout_name(interleaved)})",
+            cause="mixing",
         )
     a_idx = np.array([a for a, _ in mine])
     b_idx = np.array([b for _, b in mine])
@@ -108,7 +127,8 @@ def expect_rope(
         fail(
             f"{what}: each pair must be rotated by [[cos, -sin], [sin, cos]]; your pair map is not a "
             "rotation (it changes lengths or mirrors): check the signs (x1' = x1 cos - x2 sin, "
-            "x2' = x2 cos + x1 sin) and that cos and sin use the same angle"
+            "x2' = x2 cos + x1 sin) and that cos and sin use the same angle",
+            cause="not a rotation",
         )
     measured = np.arctan2(m_ba, m_aa)  # [T, r/2]
     p = np.asarray(positions, dtype=np.float64)[:, None]
@@ -159,16 +179,24 @@ def expect_rope(
             )
         )
     for message, angles in candidates:
-        if np.abs(_wrap(measured - angles)).max() < ANGLE_TOL:
+        if np.abs(_wrap(measured - angles)).max() < angle_tol:
             if message is None:
                 return
-            fail(f"{what}: {message}")
+            fail(f"{what}: {message}", cause=message)
     error = np.abs(_wrap(measured - p * th))
     t, i = np.unravel_index(np.argmax(error), error.shape)
     fail(
         f"{what}: the angle of pair i={i} at position m={positions[t]} is off by {error[t, i]:.3g} rad;"
-        " expected m * theta_i with theta_i = base**(-2i/d)"
+        " expected m * theta_i with theta_i = base**(-2i/d)",
+        cause="angles",
     )
+
+
+def _is_rope(matrices: np.ndarray, positions: list[int], base: float, interleaved: bool) -> bool:
+    """Whether `matrices` are exactly RoPE over all their features (rotary_dim ignored)."""
+    dim = matrices.shape[-1]
+    expected = np.stack([rotate(np.eye(dim), np.full(dim, m), base, interleaved).T for m in positions])
+    return bool(np.allclose(matrices, expected, atol=1e-6))
 
 
 def expect_norms_kept(x: torch.Tensor, out: torch.Tensor, atol: float) -> None:

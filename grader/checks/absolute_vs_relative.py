@@ -29,6 +29,24 @@ def _rope(x: np.ndarray, position: int, base: float = 10000.0) -> np.ndarray:
     return rotate(np.asarray(x, dtype=np.float64)[None], np.array([position]), base, interleaved=True)[0]
 
 
+_ROPE_CACHE = np.arange(MAX_POSITION)
+
+
+def _cached_rope(x, m):
+    """RoPE read from a table of positions 0 .. 1023: IndexError past it, as the docstring allows."""
+    return _rope(x, int(_ROPE_CACHE[m]))
+
+
+def _period_five(x, m):
+    """Pair i turned by m theta_i + 0.5 sin(2 pi m / 5): the score is flat for offsets that are
+    multiples of 5 and moves for every other offset."""
+    x = np.asarray(x, dtype=np.float64)
+    z = (x[0::2] + 1j * x[1::2]) * np.exp(
+        1j * (m * theta(x.shape[-1], 1e4) + 0.5 * np.sin(2 * np.pi * m / 5))
+    )
+    return np.stack([z.real, z.imag], -1).reshape(x.shape)
+
+
 def _encoders():
     """(encode, relative?, description)."""
     pe = _sinusoidal_table(MAX_POSITION, DIM)
@@ -50,6 +68,17 @@ def _encoders():
         (lambda x, m: x + learned[m], False, "additive learned table"),
         (squared_angles, False, "a rotation by m^2 * theta_i"),
         (lambda x, m: x * (1.0 + m / 100.0), False, "a position-dependent scale"),
+        (
+            lambda x, m: _rope(x, m) if m < 30 else np.full_like(np.asarray(x, float), np.nan),
+            False,
+            "RoPE that returns NaN from position 30 on (a NaN score is not flat)",
+        ),
+        (
+            _period_five,
+            False,
+            "a rotation with an angle term of period 5 (relative only at offsets that are multiples of 5)",
+        ),
+        (_cached_rope, True, "RoPE from a cos/sin cache of 1024 positions (IndexError past 1023)"),
     ]
 
 
@@ -128,8 +157,7 @@ def test_absolute_schemes(impl):
         if said:
             fail(
                 f"your measurement says the score of the {what} depends only on the offset, but it changes "
-                "when both tokens shift: a measurement that always says 'same' proves nothing (are the "
-                "shifts nonzero? is the tolerance too loose?)"
+                "when both tokens shift by the same amount"
             )
 
 
@@ -160,8 +188,24 @@ def test_can_score(impl):
         angles = m * theta(DIM, 10000.0)
         return x + np.stack([np.sin(angles), np.cos(angles)], -1).reshape(DIM)
 
+    def refuses(error):
+        def encode(x, m):
+            if m >= 64:
+                raise error(f"no position {m}")
+            return x + pe[m]
+
+        return encode
+
     cases = [
         (learned, 0, True, "a learned table of 64 rows at position 0"),
+        (refuses(ValueError), 80, False, "an encoder raising ValueError at position 80"),
+        (refuses(KeyError), 80, False, "an encoder raising KeyError at position 80"),
+        (
+            lambda x, m: x * np.exp(float(m)),
+            1000,
+            False,
+            "an encoder overflowing to inf at position 1000 (x * e^m)",
+        ),
         (learned, 63, True, "a learned table of 64 rows at position 63"),
         (learned, 64, False, "a learned table of 64 rows at position 64"),
         (learned, 5000, False, "a learned table of 64 rows at position 5000"),
@@ -180,11 +224,8 @@ def test_can_score(impl):
         except Mistake as exc:
             if unfinished(exc):
                 raise
-            fail(f"{what}: {exc}; can_score must answer False there: catch the IndexError")
+            fail(f"{what}: {exc}; can_score answers False there (IndexError, ValueError, KeyError)")
         if said != expected:
             if expected:
                 fail(f"{what}: the encoding exists, but can_score says it cannot be scored")
-            fail(
-                f"{what}: there is no encoding there, but can_score says True (catch the IndexError "
-                "and check that the result is finite)"
-            )
+            fail(f"{what}: there is no finite encoding there, but can_score says True")

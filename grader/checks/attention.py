@@ -53,12 +53,16 @@ def _definition_weights(q: np.ndarray, k: np.ndarray, mask: np.ndarray | None, s
 def _result(impl, q, k, v, mask=None, what="scaled_dot_product_attention", if_raises=""):
     """Call the learner's function; `if_raises` is the likely mistake when it raises on these shapes."""
     args = (q, k, v) if mask is None else (q, k, v, mask)
+    given = [a.clone() for a in args]
     try:
-        result = call(impl, "scaled_dot_product_attention", *args)
+        result = call(impl, "scaled_dot_product_attention", *given)
     except Mistake as exc:
         if if_raises and not unfinished(exc):
             fail(f"{what}: {exc}: {if_raises}")
         raise
+    for name, before, after in zip(("q", "k", "v", "mask"), args, given, strict=False):
+        if not torch.equal(before, after):
+            fail(f"{what}: your function changed its input {name} in place; compute into new tensors")
     return _unpack(result, what)
 
 
@@ -218,6 +222,17 @@ def test_broadcast(impl):
     q2, k2, v2 = _random(Tq, d, seed=17), _random(Tk, d, seed=18), _random(Tk, d, seed=19)
     out, weights = _result(impl, q2, k2, v2, what="unbatched q [Tq, d]", if_raises=BROADCAST)
     _expect_weights(weights, q2, k2, None, "unbatched q [Tq, d]")
+    # keys and values shared by the heads (multi-query attention): k, v [B, 1, Tk, d] broadcast
+    k3, v3 = _random(B, 1, Tk, d, seed=24), _random(B, 1, Tk, 6, seed=25)
+    what = "q [B, H, Tq, d] with k, v [B, 1, Tk, d] shared by the heads"
+    out, weights = _result(impl, q, k3, v3, what=what, if_raises=BROADCAST)
+    if tuple(weights.shape) != (B, H, Tq, Tk) or tuple(out.shape) != (B, H, Tq, 6):
+        fail(
+            f"{what}: got output {tuple(out.shape)} and weights {tuple(weights.shape)}, expected "
+            f"{(B, H, Tq, 6)} and {(B, H, Tq, Tk)}: the leading axes broadcast"
+        )
+    _expect_weights(weights, q, k3.expand(B, H, Tk, d), None, what)
+    _expect_output(out, weights, v3.expand(B, H, Tk, 6), what)
 
 
 @check(2, "Tq != Tk (cross-attention) and dv != d")
@@ -322,16 +337,66 @@ def _layers():
             False,
             "a layer adding a small position signal (1e-3 * t)",
         ),
+        # large values: a tolerance relative to the values (torch.allclose's rtol) hides differences of 5
+        (
+            lambda x: 1e7 + x @ W_v + torch.arange(x.shape[-2], dtype=x.dtype)[:, None],
+            False,
+            "a layer with large outputs (1e7 + x W + t)",
+        ),
+        # tiny values: differences below atol count as equal, whatever their size relative to the values
+        (
+            lambda x: 1e-9 * (x @ W_v + torch.arange(x.shape[-2], dtype=x.dtype)[:, None]),
+            True,
+            "a layer with tiny outputs (1e-9 (x W + t): every difference is below atol)",
+        ),
+        (
+            lambda x: torch.where(
+                torch.arange(x.shape[-2])[:, None] == 0, torch.full_like(x, float("nan")), x @ W_v
+            ),
+            False,
+            "a layer writing NaN into token 0's output",
+        ),
     ]
 
 
-def _verdict(impl, layer, x, perm, what):
-    result = call(impl, "is_permutation_equivariant", layer, x, perm)
-    if isinstance(result, torch.Tensor) and result.numel() == 1 and result.dtype == torch.bool:
-        result = bool(result)
-    if not isinstance(result, (bool, np.bool_)):
-        fail(f"is_permutation_equivariant must return a bool, got {type_name(result)} ({what})")
-    return bool(result)
+def _verdict(impl, layer, x, perm, what, **kwargs):
+    result = call(impl, "is_permutation_equivariant", layer, x, perm, **kwargs)
+    if not isinstance(result, bool):
+        fail(
+            f"is_permutation_equivariant must return a Python bool, got {type_name(result)} ({what}): "
+            "bool(...) of the comparison"
+        )
+    return result
+
+
+class _Recorder:
+    """A layer (x -> x @ W) that keeps every input it is given, called back in the judge (an object,
+    not a function, so it does not run in the learner's process): what the learner's test fed it."""
+
+    def __init__(self, weight):
+        self.weight, self.inputs = weight, []
+
+    def __call__(self, x):
+        self.inputs.append(torch.as_tensor(x).detach().clone())
+        return x @ self.weight.to(x.dtype)
+
+
+def _fed(impl, x, perm, what) -> str | None:
+    """What the learner's is_permutation_equivariant fed the layer, when it is not x and a token
+    permutation of x (x[..., perm, :] or x[..., perm^-1, :], both right): a sentence for the message."""
+    recorder = _Recorder(torch.eye(x.shape[-1], dtype=torch.float64))
+    _verdict(impl, recorder, x, perm, what)
+    inverse = torch.argsort(perm)
+    seen = [t for t in recorder.inputs if tuple(t.shape) == tuple(x.shape)]
+    tokens = [x[..., perm, :], x[..., inverse, :]]
+    if any(any(torch.equal(t, p) for p in tokens) for t in seen):
+        return None
+    if any(torch.equal(t, x[perm]) or torch.equal(t, x[inverse]) for t in seen):
+        return (
+            "your function shuffles the batch axis (x[perm]); perm applies to the token axis "
+            "-2: x[..., perm, :]"
+        )
+    return "your function never runs the layer on x with its tokens shuffled (x[..., perm, :])"
 
 
 @check(2, "is_permutation_equivariant: right verdict on equivariant and position-aware layers")
@@ -345,29 +410,62 @@ def test_equivariance_verdicts(impl):
             if torch.equal(perm, torch.arange(6)):
                 continue
             said = _verdict(impl, layer, x, perm, what)
-            if said != equivariant:
-                if equivariant:
+            if said == equivariant:
+                continue
+            fed = _fed(impl, x, perm, what)
+            if fed:
+                fail(f"{what}, perm {perm.tolist()}: wrong verdict; {fed}", cause="permutation")
+            if equivariant:
+                identity = _verdict(impl, lambda t: t * 1.0, x, perm, "the identity layer")
+                if not identity:
                     fail(
-                        f"{what} IS permutation-equivariant, but your function says it is not (perm "
-                        f"{perm.tolist()}): compare layer(x[..., perm, :]) with layer(x)[..., perm, :] "
-                        "(shuffle the output too, by the same perm, not its inverse)"
+                        f"for the identity layer (layer(x) = x) your function says 'not equivariant' "
+                        f"(perm {perm.tolist()}), although the layer is run on x[..., perm, :]: shuffle the "
+                        "unshuffled run's output by the same perm, layer(x)[..., perm, :], and compare",
+                        cause="output permutation",
                     )
                 fail(
-                    f"{what} is NOT permutation-equivariant, but your function says it is (perm "
-                    f"{perm.tolist()}): a test that always says 'equivariant' proves nothing; compare "
-                    "within the `atol` argument (absolute, rtol=0): a loose or relative tolerance hides "
-                    "small position signals"
+                    f"{what} IS permutation-equivariant (layer(x[..., perm, :]) == layer(x)[..., perm, :] "
+                    f"for perm {perm.tolist()}), but your function says it is not",
+                    cause="verdict",
                 )
-
-
-@check(1, "is_permutation_equivariant: permutes the token axis of batched input")
-def test_equivariance_token_axis(impl):
-    x = _random(5, 5, 8, seed=33)  # batch 5 = tokens 5: x[perm] runs, but permutes the batch
-    perm = torch.tensor([4, 0, 1, 3, 2])
-    layers = _layers()
-    for layer, equivariant, what in (layers[0], layers[2]):
-        if _verdict(impl, layer, x, perm, f"{what}, x of shape [5, 5, 8]") != equivariant:
             fail(
-                f"{what} on x of shape [batch=5, T=5, d=8] got the wrong verdict: permute the token axis "
-                "(x[..., perm, :]), not the batch axis (x[perm])"
+                f"{what} is NOT permutation-equivariant (layer(x[..., perm, :]) and "
+                f"layer(x)[..., perm, :] differ for perm {perm.tolist()}), but your function says it is",
+                cause="verdict",
             )
+
+
+@check(1, "is_permutation_equivariant: permutes the token axis (-2) of any input, with `atol`")
+def test_equivariance_token_axis(impl):
+    layers = _layers()
+    inputs = (
+        (_random(5, 5, 8, seed=33), "x of shape [batch=5, T=5, d=8]"),  # x[perm] runs but permutes the batch
+        (_random(5, 8, seed=34), "x of shape [T=5, d=8]"),
+        (_random(2, 3, 5, 8, seed=35), "x of shape [B=2, H=3, T=5, d=8]"),
+    )
+    perm = torch.tensor([4, 0, 1, 3, 2])
+    for x, shape in inputs:
+        for layer, equivariant, what in (layers[0], layers[2]):
+            if _verdict(impl, layer, x, perm, f"{what}, {shape}") != equivariant:
+                fed = _fed(impl, x, perm, f"{what}, {shape}")
+                fail(
+                    f"{what} on {shape} got the wrong verdict" + (f": {fed}" if fed else ""),
+                    cause="permutation" if fed else "verdict",
+                )
+    # a layer that mixes each token with the one before it, cyclically: equivariant under a cyclic
+    # shift, not under other permutations (a function that draws its own perm cannot tell)
+    x = _random(2, 6, 8, seed=36)
+    shift = torch.roll(torch.arange(6), 1)
+    cyclic = lambda t: t + 0.5 * torch.roll(t, 1, dims=-2)  # noqa: E731
+    if not _verdict(impl, cyclic, x, shift, "a cyclic layer, perm = a cyclic shift"):
+        fail(
+            f"the layer x + 0.5 roll(x, 1) IS equivariant under the cyclic shift perm {shift.tolist()}, but "
+            "your function says it is not: test the `perm` given, not another one"
+        )
+    small = layers[5][0]
+    if not _verdict(impl, small, x, torch.tensor([1, 2, 0, 3, 4, 5]), "atol=0.1", atol=0.1):
+        fail(
+            "with atol=0.1, a layer whose outputs move by at most 5e-3 under the permutation is "
+            "equivariant within atol, but your function says it is not: compare within the `atol` given"
+        )

@@ -22,7 +22,22 @@ import time
 import numpy as np
 import torch
 
-from ..checking import GRADING_STATE, Mistake, call, check, fail, is_instance, seed_learner, type_name
+from ..checking import (
+    GRADING_STATE,
+    Mistake,
+    call,
+    call_function,
+    call_inside,
+    check,
+    describe_exception,
+    expect_raises,
+    fail,
+    inside,
+    is_instance,
+    seed_learner,
+    type_name,
+)
+from ._rotations import rotate
 
 # Token ids of the check's task: 0 padding, 1 "the", then word classes.
 PAD, THE = 0, 1
@@ -38,8 +53,12 @@ TRAIN = dict(epochs=4, batch_size=64, lr=3e-3, weight_decay=0.01, seed=0, progre
 N_TRAIN, N_TEST = 2500, 1000
 
 
-def order_task(n: int, seed: int, max_words: int = 12) -> tuple[torch.Tensor, torch.Tensor]:
-    """n right-padded id rows [n, max_words] and labels [n] (0: a person acted, 1: an animal acted)."""
+def order_task(n: int, seed: int, max_words: int = 20) -> tuple[torch.Tensor, torch.Tensor]:
+    """n right-padded id rows [n, max_words] and labels [n] (0: a person acted, 1: an animal acted).
+
+    Phrases may stand before the clause as well as after it, so the deciding words sit anywhere from
+    the second token to the middle of the row: a model that drops or ignores later tokens cannot pass.
+    """
     rng = np.random.default_rng(seed)
     ids = np.zeros((n, max_words), dtype=np.int64)
     labels = rng.integers(0, 2, size=n)
@@ -49,7 +68,13 @@ def order_task(n: int, seed: int, max_words: int = 12) -> tuple[torch.Tensor, to
         adj_a = list(rng.choice(ADJECTIVES, size=rng.integers(0, 3)))
         adj_b = list(rng.choice(ADJECTIVES, size=rng.integers(0, 3)))
         adverb = [rng.choice(ADVERBS)] if rng.random() < 0.4 else []
-        words = [THE, *adj_a, actor, *adverb, rng.choice(VERBS), THE, *adj_b, target]
+        clause = [THE, *adj_a, actor, *adverb, rng.choice(VERBS), THE, *adj_b, target]
+        words: list[int] = []
+        for _ in range(rng.integers(0, 4)):  # phrases before the clause
+            phrase = PHRASES[rng.integers(len(PHRASES))]
+            if len(words) + len(phrase) + len(clause) <= max_words:
+                words += phrase
+        words += clause
         while len(words) < max_words and rng.random() < 0.5:
             phrase = PHRASES[rng.integers(len(PHRASES))]
             if len(words) + len(phrase) <= max_words:
@@ -62,13 +87,14 @@ def order_task(n: int, seed: int, max_words: int = 12) -> tuple[torch.Tensor, to
 # Reaching the learner's code
 
 
-def _model(impl, scheme: str, seed: int = 0, n_classes: int = 2) -> torch.nn.Module:
+def _model(impl, scheme: str, seed: int = 0, n_classes: int = 2, **kwargs) -> torch.nn.Module:
     config_cls = getattr(impl, "TransformerConfig", None)
     if config_cls is None:
         fail("`TransformerConfig` is missing: keep `from .transformer import TransformerConfig`")
-    config = call(impl, "TransformerConfig", **MODEL, pos_scheme=scheme)
+    pad = {"pad_id": kwargs.pop("pad_id")} if "pad_id" in kwargs else {}
+    config = call(impl, "TransformerConfig", **{**MODEL, **kwargs}, pos_scheme=scheme)
     seed_learner(impl, seed)
-    model = call(impl, "TextClassifier", config, n_classes)
+    model = call(impl, "TextClassifier", config, n_classes, **pad)
     if not is_instance(model, torch.nn.Module):
         fail(f"TextClassifier(config, n_classes) should be an nn.Module, got {type_name(model)}")
     return model
@@ -94,25 +120,137 @@ def _metrics(impl, y_true, y_pred, n_classes) -> dict:
     return out
 
 
+def _recording(train_classifier, model, ids, labels, **kwargs):
+    """In the learner's process: train_classifier(model, ids, labels, **kwargs), and each batch the
+    model was given in training (train mode, gradients on) with the logits it returned."""
+    batches = []
+
+    def record(module, args, output):
+        if module.training and torch.is_grad_enabled() and args and isinstance(args[0], torch.Tensor):
+            logits = output.detach().clone() if isinstance(output, torch.Tensor) else None
+            batches.append((args[0].detach().clone(), logits))
+
+    handle = model.register_forward_hook(record)
+    try:
+        history = train_classifier(model, ids, labels, **kwargs)
+    finally:
+        handle.remove()
+    return history, batches
+
+
+def _strip(row: torch.Tensor) -> tuple:
+    values = row.tolist()
+    while values and values[-1] == PAD:
+        values.pop()
+    return tuple(values)
+
+
+def _expect_training(history, batches, ids, labels, epochs: int) -> None:
+    """Each epoch gives the model every training row once (trailing padding may be cut), and the
+    history's loss and accuracy are those of the logits the model returned on them."""
+    from collections import Counter
+
+    label_of = {_strip(row): int(y) for row, y in zip(ids, labels, strict=True)}
+    wanted = Counter(_strip(row) for row in ids)
+    n = ids.shape[0]
+    seen = sum(int(batch.shape[0]) for batch, _ in batches)
+    if seen != epochs * n:
+        fail(
+            f"in {epochs} epochs over {n} training rows the model was given {seen} rows in training "
+            f"(expected {epochs} x {n} = {epochs * n}): each epoch visits every row once",
+            cause="rows seen",
+        )
+    epoch, rows, losses, correct = [], 0, [], []
+    for batch, logits in batches:
+        for row in batch:
+            if _strip(row) not in label_of:
+                fail(
+                    f"the model was given a row that is no training row cut only at its padding: "
+                    f"{_strip(row)[:12]}...; cut only columns that are padding in every row of the batch",
+                    cause="rows seen",
+                )
+        if logits is None or tuple(logits.shape) != (batch.shape[0], 2):
+            return  # the model's own checks report its output
+        y = torch.tensor([label_of[_strip(row)] for row in batch])
+        epoch.append((batch, logits.double(), y))
+        rows += int(batch.shape[0])
+        if rows == n:
+            got = Counter(_strip(row) for b, _, _ in epoch for row in b)
+            if got != wanted:
+                fail("an epoch gave the model some rows twice and others never: shuffle with a permutation")
+            per_row = torch.cat(
+                [torch.nn.functional.cross_entropy(lg, yy, reduction="none") for _, lg, yy in epoch]
+            )
+            batch_means = [float(torch.nn.functional.cross_entropy(lg, yy)) for _, lg, yy in epoch]
+            losses.append((float(per_row.mean()), sum(batch_means) / len(batch_means)))
+            hits = torch.cat([lg.argmax(-1) == yy for _, lg, yy in epoch]).double()
+            batch_hits = [float((lg.argmax(-1) == yy).double().mean()) for _, lg, yy in epoch]
+            correct.append((float(hits.mean()), sum(batch_hits) / len(batch_hits)))
+            epoch, rows = [], 0
+    for key, values, what in (
+        ("loss", losses, "mean training loss"),
+        ("train_accuracy", correct, "accuracy"),
+    ):
+        for e, (by_row, by_batch) in enumerate(values):
+            got = float(history[key][e])
+            if not any(math.isclose(got, v, rel_tol=1e-4, abs_tol=1e-6) for v in (by_row, by_batch)):
+                fail(
+                    f"history[{key!r}][{e}] is {got:.5g}, but the {what} of the logits your model returned "
+                    f"on epoch {e}'s batches is {by_row:.5g} (the mean over the epoch's rows, or "
+                    f"{by_batch:.5g} over its batches)",
+                    cause=f"history {key}",
+                )
+
+
 def _train(impl, scheme: str) -> tuple[float, float]:
-    """Train the learner's model on the check's task; (test accuracy, seconds). Cached per scheme."""
+    """Train the learner's model on the check's task, with the test split as `val`; (test accuracy,
+    seconds). Cached per scheme."""
     trained = GRADING_STATE.setdefault("classifier", {})
+    if isinstance(trained.get(scheme), Mistake):  # a failure of this training is reported once per check
+        raise trained[scheme]
     if scheme not in trained:
-        train_ids, train_labels = order_task(N_TRAIN, seed=1)
-        test_ids, test_labels = order_task(N_TEST, seed=2)
-        model = _model(impl, scheme)
-        start = time.perf_counter()
-        history = call(impl, "train_classifier", model, train_ids, train_labels, **TRAIN)
-        seconds = time.perf_counter() - start
-        if not isinstance(history, dict) or not history.get("loss"):
-            fail("train_classifier should return a history dict with a 'loss' list (one entry per epoch)")
-        if not all(math.isfinite(float(v)) for v in history["loss"]):
-            fail(f"training diverged: the loss history holds NaN or inf ({history['loss']})")
-        # the judge measures the accuracy from the trained model's logits (evaluate has its own check)
-        predictions = _logits(model, test_ids, f"pos_scheme={scheme!r}, trained").argmax(dim=-1)
-        accuracy = float((predictions == test_labels).double().mean())
-        trained[scheme] = (accuracy, seconds)
+        try:
+            trained[scheme] = _run_training(impl, scheme)
+        except Mistake as exc:
+            trained[scheme] = exc
+            raise
     return trained[scheme]
+
+
+def _run_training(impl, scheme: str) -> tuple[float, float]:
+    """One training of the learner's model, its contract checked on the batches it saw."""
+    train_ids, train_labels = order_task(N_TRAIN, seed=1)
+    test_ids, test_labels = order_task(N_TEST, seed=2)
+    model = _model(impl, scheme)
+    start = time.perf_counter()
+    history, batches = call_inside(
+        _recording, impl, "train_classifier", model, train_ids, train_labels,
+        **TRAIN, val=(test_ids, test_labels),
+    )  # fmt: skip
+    seconds = time.perf_counter() - start
+    if not isinstance(history, dict) or not history.get("loss"):
+        fail("train_classifier should return a history dict with a 'loss' list (one entry per epoch)")
+    epochs = TRAIN["epochs"]
+    for key in ("loss", "train_accuracy", "val_accuracy"):
+        if not isinstance(history.get(key), list) or len(history[key]) != epochs:
+            fail(
+                f"with epochs={epochs} and `val` given, history[{key!r}] must be a list of {epochs} "
+                f"values (one per epoch), got {str(history.get(key))[:80]}"
+            )
+    if not all(math.isfinite(float(v)) for v in history["loss"]):
+        fail(f"training diverged: the loss history holds NaN or inf ({history['loss']})")
+    _expect_training(history, batches, train_ids, train_labels, epochs)
+    # the judge measures the accuracy from the trained model's logits (evaluate has its own check)
+    predictions = _logits(model, test_ids, f"pos_scheme={scheme!r}, trained").argmax(dim=-1)
+    accuracy = float((predictions == test_labels).double().mean())
+    if not math.isclose(float(history["val_accuracy"][-1]), accuracy, abs_tol=1e-6):
+        fail(
+            f"history['val_accuracy'][-1] is {float(history['val_accuracy'][-1]):.4f}, but the trained "
+            f"model's accuracy on the `val` rows is {accuracy:.4f}: after each epoch, record "
+            "evaluate(model, *val)['accuracy']",
+            cause="val accuracy",
+        )
+    return accuracy, seconds
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -145,19 +283,46 @@ def test_metrics(impl):
         if np.array_equal(confusion, conf.T):
             fail("confusion matrix is transposed: rows are the TRUE class, columns the predicted class")
         fail("confusion[t, p] should count the examples of true class t predicted as p (rows = true)")
-    if not math.isclose(float(out["accuracy"]), accuracy, abs_tol=1e-9):
+    if not isinstance(out["accuracy"], float):
+        fail(f"accuracy must be a Python float, got {type_name(out['accuracy'])}")
+    if not math.isclose(float(out["accuracy"]), accuracy, abs_tol=1e-6):
         fail(f"accuracy should be the fraction of correct predictions; got {float(out['accuracy']):.4f}")
     got = float(out["macro_f1"])
-    if math.isclose(got, macro, abs_tol=1e-9):
+    if math.isclose(got, macro, abs_tol=1e-6):
         pass
-    elif math.isclose(got, accuracy, abs_tol=1e-9):
+    elif math.isclose(got, accuracy, abs_tol=1e-6):
         fail("macro_f1 equals the accuracy: that is micro-F1; macro-F1 is the plain mean of per-class F1")
-    elif math.isclose(got, weighted, abs_tol=1e-9):
+    elif math.isclose(got, weighted, abs_tol=1e-6):
         fail("macro_f1 is weighted by class frequency; macro-F1 is the unweighted mean over the classes")
-    elif math.isclose(got, float(np.mean([f for f in f1 if f > 0])), abs_tol=1e-9):
+    elif math.isclose(got, float(np.mean([f for f in f1 if f > 0])), abs_tol=1e-6):
         fail("macro_f1 skips classes with F1 = 0 (never predicted correctly); average over all n_classes")
     else:
         fail(f"macro_f1 = {got:.4f} is not the mean over classes of F1 = 2 TP / (2 TP + FP + FN)")
+    # n_classes larger than any label: classes 3 and 4 are neither present nor predicted (F1 0 each)
+    wide = _metrics(impl, [0, 1, 1, 2, 2], [0, 1, 2, 2, 2], 5)
+    confusion = torch.as_tensor(wide["confusion"])
+    if tuple(confusion.shape) != (5, 5):
+        fail(
+            f"with n_classes=5 and labels 0 .. 2 only, confusion must be [5, 5] (sized by n_classes, not by "
+            f"the labels seen), got {tuple(confusion.shape)}"
+        )
+    if confusion.dtype != torch.long:
+        fail(f"confusion must hold counts as a long tensor, got {confusion.dtype}")
+    # per class: 0 TP 1 -> 1; 1 TP 1 FN 1 -> 2/3; 2 TP 2 FP 1 -> 0.8; 3, 4 -> 0
+    expected_macro = (1.0 + 2 / 3 + 0.8) / 5
+    got = float(wide["macro_f1"])
+    if not math.isfinite(got):
+        fail(
+            "with n_classes=5 and classes 3, 4 neither present nor predicted, macro_f1 is NaN: the F1 of "
+            "such a class is 0 (2 TP + FP + FN = 0), and it still counts in the mean"
+        )
+    if not math.isclose(got, expected_macro, abs_tol=1e-6):
+        fail(
+            f"with n_classes=5 and labels 0 .. 2 only, macro_f1 = {got:.4f}; the mean over all 5 classes "
+            f"(classes 3 and 4 have F1 0) is {expected_macro:.4f}"
+        )
+    if not isinstance(wide["accuracy"], float):
+        fail(f"accuracy must be a Python float, got {type_name(wide['accuracy'])}")
     # Two classes, balanced and perfect: the edge values.
     perfect = _metrics(impl, [0, 1, 1, 0], [0, 1, 1, 0], 2)
     if not (math.isclose(float(perfect["accuracy"]), 1.0) and math.isclose(float(perfect["macro_f1"]), 1.0)):
@@ -169,19 +334,139 @@ def test_masked_mean(impl):
     gen = torch.Generator().manual_seed(3)
     x = torch.randn(3, 5, 4, generator=gen, dtype=torch.float64)
     keep = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1], [1, 0, 0, 0, 0]], dtype=torch.bool)
-    x[~keep] = 1e6  # padding rows hold garbage
+    x[~keep] = 1e8  # padding rows hold garbage (large: subtracting them back loses the real values)
     got = call(impl, "masked_mean", x, keep)
     if not isinstance(got, torch.Tensor) or tuple(got.shape) != (3, 4):
         fail(f"masked_mean(x [3, 5, 4], keep [3, 5]) should return [3, 4], got {getattr(got, 'shape', got)}")
     expected = torch.stack([x[b, keep[b]].mean(dim=0) for b in range(3)])
-    if not torch.allclose(got.double(), expected, rtol=1e-9, atol=1e-9):
-        if (got.double().abs() > 1e3).any():
-            fail("masked_mean lets padding in: padding rows (set to 1e6 here) changed the mean")
-        fail("masked_mean should divide the sum over kept tokens by the NUMBER of kept tokens, not by T")
+    got = got.double()
+    if not torch.allclose(got, expected, rtol=1e-9, atol=1e-9):
+        kept_sum = (x * keep[..., None]).sum(dim=1)  # [B, d]
+        if (got.abs() > 1e3).any():
+            fail("masked_mean lets padding in: padding rows (set to 1e8 here) changed the mean")
+        if torch.allclose(got, kept_sum / x.shape[1], rtol=1e-9, atol=1e-9):
+            fail(
+                "masked_mean divides the sum over kept tokens by T; divide by each row's count of kept tokens"
+            )
+        if torch.allclose(got, kept_sum / keep.sum(), rtol=1e-9, atol=1e-9):
+            fail(
+                "masked_mean divides by the kept tokens of the whole batch; divide each row by its own "
+                "number of kept tokens (keep.sum(dim=1))"
+            )
+        b = int((got - expected).abs().max(dim=1).values.argmax())
+        fail(
+            f"masked_mean: row {b} (kept tokens {keep[b].nonzero().flatten().tolist()}) is off by "
+            f"{float((got - expected)[b].abs().max()):.3g} from the mean of its kept tokens"
+        )
 
 
 # ---------------------------------------------------------------------------------------------------
 # The model
+
+
+def _perturbed_state(model, seed: int):
+    """In the learner's process: every parameter moved by seeded noise (so that LayerNorm weights and
+    biases are not 1 and 0, and a swapped norm shows), then the state and the parameters' names."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for _, p in sorted(model.named_parameters()):
+            p.add_(0.2 * torch.randn(p.shape, generator=gen, dtype=torch.float64).to(p.dtype))
+    state = {name: t.detach().to(torch.float64).clone() for name, t in model.state_dict().items()}
+    return state, [name for name, _ in model.named_parameters()]
+
+
+def _layer_norm(x, weight, bias):
+    mean = x.mean(-1, keepdim=True)
+    var = ((x - mean) ** 2).mean(-1, keepdim=True)
+    return (x - mean) / torch.sqrt(var + 1e-5) * weight + bias
+
+
+def _sinusoidal(length: int, d: int) -> torch.Tensor:
+    angles = torch.arange(length, dtype=torch.float64)[:, None] / 10000.0 ** (torch.arange(0, d, 2) / d)
+    return torch.stack([angles.sin(), angles.cos()], dim=-1).flatten(-2)  # PE[p, 2i] sin, PE[p, 2i+1] cos
+
+
+def _definition_logits(state, ids, positions, scheme: str, pad_id: int) -> torch.Tensor:
+    """The module docstring's forward pass, in float64, from the learner's own weights."""
+    B, T = ids.shape
+    H, d = MODEL["n_heads"], MODEL["d_model"]
+    hd = d // H
+    pos = torch.arange(T).expand(B, T) if positions is None else torch.as_tensor(positions).expand(B, T)
+    keep = ids != pad_id
+    x = state["tok_emb.weight"][ids]
+    if scheme == "learned":
+        x = x + state["pos_emb.weight"][pos]
+    if scheme == "sinusoidal":
+        x = x + _sinusoidal(MODEL["max_len"], d)[pos]
+    for layer in range(MODEL["n_layers"]):
+        w = {k[len(f"blocks.{layer}.") :]: v for k, v in state.items() if k.startswith(f"blocks.{layer}.")}
+        h = _layer_norm(x, w["norm1.weight"], w["norm1.bias"])
+        q, k, v = (
+            (h @ w[f"attn.{n}_proj.weight"].T).view(B, T, H, hd).transpose(1, 2) for n in ("q", "k", "v")
+        )
+        if scheme == "rope":
+            q, k = (
+                torch.from_numpy(rotate(t.numpy(), pos[:, None, :].numpy(), MODEL["rope_base"], False))
+                for t in (q, k)
+            )
+        scores = (q @ k.transpose(-2, -1)) / math.sqrt(hd)
+        scores = scores.masked_fill(~keep[:, None, None, :], float("-inf"))
+        y = (torch.softmax(scores, dim=-1) @ v).transpose(1, 2).reshape(B, T, d)
+        x = x + y @ w["attn.out_proj.weight"].T
+        h = _layer_norm(x, w["norm2.weight"], w["norm2.bias"])
+        h = torch.nn.functional.gelu(h @ w["mlp.0.weight"].T + w["mlp.0.bias"])
+        x = x + h @ w["mlp.2.weight"].T + w["mlp.2.bias"]
+    x = _layer_norm(x, state["norm.weight"], state["norm.bias"])
+    pooled = (x * keep[..., None]).sum(1) / keep.sum(1, keepdim=True)
+    return pooled @ state["head.weight"].T + state["head.bias"]
+
+
+@check(3, "logits = the documented forward pass, for every scheme, positions and pad_id")
+def test_definition(impl):
+    ids, _ = order_task(3, seed=40, max_words=12)  # B = 3 != n_heads = 2
+    ids = ids[:, : int((ids != PAD).sum(dim=1).max())]
+    T = ids.shape[1]
+    per_row = torch.stack([torch.arange(T) * (b + 1) + b for b in range(3)])  # [B, T]: other gaps per row
+    settings = [
+        ("default positions", None),
+        ("positions [T] with gaps", torch.arange(T) * 3 + 1),
+        ("positions [B, T] that differ per row", per_row),
+    ]
+    for scheme in ("rope", "learned", "sinusoidal", "none"):
+        for pad_id in (PAD, 3):
+            model = _model(impl, scheme, seed=41, pad_id=pad_id)
+            state, names = call_function(
+                "reading your model's state_dict", inside, _perturbed_state, model, 42
+            )
+            if scheme == "sinusoidal" and any(name.startswith("pos_table") for name in names):
+                fail(
+                    "the sinusoidal table is a trainable parameter: it is fixed, "
+                    "register_buffer('pos_table', ..., persistent=False)"
+                )
+            rows = ids if pad_id == PAD else torch.where(ids == PAD, 3, torch.where(ids == 3, PAD, ids))
+            for label, positions in settings:
+                if pad_id != PAD and positions is not None:
+                    continue
+                what = f"pos_scheme={scheme!r}, {label}" + (f", pad_id={pad_id}" if pad_id != PAD else "")
+                mine = _logits(model, rows, what, positions=positions)
+                try:
+                    expected = _definition_logits(state, rows, positions, scheme, pad_id)
+                except (KeyError, RuntimeError) as exc:
+                    fail(
+                        f"{what}: your model's state_dict does not hold the documented modules "
+                        f"({describe_exception(exc)}): keep tok_emb, pos_emb ('learned'), blocks.i.norm1, "
+                        "blocks.i.attn.{q,k,v,out}_proj, blocks.i.norm2, blocks.i.mlp, norm and head"
+                    )
+                error = (mine - expected).abs()
+                if float(error.max()) > 1e-4:
+                    b = int(error.max(dim=1).values.argmax())
+                    fail(
+                        f"{what}: the logits of row {b} differ from the module docstring's forward pass "
+                        f"computed from your own weights by {float(error[b].max()):.3g} (yours "
+                        f"{[round(float(v), 4) for v in mine[b]]}, the definition's "
+                        f"{[round(float(v), 4) for v in expected[b]]})",
+                        cause="forward",
+                    )
 
 
 @check(2, "padding changes no prediction (key padding mask in attention, masked pooling)")
@@ -253,23 +538,48 @@ def test_order_sensitivity(impl):
 # Training and evaluation
 
 
-@check(1, "evaluate reports the metrics of the model's own predictions")
+@check(1, "evaluate reports the metrics of the model's own predictions, in eval mode")
 def test_evaluate(impl):
     ids, labels = order_task(40, seed=11)
-    model = _model(impl, "rope", seed=12)
-    predictions = _logits(model, ids, "pos_scheme='rope'").argmax(dim=-1)
-    result = call(impl, "evaluate", model, ids, labels)
+    model = _model(impl, "rope", seed=12, dropout=0.5)
+    predictions = _logits(model, ids, "pos_scheme='rope'").argmax(dim=-1)  # eval mode, no dropout
+    model.train()  # left in train mode: evaluate must switch dropout off itself
+    result = call(impl, "evaluate", model, ids, labels, batch_size=16)  # 40 rows: a partial last batch
     if not isinstance(result, dict) or "accuracy" not in result:
         fail("evaluate(model, ids, labels) should return classification_metrics' dict")
     expected = float((predictions == labels).double().mean())
-    if not math.isclose(float(result["accuracy"]), expected, abs_tol=1e-9):
+    if not math.isclose(float(result["accuracy"]), expected, abs_tol=1e-6):
         fail(
-            f"evaluate's accuracy {float(result['accuracy']):.4f} is not that of the model's argmax "
-            f"predictions ({expected:.4f}): eval mode, no grad, argmax over the classes"
+            f"evaluate's accuracy {float(result['accuracy']):.4f} (model left in train mode, dropout 0.5, "
+            f"batch_size 16 over 40 rows) is not that of the model's argmax predictions in eval mode "
+            f"({expected:.4f}): call model.eval(), predict every row under torch.no_grad(), argmax over "
+            "the classes"
+        )
+    mine = torch.as_tensor(result.get("predictions", torch.empty(0)))
+    if tuple(mine.shape) != (40,) or not torch.equal(mine.long(), predictions):
+        fail("evaluate's 'predictions' must be the argmax class of every row, [N] = [40]")
+    three = _model(impl, "rope", seed=12, n_classes=3)
+    result = call(impl, "evaluate", three, ids, labels)  # labels 0 and 1 only: class 2 never occurs
+    confusion = torch.as_tensor(result["confusion"])
+    if tuple(confusion.shape) != (3, 3):
+        fail(
+            f"a model with 3 classes, on labels 0 and 1 only, must give a [3, 3] confusion (n_classes is the "
+            f"width of the logits, not the largest label + 1), got {tuple(confusion.shape)}"
         )
 
 
-@check(2, "training is reproducible with the same seed")
+@check(1, "ValueError for an unknown pos_scheme or n_classes < 2")
+def test_model_validation(impl):
+    for scheme, n_classes, why in (
+        ("alibi", 2, "pos_scheme 'alibi'"),
+        ("rope", 1, "n_classes 1"),
+        ("rope", 0, "n_classes 0"),
+    ):
+        config = call(impl, "TransformerConfig", **MODEL, pos_scheme=scheme)
+        expect_raises(ValueError, impl, "TextClassifier", config, n_classes, why=f"TextClassifier: {why}")
+
+
+@check(2, "training is reproducible with the same seed; lr and weight_decay are used")
 def test_reproducible(impl):
     ids, labels = order_task(256, seed=13)
     settings = dict(TRAIN, epochs=1)
@@ -286,6 +596,19 @@ def test_reproducible(impl):
         )
     if torch.allclose(finals[0], finals[2], rtol=1e-7, atol=1e-9):
         fail("training with another seed gave the very same model: is the seed used for the shuffling?")
+    for name, value in (("weight_decay", 0.5), ("lr", 1e-2)):
+        model = _model(impl, "rope", seed=14)
+        call(impl, "train_classifier", model, ids, labels, **dict(settings, **{name: value}))
+        if torch.allclose(_logits(model, ids[:16], "trained model"), finals[0], rtol=1e-7, atol=1e-9):
+            fail(
+                f"training with {name}={value:g} gave the very same model as {name}={settings[name]:g}: "
+                f"pass {name} to torch.optim.AdamW"
+            )
+
+
+@check(2, "train_classifier: every row once per epoch; loss, accuracy and val accuracy per epoch")
+def test_training_contract(impl):
+    _train(impl, "rope")  # the contract is checked on the logits the model returned while training
 
 
 @check(4, "with RoPE: >= 95 % test accuracy on the order task")

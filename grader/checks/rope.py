@@ -44,13 +44,31 @@ def test_shape_dtype(impl):
 @check(2, "position 0 is the identity (R_0 = I)")
 def test_identity_at_zero(impl):
     x = _random(4, 16, dtype=torch.float64)
-    out = tensor_result(call(impl, "apply_rope", x, torch.zeros(4, dtype=torch.long)), "apply_rope")
+    out = tensor_result(call(impl, "apply_rope", x.clone(), torch.zeros(4, dtype=torch.long)), "apply_rope")
+    if out.dtype != x.dtype or tuple(out.shape) != tuple(x.shape):
+        fail(f"float64 x {tuple(x.shape)} gave {out.dtype} {tuple(out.shape)}; keep x's dtype and shape")
     if not torch.allclose(out, x, atol=1e-12):
         if torch.allclose(out.abs().sum(-1), torch.zeros(4, dtype=torch.float64)):
             fail("at position 0 the output is all zeros; R_0 must be the identity (cos 0 = 1)")
+        half = x.shape[-1] // 2
+        swapped = torch.cat([-x[..., half:], x[..., :half]], dim=-1)  # cos 0 and sin 0 trade places
+        if torch.allclose(out, swapped, atol=1e-9):
+            fail(
+                "with positions [0, 0, 0, 0] each pair (x1, x2) comes out as (-x2, x1), a quarter turn: "
+                "sin and cos swapped (cos 0 = 1, sin 0 = 0 must give x unchanged)",
+                cause="sin and cos swapped",
+            )
+        by_index = rotate(x.numpy(), np.arange(4), 10000.0, interleaved=False)
+        if np.allclose(out.numpy(), by_index, atol=1e-9):
+            fail(
+                "with positions [0, 0, 0, 0] the rows are rotated by 0, 1, 2, 3: the `positions` "
+                "argument is not used as given",
+                cause="positions",
+            )
+        error = float((out - x).abs().max())
         fail(
-            "at position 0 RoPE must return x unchanged (cos 0 = 1, sin 0 = 0): are sin and cos "
-            "swapped, or positions shifted?"
+            f"with positions [0, 0, 0, 0] RoPE must return x unchanged (cos 0 = 1, sin 0 = 0); yours "
+            f"differs from x by up to {error:.3g}"
         )
 
 
@@ -98,13 +116,20 @@ def test_positions_as_given(impl):
     expect_rope(m, positions, 10000.0, False, "positions [5, 6, 9, 30, 31, 100]")
 
 
-@check(1, "positions broadcast over batch and heads")
+@check(1, "positions broadcast over batch and heads, and may differ per row")
 def test_broadcast(impl):
     x = _random(2, 3, 5, 8, dtype=torch.float64, seed=2)  # [B, H, T, d]
     for positions in (torch.arange(5) + 3, torch.tensor([[[0, 1, 2, 3, 4]], [[10, 20, 30, 40, 50]]])):
-        out = tensor_result(call(impl, "apply_rope", x, positions), "apply_rope")
+        out = tensor_result(call(impl, "apply_rope", x.clone(), positions), "apply_rope")
         expected = rotate(x.numpy(), positions.numpy(), 10000.0, interleaved=False)
         _close(out, expected, torch.float64, f"positions of shape {tuple(positions.shape)}", scale=1e5)
+    # x [B, T, d] with positions [B, T] that differ per row (not by a constant shift)
+    x3 = _random(3, 5, 8, dtype=torch.float64, seed=3)
+    per_row = torch.tensor([[0, 1, 2, 3, 4], [0, 2, 4, 6, 8], [7, 3, 9, 1, 100]])
+    for interleaved in (False, True):
+        what = f"x [3, 5, 8] with positions [3, 5] that differ per row (interleaved={interleaved})"
+        out = tensor_result(call(impl, "apply_rope", x3.clone(), per_row, interleaved=interleaved), what)
+        _close(out, rotate(x3.numpy(), per_row.numpy(), 10000.0, interleaved), torch.float64, what, scale=1e5)
 
 
 @check(2, "relative position: <R_m q, R_n k> = <q, R_(n-m) k>")
@@ -187,19 +212,25 @@ def test_bf16(impl):
 
 @check(2, "angles precise at large positions (~60 000) in bf16 and fp16")
 def test_large_positions(impl):
-    positions = torch.arange(60000, 60008)
+    positions = list(range(60000, 60008))
+    # float64 x first: a wrong formula shows here and is named; float32 angles are still allowed
+    m = measure(_apply(impl), 16, positions, "apply_rope (float64 x at positions ~60 000)")
+    expect_rope(m, positions, 10000.0, False, "float64 x at positions ~60 000", angle_tol=1e-2)
     for dtype in (torch.bfloat16, torch.float16):
         x = _random(3, 8, 64, dtype=dtype, seed=6)
-        out = tensor_result(call(impl, "apply_rope", x, positions), f"apply_rope({dtype} x)")
-        expected = rotate(x.to(torch.float64).numpy(), positions.numpy(), 10000.0, interleaved=False)
+        out = tensor_result(call(impl, "apply_rope", x, torch.tensor(positions)), f"apply_rope({dtype} x)")
+        expected = rotate(x.to(torch.float64).numpy(), np.array(positions), 10000.0, interleaved=False)
         got = out.to(torch.float64).numpy()
         if got.shape != expected.shape or not np.isfinite(got).all():
             fail(f"{dtype} x at positions ~60 000: wrong shape or NaN/inf in the output")
         error = np.abs(got - expected).max()
         if error > 0.06:
             fail(
-                f"{dtype} x at positions ~60 000 is off by up to {error:.2g}: the angles were computed "
-                f"in low precision; compute positions * theta in float32 or float64, then cast cos/sin"
+                f"{dtype} x at positions ~60 000 is off by up to {error:.2g}, although float64 x at the "
+                f"same positions is right: the angles depend on x's dtype, so they were computed in "
+                f"{str(dtype).replace('torch.', '')} (low precision); compute positions * theta in float32 "
+                "or float64, then cast cos/sin",
+                cause="low precision",
             )
 
 
@@ -295,7 +326,9 @@ def test_odd_sizes(impl):
     expect_raises(
         ValueError, impl, "apply_rope", _random(3, 7), positions, rotary_dim=4, why="odd dim 7 (rotary_dim 4)"
     )
-    expect_raises(ValueError, impl, "apply_rope", _random(3, 8), positions, rotary_dim=0, why="rotary_dim 0")
+    expect_raises(
+        ValueError, impl, "apply_rope", _random(3, 8), positions, rotary_dim=-2, why="negative rotary_dim -2"
+    )
     expect_raises(ValueError, impl, "rope_cos_sin", positions, 7, why="rope_cos_sin with odd dim 7")
     expect_raises(
         ValueError,
@@ -333,23 +366,43 @@ def test_cos_sin(impl):
         fail("cos[..., j] and cos[..., j + dim/2] must be equal: the table is cat(freqs, freqs)")
     expected = np.concatenate([angles, angles], axis=-1)
     atol = 1e-6 + 1.2e-7 * np.abs(expected)  # angles computed in float32 or better
-    if not (
-        np.all(np.abs(cos.numpy() - np.cos(expected)) <= atol)
-        and np.all(np.abs(sin.numpy() - np.sin(expected)) <= atol)
-    ):
-        if np.all(np.abs(cos.numpy() - np.sin(expected)) <= atol):
-            fail("cos and sin are swapped")
+    for name, table, want in (("cos", cos.numpy(), np.cos(expected)), ("sin", sin.numpy(), np.sin(expected))):
+        bad = np.abs(table - want) > atol
+        if bad.any():
+            if np.all(np.abs(cos.numpy() - np.sin(expected)) <= atol):
+                fail("cos and sin are swapped")
+            where = tuple(int(i) for i in np.argwhere(bad)[0])
+            fail(
+                f"dtype=float64: {name}[{where[0]}, {where[1]}, {where[2]}] (position "
+                f"{int(positions[where[0], where[1]])}, column {where[2]}) is {table[where]:.6g}; "
+                f"{name}(positions * theta_j) with theta_j = base**(-2j/dim) (j = column mod dim/2) "
+                f"is {want[where]:.6g} ({bad.sum()} of {bad.size} values differ)",
+                cause="cos/sin table",
+            )
+    result = call(impl, "rope_cos_sin", positions, dim, 500.0, dtype=torch.float64)
+    angles500 = positions.numpy()[..., None].astype(np.float64) * theta(dim, 500.0)
+    want = np.cos(np.concatenate([angles500, angles500], axis=-1))
+    got = tensor_result(result[0], "rope_cos_sin") if isinstance(result, tuple) and len(result) == 2 else None
+    tol = 1e-6 + 1.2e-7 * np.abs(np.concatenate([angles500, angles500], axis=-1))  # float32 angles
+    if got is None or tuple(got.shape) != want.shape or not np.all(np.abs(got.numpy() - want) <= tol):
+        same = (
+            got is not None and tuple(got.shape) == want.shape and np.allclose(got.numpy(), np.cos(expected))
+        )
         fail(
-            "values differ from cos/sin of positions * theta_j, theta_j = base**(-2j/dim) "
-            "(angles must be computed in float32 or better)"
+            "rope_cos_sin(positions, 16, base=500): the base argument is ignored (the table is base 10000's)"
+            if same
+            else "rope_cos_sin(positions, 16, base=500): cos differs from cos(positions * 500**(-2j/dim))",
+            cause="base" if same else "cos/sin table",
         )
     cos16, sin16 = call(impl, "rope_cos_sin", positions, dim, dtype=torch.bfloat16)
     if cos16.dtype != torch.bfloat16 or sin16.dtype != torch.bfloat16:
         fail(f"dtype=torch.bfloat16 must return bf16 tables, got {cos16.dtype}")
     if not np.allclose(cos16.to(torch.float64).numpy(), np.cos(expected), atol=1.5e-2):
         fail(
-            "with dtype=bfloat16 the table is wrong at large positions: compute the angles in float32 "
-            "or float64 and cast only cos and sin to the requested dtype"
+            "the float64 table is right, but with dtype=bfloat16 it is wrong at large positions: the "
+            "angles depend on `dtype`, so they were computed in it; compute them in float32 or float64 "
+            "and cast only cos and sin to the requested dtype",
+            cause="low precision",
         )
 
 
@@ -361,6 +414,11 @@ def test_complex(impl):
     expect_rope(m, positions, 10000.0, True, "apply_rope_complex")
     m = measure(apply, 8, positions, "apply_rope_complex(base=100)", base=100.0)
     expect_rope(m, positions, 100.0, True, "apply_rope_complex(base=100)")
+    x3 = _random(2, 3, 8, dtype=torch.float64, seed=14)
+    per_row = torch.tensor([[0, 1, 2], [4, 8, 16]])
+    what = "apply_rope_complex(x [2, 3, 8], positions [2, 3] that differ per row)"
+    out = tensor_result(apply(x3, per_row), what)
+    _close(out, rotate(x3.numpy(), per_row.numpy(), 10000.0, True), torch.float64, what, scale=1e5)
     x = _random(5, 8, dtype=torch.bfloat16, seed=9)
     out = tensor_result(apply(x, torch.arange(5)), "apply_rope_complex(bf16 x)")
     if out.dtype != torch.bfloat16 or tuple(out.shape) != (5, 8):

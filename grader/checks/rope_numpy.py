@@ -143,6 +143,16 @@ def test_apply_batched(impl):
             "for x [B, H, T, d] and positions [T], row t of every batch and head is rotated by "
             "positions[t] (broadcast the [T, d/2] angles over the leading axes)"
         )
+    ints = np.arange(12).reshape(3, 4)  # integer x: the result is a float array
+    got = _array(call(impl, "apply_rope", ints, np.arange(3)), "apply_rope(integer x [3, 4], positions [3])")
+    z = (ints[:, 0::2] + 1j * ints[:, 1::2]) * np.exp(1j * np.arange(3)[:, None] * theta(4, 10000.0))
+    want = np.stack([z.real, z.imag], -1).reshape(3, 4)
+    if got.shape != ints.shape or not np.issubdtype(got.dtype, np.floating) or not np.allclose(got, want):
+        fail(
+            f"integer x [3, 4] gave a {got.dtype} array of shape {got.shape}, row 1 "
+            f"{np.round(got, 3).tolist()[1] if got.shape == ints.shape else '?'}; expected a new float "
+            f"array, row 1 {np.round(want, 3).tolist()[1]}"
+        )
 
 
 def _matrix_probe(module, x, positions):

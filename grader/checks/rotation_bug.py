@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..checking import Mistake, call, check, fail, type_name, unfinished
+from ..checking import Mistake, call, check, describe_exception, fail, type_name, unfinished
 from ._rotations import expect_rope, rotate
 
 
@@ -108,6 +108,13 @@ def test_tolerance(impl):
         )
 
 
+def _keeps_first_draw(dim: int) -> np.ndarray:
+    """2 I - x x^T / |x|^2 for the first x that default_rng(0) draws: |m x| = |x|, and every vector
+    orthogonal to x doubles, so a test on that one vector is fooled."""
+    x = np.random.default_rng(0).standard_normal(dim)
+    return 2 * np.eye(dim) - np.outer(x, x) / (x @ x)
+
+
 @check(2, "preserves_norms: True for isometries (mirrors too), False otherwise")
 def test_preserves_norms(impl):
     cases = [
@@ -118,11 +125,16 @@ def test_preserves_norms(impl):
         (np.array([[1.0, 0.5], [0.0, 1.0]]), False, "the shear [[1, 0.5], [0, 1]]"),
         (_doc_matrix(4), False, "the document's softmax matrix (d = 4)"),
         (np.full((4, 3), 1 / 3), False, "a 4x3 array"),
+        (np.where(np.eye(4) == 1, np.nan, 0.0) + np.eye(4), False, "the identity with NaN on its diagonal"),
+        (_keeps_first_draw(5), False, "a 5x5 matrix keeping the first random x drawn, doubling the rest"),
     ]
     for m, expected, what in cases:
         said = _verdict(impl, "preserves_norms", m, what=what)
         if said and not expected:
-            fail(f"preserves_norms said True for {what}: compare |m x| with |x| for random x")
+            fail(
+                f"preserves_norms said True for {what}, which changes the length of some x"
+                + (" (a NaN length is not kept)" if np.isnan(m).any() else "")
+            )
         if expected and not said:
             fail(
                 f"preserves_norms said False for {what}, which keeps every length: measure |m x| against "
@@ -157,6 +169,17 @@ def test_is_relative(impl):
         (lambda p: _doc_matrix(4, theta=0.1 * p), False, "the document's matrix at position m (d = 4)"),
         (lambda p: _doc_matrix(3, theta=0.1 * p), False, "the document's matrix at position m (d = 3)"),
         (lambda p: 1000.0 * _rope_matrix(p, 8), True, "1000 * RoPE's R(m) (entries of R(m)^T R(n) ~ 1e6)"),
+        (lambda p: 1e6 * _rope_matrix(p, 4), True, "1e6 * RoPE's R(m) (entries of R(m)^T R(n) ~ 1e12)"),
+        (
+            lambda p: _rope_matrix(p, 4) @ np.diag([2.0, 1.0, 1.0, 1.0]),
+            True,
+            "R(m) S with a fixed S = diag(2, 1, 1, 1) ((R(m) S)^T R(n) S = S^T R(n - m) S)",
+        ),
+        (
+            lambda p: _rope_matrix(p if p < 7 else 2 * p, 4),
+            False,
+            "RoPE's R(m) up to position 6, then R(2m) (relative for shifts of 1 near 0 only)",
+        ),
     ]
     cyclic = np.roll(np.eye(5), 1, axis=0)  # P^m shifts the axes by m: (P^m)^T P^n = P^(n-m), exactly
     cases = [(matrix_at, expected, what, 1e-8) for matrix_at, expected, what in cases]
@@ -172,8 +195,8 @@ def test_is_relative(impl):
         said = _verdict(impl, "is_relative", matrix_at, tol, what=what)
         if said and not expected:
             fail(
-                f"is_relative said True for {what}, whose R(m)^T R(n) changes when m and n shift together: "
-                "a test that always says 'relative' proves nothing"
+                f"is_relative said True for {what}, whose R(m)^T R(n) changes when m and n shift together "
+                "(compare R(m)^T R(n) with R(m+s)^T R(n+s) for every m, n and s given)"
             )
         if expected and not said:
             fail(
@@ -210,5 +233,5 @@ def test_odd_dim(impl):
             fail(f"the ValueError for d = 3 should say why: dim must be even (yours: {str(exc)[:100]!r})")
         return
     except Exception as exc:  # noqa: BLE001
-        fail(f"fixed_matrix_at(1, 3) raised {type_name(exc)}; raise a ValueError saying dim must be even")
+        fail(f"fixed_matrix_at(1, 3) raised {describe_exception(exc)}; raise a ValueError saying dim is even")
     fail("fixed_matrix_at(1, 3) returned a matrix: RoPE rotates pairs, so an odd dim must raise ValueError")

@@ -185,6 +185,8 @@ def _expected_weights(attn, x, positions, causal: bool, base: float, variant: st
     k = _heads(xs @ _np(attn.k_proj.weight).T, H, variant == "wrong_split")
     hd = q.shape[-1]
     pos = np.asarray(positions)
+    if pos.ndim == 2:  # [B, T]: one row per sequence, the same for every head
+        pos = pos[:, None, :]
     rope_base = 10000.0 if variant == "base_ignored" else base
     interleaved = variant == "interleaved"
     if variant not in ("no_rope", "k_only"):
@@ -197,6 +199,9 @@ def _expected_weights(attn, x, positions, causal: bool, base: float, variant: st
     if causal:
         diagonal = {"mask_sees_next": 1, "mask_hides_self": -1}.get(variant, 0)
         allowed = np.tril(np.ones((T, T), dtype=bool), k=diagonal)
+        scores = np.where(allowed, scores, -np.inf)
+    if variant == "causal_ignored":  # the mask applied although causal=False
+        allowed = np.tril(np.ones((T, T), dtype=bool))
         scores = np.where(allowed, scores, -np.inf)
     if variant == "softmax_queries":
         return _softmax(scores, axis=-2)
@@ -220,6 +225,8 @@ WEIGHT_MISTAKES = {
     "(the last axis)",
     "mask_sees_next": "causal mask off by one: query i also sees key i + 1 (allowed keys are j <= i)",
     "mask_hides_self": "causal mask off by one: it hides the token itself (allowed keys are j <= i)",
+    "causal_ignored": "with causal=False the weights are masked causally: apply the mask only when "
+    "config.causal",
 }
 
 
@@ -236,7 +243,7 @@ def _expect_weights(weights: torch.Tensor, attn, x, positions, causal: bool, bas
     if _close(mine, expected):
         return
     for variant, message in WEIGHT_MISTAKES.items():
-        if variant.startswith("mask") and not causal:
+        if variant.startswith("mask") and not causal or variant == "causal_ignored" and causal:
             continue
         with np.errstate(invalid="ignore"):
             if _close(mine, _expected_weights(attn, x, positions, causal, base, variant)):
@@ -250,7 +257,8 @@ def _expect_weights(weights: torch.Tensor, attn, x, positions, causal: bool, bas
     fail(
         f"{what}: the weights differ from softmax(R(m) q_m · R(n) k_n / sqrt(head_dim)) computed from "
         f"your q_proj and k_proj (by {np.abs(mine - expected)[worst]:.3g} at [batch, head, query, key] = "
-        f"{list(map(int, worst))}); rotate q and k at their positions before the product, never the scores"
+        f"{list(map(int, worst))})",
+        cause="attention weights",
     )
 
 
@@ -299,6 +307,17 @@ def test_shapes(impl):
             )
         if any(tuple(t.shape) != (B, H, T + 2, hd) for entry in cache for t in entry):
             fail(f"{what}: after 2 more tokens the cache must hold T + 2 = {T + 2} entries per layer")
+    shapes, buffers = inside(_parameters_and_buffers, _model(impl, pos_scheme="sinusoidal", mlp_ratio=2))
+    if shapes.get("blocks.0.mlp.0.weight") != [32, 16]:
+        fail(
+            "with mlp_ratio=2 and d_model=16, blocks[0].mlp[0] must be Linear(16, 32) (weight [32, 16]), got "
+            f"{shapes.get('blocks.0.mlp.0.weight')}: the MLP width is mlp_ratio * d_model"
+        )
+    if [SMALL["max_len"], 16] not in buffers:
+        fail(
+            "the sinusoidal table is not a buffer of the model (register_buffer('pos_table', ..., "
+            "persistent=False)), so model.to(...) does not move it"
+        )
 
 
 def _expect_value_error(what: str, func, *args, **kwargs) -> None:
@@ -337,6 +356,21 @@ def test_validation(impl):
             _tokens(1, 4),
             positions=torch.arange(29, 33),
         )
+        _expect_value_error(
+            f"{scheme} model at positions -1 .. 2 (outside [0, max_len))",
+            model,
+            _tokens(1, 4),
+            positions=torch.arange(-1, 3),
+        )
+    for scheme in ("none", "learned"):  # an odd head_dim is only a problem for RoPE
+        what = f"a {scheme!r} model with head_dim 3 (d_model=12, n_heads=4; only RoPE needs it even)"
+        config = _config(impl, pos_scheme=scheme, d_model=12, n_heads=4)
+        model = call_function(what, cls, config)
+        _forward(model, _tokens(1, 3), what=what)
+    rope = _model(impl, pos_scheme="rope")
+    _forward(
+        rope, _tokens(1, 4), torch.arange(40, 44), what="rope model at positions 40 .. 43 (past max_len 32)"
+    )
 
 
 @check(3, "attention weights = softmax(R q · R k / sqrt(head_dim)) per head")
@@ -348,6 +382,14 @@ def test_attention_weights(impl):
         what = f"MultiHeadSelfAttention (causal={causal}, positions {positions.tolist()})"
         _, weights, _ = _attend(attn, x, positions, what=what)
         _expect_weights(weights, attn, x, positions.numpy(), causal, SMALL["rope_base"], what)
+    # positions [B, T] that differ per row (not by a constant shift), with B = n_heads and B != n_heads
+    attn = _attention(impl, seed=4, causal=True)
+    for B in (2, 3):
+        xb = torch.randn(B, 6, 16, generator=torch.Generator().manual_seed(30 + B))
+        per_row = torch.stack([torch.arange(6) * (b + 1) + 2 * b for b in range(B)])
+        what = f"MultiHeadSelfAttention (causal=True, B={B}, positions [B, T] {per_row.tolist()})"
+        _, weights, _ = _attend(attn, xb, per_row, what=what)
+        _expect_weights(weights, attn, xb, per_row.numpy(), True, SMALL["rope_base"], what)
 
 
 @check(2, "output = out_proj(heads of weights @ v); values are not rotated")
@@ -428,6 +470,7 @@ def test_causal(impl):
                         f"{scheme} model: causal mask off by one: a token does not attend to itself "
                         "(allowed keys are j <= i, the diagonal included)"
                     )
+        weights_causal = all(_np(w).shape[-2:] == (T, T) for w in weights)  # checked just above
         for t in (0, 3, T - 1):
             changed = idx.clone()
             changed[:, t] = (changed[:, t] + 1) % SMALL["vocab_size"]
@@ -435,10 +478,13 @@ def test_causal(impl):
             before, mine = _np(base), _np(logits)
             if not _close(before[:, :t], mine[:, :t], 1e-5):
                 earlier = [i for i in range(t) if not _close(before[:, i], mine[:, i], 1e-5)]
-                if earlier == [t - 1]:
+                if weights_causal:
                     fail(
-                        f"{scheme} model: changing token {t} changed the output at {t - 1}: causal mask "
-                        "off by one (query i may attend to keys j <= i, not i + 1)"
+                        f"{scheme} model: changing token {t} changed earlier outputs {earlier}, although "
+                        "your attention weights are causal (zero above the diagonal): tokens are mixed "
+                        "after the weights (weights @ v, the merge of the heads [B, H, T, hd] -> "
+                        "[B, T, d], or what follows)",
+                        cause="token mixing",
                     )
                 fail(
                     f"{scheme} model: changing token {t} changed earlier outputs {earlier}: with "
@@ -446,9 +492,21 @@ def test_causal(impl):
                 )
             if not _differs(before[:, t], mine[:, t], 1e-6):
                 fail(
-                    f"{scheme} model: changing token {t} did not change its own output: causal mask off "
-                    "by one (a token must attend to itself)"
+                    f"{scheme} model: changing token {t} did not change its own output: with causal=True "
+                    "token t attends to the keys j <= t, itself included"
                 )
+    # the mask is about order in the sequence, not position values: repeated positions change nothing
+    model = _model(impl, seed=10, pos_scheme="rope", causal=True)
+    repeated = torch.tensor([0, 1, 2, 2, 3, 4, 4, 5])
+    _, _, weights = _forward(model, idx, repeated, what="rope model (causal=True), positions with repeats")
+    for layer, w in enumerate(weights):
+        w = _np(w)
+        if w.shape[-2:] == (T, T) and np.abs(w[..., np.triu(np.ones((T, T), dtype=bool), k=1)]).max() > 1e-6:
+            fail(
+                f"rope model, positions {repeated.tolist()}: in layer {layer} a token attends to a later "
+                "token of the sequence: the causal mask compares indices in the sequence (j <= P + i), not "
+                "position values"
+            )
     model = _model(impl, seed=11, pos_scheme="rope", causal=False)
     base, _, _ = _forward(model, idx, what="rope model (causal=False)")
     changed = idx.clone()
@@ -488,7 +546,7 @@ def test_rope_relative(impl):
         if all(_close(_np(w), _np(m), 1e-3) for w, m in zip(weights, spread, strict=False)):
             fail(
                 f"{what}: the weights do not change when the distances between tokens change "
-                "(positions 0, 7, 14, ...): RoPE is not applied to q and k"
+                "(positions 0, 7, 14, ...): the positions given do not reach the rotation of q and k"
             )
 
 
@@ -530,6 +588,7 @@ def test_residual(impl):
             sublayers = [(b.attn.out_proj, b.mlp) for b in blocks]
             tok_emb, norm, lm_head = model.tok_emb, model.norm, model.lm_head
             pos_emb = model.pos_emb if scheme == "learned" else None
+            block_norms = [(b.norm1, b.norm2) for b in blocks]
         except (AttributeError, TypeError) as exc:
             fail(f"module names differ from the exercise's ({describe_exception(exc)}); keep {NAMES}")
         for out_proj, mlp in sublayers:
@@ -539,13 +598,32 @@ def test_residual(impl):
             if pos_emb is not None:
                 x = x + pos_emb(torch.arange(5))
             expected = _np(lm_head(norm(x)))
+            lost = _np(lm_head(norm(torch.zeros_like(x))))  # nothing carried past a block
+            post = x
+            for norm1, norm2 in block_norms:  # post-norm: x = norm1(x + 0), then norm2(x + 0)
+                post = norm2(norm1(post))
+            post = _np(lm_head(norm(post)))
         logits, _, _ = _forward(model, idx, what=f"{scheme} model with zeroed sublayers")
         if not _close(_np(logits), expected):
+            if _close(_np(logits), lost):
+                fail(
+                    f"{scheme} model: with every attention out_proj and MLP zeroed, the logits are "
+                    "lm_head(norm(0)) for every token: the embeddings do not reach the output, so a "
+                    "residual connection (x + sublayer) is missing"
+                )
+            if _close(_np(logits), post):
+                fail(
+                    f"{scheme} model: with every out_proj and MLP zeroed, the logits equal "
+                    "lm_head(norm(norm2(norm1(x)))) per block: the LayerNorms are applied to the residual "
+                    "stream (post-norm); pre-norm normalises only each sublayer's input"
+                )
+            error = float(np.abs(_np(logits) - expected).max())
             fail(
                 f"{scheme} model: with every attention out_proj and MLP zeroed, each pre-norm block must "
-                "return its input (x + 0), so the logits are lm_head(norm(embeddings)); yours differ: "
-                "a residual connection is missing, or a LayerNorm is applied to the residual stream "
-                "(post-norm) instead of to the sublayer's input"
+                "return its input (x + 0), so the logits are lm_head(norm(tok_emb(idx)"
+                + (" + pos_emb(positions)" if scheme == "learned" else "")
+                + f")); yours differ by up to {error:.3g}: something on the path embeddings -> blocks -> "
+                "final norm -> lm_head changes the values"
             )
 
 
@@ -560,28 +638,48 @@ def test_kv_cache(impl):
     H = SMALL["n_heads"]
     k = _heads(_np(x[:, :4]) @ _np(attn.k_proj.weight).T, H)
     v = _heads(_np(x[:, :4]) @ _np(attn.v_proj.weight).T, H)
-    if not _close(_np(keys), rotate(k, positions[:4].numpy(), SMALL["rope_base"], False)):
+    expected_keys = rotate(k, positions[:4].numpy(), SMALL["rope_base"], False)
+    if np.shape(_np(keys)) != expected_keys.shape:
         fail(
-            "the cache must hold the keys already rotated at their own positions ([B, H, T, head_dim]): "
-            "a key's rotation never changes, so it is stored rotated and never rotated again"
+            f"the cached keys have shape {np.shape(_np(keys))}; the cache holds [B, H, T, head_dim] = "
+            f"{list(expected_keys.shape)}"
+        )
+    if not _close(_np(keys), expected_keys):
+        if _close(_np(keys), k):
+            fail(
+                "the cached keys are not rotated: the cache holds the keys already rotated at their own "
+                "positions (a key's rotation never changes, so it is stored rotated, never rotated again)",
+                cause="cache keys",
+            )
+        worst = np.unravel_index(np.argmax(np.abs(_np(keys) - expected_keys)), expected_keys.shape)
+        fail(
+            "the cached keys differ from k_proj(x) split into heads [B, H, T, head_dim] and rotated at "
+            f"their positions (by {np.abs(_np(keys) - expected_keys)[worst]:.3g} at [batch, head, token, "
+            f"feature] = {list(map(int, worst))})",
+            cause="cache keys",
         )
     if not _close(_np(values), v):
         fail("the cached values must be v_proj(x) split into heads, not rotated")
     rest, _, _ = _attend(attn, x[:, 4:], positions[4:], (keys, values), what="attention with a cache")
     if not _close(_np(rest), _np(full)[:, 4:]):
         fail(
-            "attention on 3 new tokens (positions 7 .. 9) after 4 cached ones (positions 3 .. 6) differs "
-            "from the full pass: concatenate the cached keys and values before the new ones and let new "
-            "token i attend to keys j <= P + i (P = cached length)"
+            "attention on 3 new tokens (positions 7 .. 9, given) after 4 cached ones (positions 3 .. 6) "
+            f"differs from the full pass by up to {float(np.abs(_np(rest) - _np(full)[:, 4:]).max()):.3g} "
+            "(by the definition the cached keys and values come first and new token i attends to keys "
+            "j <= P + i, P = cached length)",
+            cause="cache",
         )
     full, _, _ = _attend(attn, x, what="attention(x) with default positions")
     _, _, cache = _attend(attn, x[:, :4], what="attention on 4 tokens, default positions")
     rest, _, _ = _attend(attn, x[:, 4:], None, cache, what="attention with a cache, default positions")
     if not _close(_np(rest), _np(full)[:, 4:]):
+        found = _after_cache(
+            lambda p: _attend(attn, x[:, 4:], p, cache, what="attention with a cache"), rest, 4, 3
+        )
         fail(
             "attention on 3 new tokens after 4 cached ones, with default positions, differs from the full "
-            "pass: with a cache, default positions continue at P, P + 1, ... (P = cached length); they "
-            "must not restart at 0"
+            f"pass; with a cache, default positions continue at P, P + 1, ... (P = cached length): {found}",
+            cause="cache positions",
         )
     # The model, token by token and in chunks.
     idx = _tokens(2, 7, seed=20)
@@ -607,9 +705,10 @@ def test_kv_cache(impl):
                 )
                 if explicit_ok:
                     fail(
-                        f"{scheme} model with a cache: positions restart at 0: new tokens' default "
-                        "positions must be P, P + 1, ... after the P cached ones (wrong from token "
-                        f"{first} on)"
+                        f"{scheme} model, tokens fed in chunks {list(chunks)} with the cache: the logits "
+                        f"differ from the full pass from token {first} on, but not with explicit positions: "
+                        "new tokens' default positions must be P, P + 1, ... after the P cached ones",
+                        cause="cache positions",
                     )
                 fail(
                     f"{scheme} model, tokens fed in chunks {list(chunks)}: the logits differ from the full "
@@ -618,42 +717,69 @@ def test_kv_cache(impl):
                 )
 
 
-FIXTURE_RUNS = {  # stored logits -> (pos_scheme, causal, explicit positions?, what to look at if it differs)
+FIXTURE_RUNS = {  # stored logits -> (pos_scheme, causal, explicit positions?, what the run depends on)
     "none": (
         "none",
         True,
         False,
-        "the core architecture: pre-norm blocks x + attn(norm1(x)) and "
-        "x + mlp(norm2(x)), MLP Linear-GELU(exact)-Linear, scores / sqrt(head_dim), bias-free "
-        "q/k/v/out projections, final norm, then lm_head",
+        "the core architecture: pre-norm blocks x + attn(norm1(x)) and x + mlp(norm2(x)), the MLP "
+        "Linear-GELU(exact)-Linear, scores / sqrt(head_dim), bias-free q/k/v/out projections, the final "
+        "norm, then lm_head",
     ),
-    "learned": ("learned", True, False, "add pos_emb(positions) to the token embeddings"),
+    "learned": ("learned", True, False, "pos_emb(positions) added to the token embeddings"),
     "learned_encoder_gaps": (
         "learned",
         False,
         True,
-        "explicit positions used as given; causal=False attends to every token",
+        "explicit positions used as given, and causal=False attending to every token",
     ),
     "sinusoidal": (
         "sinusoidal",
         True,
         False,
-        "add your sinusoidal_encoding(max_len, d_model) rows at the positions to the token embeddings",
+        "the rows of your sinusoidal_encoding(max_len, d_model) at the positions, added to the token "
+        "embeddings",
     ),
     "rope": (
         "rope",
         True,
         False,
-        "rotate q and k with apply_rope (half-split pairs, "
-        "base=config.rope_base) at the token positions, inside every layer",
+        "q and k rotated with apply_rope (half-split pairs, base=config.rope_base) at the token "
+        "positions, inside every layer",
     ),
     "rope_encoder_gaps": (
         "rope",
         False,
         True,
-        "RoPE with the positions given (gaps allowed), no mask when causal=False",
+        "RoPE at the positions given (gaps allowed), and no mask when causal=False",
     ),
 }
+
+
+def _which_positions(run, mine, candidates: dict[str, torch.Tensor]) -> str | None:
+    """The name of the candidate positions whose explicit run gives `mine`, if one does."""
+    for name, positions in candidates.items():
+        other, _, _ = run(positions)
+        if _close(_np(mine), _np(other)):
+            return name
+    return None
+
+
+def _after_cache(run, mine, P: int, n: int) -> str:
+    """What the default positions of n new tokens after P cached ones are, when not P .. P + n - 1:
+    named when an explicit run at a plausible wrong range gives the same output, else said plainly."""
+    found = _which_positions(
+        run,
+        mine,
+        {
+            "restart at 0 (they are 0, 1, ...)": torch.arange(n),
+            f"off by one (they are P + 1 = {P + 1}, ...)": torch.arange(P + 1, P + 1 + n),
+            f"off by one (they are P - 1 = {P - 1}, ...)": torch.arange(P - 1, P - 1 + n),
+        },
+    )
+    if found:
+        return f"the new tokens' default positions {found}"
+    return "the output with default positions differs from the output at explicit positions P, P + 1, ..."
 
 
 @check(1, "default positions are 0 .. T-1, and continue after the cache")
@@ -664,15 +790,31 @@ def test_default_positions(impl):
         default, _, _ = _forward(model, idx, what=f"{scheme} model(idx)")
         explicit, _, _ = _forward(model, idx, torch.arange(6), what=f"{scheme} model(idx, positions)")
         if not _close(_np(default), _np(explicit)):
+            shifted = _which_positions(
+                lambda p: _forward(model, idx, p, what=f"{scheme} model(idx, positions)"),  # noqa: B023
+                default,
+                {"1 .. T": torch.arange(1, 7)},
+            )
             fail(
                 f"{scheme} model: model(idx) differs from model(idx, positions=arange(T)); without "
-                "positions and without a cache the tokens sit at 0 .. T-1 (off by one?)"
+                "positions and without a cache the tokens sit at 0 .. T-1"
+                + ("; yours sit at 1 .. T (off by one)" if shifted else ""),
+                cause="default positions",
             )
         _, cache, _ = _forward(model, idx[:, :4], what=f"{scheme} model(first 4 tokens)")
         after, _, _ = _forward(model, idx[:, 4:], cache=cache, what=f"{scheme} model(2 more, cache)")
         given, _, _ = _forward(model, idx[:, 4:], torch.arange(4, 6), cache, what=f"{scheme} model")
         if not _close(_np(after), _np(given)):
-            fail(f"{scheme} model: after 4 cached tokens the new tokens must default to positions 4, 5")
+            found = _after_cache(
+                lambda p: _forward(model, idx[:, 4:], p, cache, what=f"{scheme} model"),  # noqa: B023
+                after,
+                4,
+                2,
+            )
+            fail(
+                f"{scheme} model: after 4 cached tokens the new tokens default to positions 4, 5: {found}",
+                cause="cache positions",
+            )
 
 
 @check(1, "dropout: active in train mode, off in eval mode")
@@ -713,6 +855,13 @@ def test_snapshot(impl):
                 f"{sorted(set(wanted) - mine)[:4]}, unexpected {sorted(mine - set(wanted))[:4]} (keep "
                 f"{NAMES}; the sinusoidal table is a non-persistent buffer)"
             )
+        shapes, _ = inside(_parameters_and_buffers, model)
+        for name, value in sorted(wanted.items()):
+            if name in shapes and shapes[name] != list(value.shape):
+                fail(
+                    f"{scheme} model: {name} has shape {shapes[name]}, the stored one {list(value.shape)} "
+                    f"(config: {config})"
+                )
         call_function(f"{scheme} model: load_state_dict(stored weights)", model.load_state_dict, wanted)
         logits, _, _ = _forward(model, idx, gaps if explicit else None, what=f"{scheme} model")
         expected = data[f"logits/{key}"]
@@ -723,8 +872,16 @@ def test_snapshot(impl):
             err = np.abs(got - expected).max()
             fail(
                 f"stored weights, run '{key}': your logits differ from the stored reference by up to "
-                f"{err:.3g}; look at {hint}"
+                f"{err:.3g}; this run depends on {hint}"
             )
+
+
+def _parameters_and_buffers(model):
+    """In the learner's process: {parameter name: shape} and the shapes of the model's buffers."""
+    return (
+        {name: list(p.shape) for name, p in model.named_parameters()},
+        [list(b.shape) for _, b in model.named_buffers()],
+    )
 
 
 def _zero(*modules) -> None:

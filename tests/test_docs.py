@@ -1,0 +1,42 @@
+"""No hidden requirements: what every hidden check enforces is stated in the stub it grades.
+
+grader/check_docs.toml quotes, for each check, the words of exercises/<id>.py (a docstring or a TODO
+comment) that state its requirement; each quote must appear verbatim in one line of the stub. The quiz's
+checks are its questions, each stated by its own block in exercises/quiz.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import ROOT
+
+from grader.catalog import load_catalog
+from grader.runner import checks_for
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+DOCS = tomllib.loads((ROOT / "grader" / "check_docs.toml").read_text(encoding="utf-8"))
+
+
+def quotes_for(exercise_id: str, name: str) -> list[str]:
+    if exercise_id == "quiz":
+        return [f"[{name.split(':')[0]}]"]  # "1. [q1_role_of_pe] single choice, ..."
+    return DOCS.get(exercise_id, {}).get(name, [])
+
+
+@pytest.mark.parametrize("exercise", list(load_catalog()), ids=lambda e: e.id)
+def test_every_check_is_stated_in_its_stub(exercise):
+    lines = [line.strip() for line in (ROOT / "exercises" / f"{exercise.module}.py").read_text().splitlines()]
+    names = [check.name for check in checks_for(exercise)]
+    for name in names:
+        quotes = quotes_for(exercise.id, name)
+        assert quotes, f"{exercise.id}: check {name!r} has no quote in grader/check_docs.toml"
+        for quote in quotes:
+            assert any(quote in line for line in lines), (
+                f"{exercise.id}: {quote!r} (for {name!r}) not in the stub"
+            )
+    stale = set(DOCS.get(exercise.id, {})) - set(names)
+    assert not stale, f"grader/check_docs.toml names checks that do not exist: {sorted(stale)}"
