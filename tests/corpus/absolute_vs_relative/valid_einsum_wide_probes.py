@@ -1,0 +1,87 @@
+# corpus: valid
+# mistake: shift_scores stacks the encodings and uses einsum; depends_only_on_offset uses its own six pairs and 12 shifts per pair reaching exactly position 1023, rejects non-finite curves first, then np.ptp against the documented tolerance; can_score catches any exception.
+# evidence: Says True for RoPE, 2 * RoPE, 1e6 * RoPE, 1e-6 * RoPE, half-split RoPE and a 1024-row cached RoPE, False for additive sinusoidal/learned, saturating, NaN-past-512, period-5 and 1e-7-absolute schemes; shift_scores equals the float64 definition; can_score right on 9 encoders.
+"""Absolute or relative? Measure it (interview question Q2: why absolute encodings fall short).
+
+A positional scheme is a function `encode(x, position)` that turns a token's vector x [d] at a position
+into the vector that enters the attention score. Three schemes:
+
+- additive sinusoidal (Vaswani et al. 2017): encode(x, m) = x + PE[m];
+- additive learned (BERT, GPT-2): encode(x, m) = x + table[m], a table with one row per position;
+- RoPE (Su et al. 2021): encode(x, m) = R(m) x, a rotation of each feature pair by m * theta_i.
+
+The score of a query q at position m and a key k at position n is encode(q, m) . encode(k, n). A scheme
+is *relative* when that score depends on the positions only through n - m: shifting both tokens by
+the same s changes nothing. For additive encodings,
+
+    (q + p_m) . (k + p_n) = q.k + q.p_n + p_m.k + p_m.p_n,
+
+and the cross terms q.p_n and p_m.k depend on the absolute positions: the score moves under a shift.
+For RoPE, R(m)^T R(n) = R(n - m), so (R(m) q) . (R(n) k) = q . R(n - m) k: it does not move.
+A learned table has a last row: a position past its length cannot be encoded at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+Encode = Callable[[np.ndarray, int], np.ndarray]
+
+# Probes you may use in depends_only_on_offset (or choose your own): shifts from 0 to several hundred
+# (the encoders accept positions 0 .. 1023), and position pairs (m, n), some with m > n.
+SHIFTS = (0, 1, 2, 5, 17, 100, 500, 900)
+POSITION_PAIRS = ((0, 5), (3, 1), (10, 10), (7, 40))
+
+
+def shift_scores(
+    encode: Encode, q: np.ndarray, k: np.ndarray, m: int, n: int, shifts: Sequence[int]
+) -> np.ndarray:
+    """Scores of q at position m + s against k at position n + s, one per shift s: shape [len(shifts)].
+
+    score(s) = encode(q, m + s) . encode(k, n + s) (a float64 dot product). Both tokens move by s, so
+    their offset n - m stays the same: for a relative scheme every entry is the same number.
+    """
+    qs = np.stack([np.asarray(encode(q, m + s), dtype=np.float64) for s in shifts]) if len(shifts) else np.zeros((0, len(q)))
+    ks = np.stack([np.asarray(encode(k, n + s), dtype=np.float64) for s in shifts]) if len(shifts) else np.zeros((0, len(k)))
+    return np.einsum("sd,sd->s", qs, ks).astype(np.float64)
+
+
+def depends_only_on_offset(encode: Encode, dim: int, *, seed: int = 0, rtol: float = 1e-9) -> bool:
+    """True when encode's q.k score is unchanged by shifting both tokens, on random q, k of size dim.
+
+    Draw a few random (q, k) with np.random.default_rng(seed); for several position pairs (m, n), some
+    with m > n, compute shift_scores over shifts from 0 to several hundred (encoders accept positions
+    0 .. 1023) and say True only if every curve is flat: max - min <= rtol * (the curve's largest |score|
+    + |q| |k|). The tolerance absorbs float rounding; a relative scheme that is not norm-preserving
+    (2 * R(m) x) is still relative.
+    """
+    rng = np.random.default_rng(seed)
+    top = 1023
+    pairs = [(0, 5), (3, 1), (10, 10), (7, 40), (60, 2), (1, 300)]  # some with m > n
+    for _ in range(4):
+        q, k = rng.standard_normal((2, dim))
+        scale = np.linalg.norm(q) * np.linalg.norm(k)
+        for m, n in pairs:
+            room = top - max(m, n)  # keep both positions inside 0 .. 1023
+            shifts = np.unique(np.linspace(0, room, 12).astype(int))
+            curve = shift_scores(encode, q, k, m, n, [int(s) for s in shifts])
+            if not np.isfinite(curve).all():
+                return False
+            if np.ptp(curve) > rtol * (np.max(np.abs(curve)) + scale):
+                return False
+    return True
+
+
+def can_score(encode: Encode, position: int, dim: int) -> bool:
+    """Can `encode` place a token at `position` at all? False if it raises or returns NaN/inf.
+
+    A learned table of L rows raises (IndexError) for position >= L; formulas (sinusoidal, RoPE) work at
+    any position. Call encode on a vector of ones of size dim.
+    """
+    try:
+        values = np.asarray(encode(np.ones(dim), position), dtype=np.float64)
+    except Exception:  # IndexError, KeyError, ValueError, ...: the scheme cannot place the token
+        return False
+    return bool(np.isfinite(values).all())

@@ -1,0 +1,108 @@
+# corpus: valid
+# mistake: none: a Python loop over the r/2 pairs in float64 (one column pair at a time, stacked at the end, cast once to x's dtype); rope_cos_sin via torch.outer on flattened positions reshaped back
+# evidence: passes all 33 contract checks of _verify.py; x [B=2,H=2,T=4,8] with per-row [B,1,T] positions matches the float64 definition exactly (0), bf16 x at positions 60000..70000 within 0.008, no input modified
+"""Rotary Position Embedding, PyTorch version (RoFormer, Su et al. 2021, arXiv 2104.09864).
+
+RoPE splits the feature dimension (never the sequence) into 2-D pairs and rotates pair i of a token
+at position m by the angle m * theta_i, with theta_i = base ** (-2i / d). It is applied to queries and
+keys inside attention, never to values and never added to the embeddings. Because rotations compose,
+
+    <R(m) q, R(n) k> = <q, R(m)^T R(n) k> = <q, R(n - m) k>,
+
+so the attention score depends on the positions only through the offset n - m (section 3.4.2).
+
+Two layouts of the pairs exist in the wild, and they are the same map up to a fixed permutation of
+features:
+- half-split (Hugging Face, GPT-NeoX): pair i = features (i, i + d/2);
+- interleaved (the paper, Meta's Llama, GPT-J): pair i = features (2i, 2i + 1).
+
+For a pair (x1, x2) and angle a the rotation is
+
+    x1' = x1 * cos(a) - x2 * sin(a)
+    x2' = x2 * cos(a) + x1 * sin(a)
+
+The cost is O(T * d) element-wise work; it does not change attention's O(T^2 * d).
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def rope_cos_sin(
+    positions: torch.Tensor,
+    dim: int,
+    base: float = 10000.0,
+    *,
+    dtype: torch.dtype = torch.float32,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Return (cos, sin) of the rotation angles, each of shape [*positions.shape, dim].
+
+    Half-split layout, as in Hugging Face Llama: column j and column j + dim/2 hold the same angle
+    positions * theta_j with theta_j = base ** (-2j / dim) (the table is cat(freqs, freqs)).
+    Angles are computed in float64 and only then cast to `dtype`, so a bf16 table is exact up to
+    bf16 rounding even at positions of 60 000 and more.
+    """
+    if dim % 2:
+        raise ValueError(f"dim must be even, got {dim}")
+    positions = torch.as_tensor(positions)
+    theta = 1.0 / (base ** (torch.arange(0, dim, 2, dtype=torch.float64, device=positions.device) / dim))
+    flat = torch.outer(positions.reshape(-1).to(torch.float64), theta)  # [N, dim/2]
+    angles = flat.reshape(*positions.shape, dim // 2)
+    angles = torch.cat([angles, angles], -1)
+    return angles.cos().to(dtype), angles.sin().to(dtype)
+
+
+def apply_rope(
+    x: torch.Tensor,
+    positions: torch.Tensor,
+    *,
+    base: float = 10000.0,
+    interleaved: bool = False,
+    rotary_dim: int | None = None,
+) -> torch.Tensor:
+    """Rotate the feature pairs of x by position-dependent angles.
+
+    x: [..., T, dim]; positions: integers broadcastable to x.shape[:-1] = [..., T], e.g. [T] or
+    [B, 1, T] for x [B, H, T, dim].
+    interleaved=False pairs features (i, i + r/2) (half-split); interleaved=True pairs (2i, 2i + 1).
+    rotary_dim=r rotates only the first r features (frequencies use r: theta_i = base ** (-2i / r))
+    and copies the other dim - r unchanged. Returns a new tensor with x's shape, dtype and device;
+    x itself is not modified. No [T, dim, dim] rotation matrix is ever built. Differentiable: the
+    gradient of a rotation is the inverse rotation, R(m)^T = R(-m).
+    """
+    dim = x.shape[-1]
+    r = dim if rotary_dim is None else rotary_dim
+    if dim % 2 or r % 2 or r <= 0 or r > dim:
+        raise ValueError(f"need even dim and even rotary_dim in (0, dim]; got dim={dim}, rotary_dim={rotary_dim}")
+    pos = torch.as_tensor(positions, device=x.device).to(torch.float64)
+    xd = x.to(torch.float64)
+    cols = [None] * r
+    for i in range(r // 2):
+        a, b = (2 * i, 2 * i + 1) if interleaved else (i, i + r // 2)
+        ang = pos * (base ** (-2.0 * i / r))  # [..., T]
+        c, s = torch.cos(ang), torch.sin(ang)
+        cols[a] = xd[..., a] * c - xd[..., b] * s
+        cols[b] = xd[..., b] * c + xd[..., a] * s
+    y = torch.stack(cols, dim=-1).to(x.dtype)  # [..., T, r]
+    return torch.cat([y, x[..., r:]], dim=-1)
+
+
+def apply_rope_complex(x: torch.Tensor, positions: torch.Tensor, *, base: float = 10000.0) -> torch.Tensor:
+    """RoPE as complex multiplication (the paper's eq. 12 and Meta's Llama code).
+
+    Adjacent features (2i, 2i+1) form the complex number z_i = x[2i] + 1j * x[2i+1]; RoPE multiplies
+    it by exp(1j * m * theta_i). Equals apply_rope(x, positions, base=base, interleaved=True).
+    x: [..., T, dim] with dim even; returns x's shape and dtype (computed in float32 or float64).
+    """
+    dim = x.shape[-1]
+    if dim % 2:
+        raise ValueError(f"dim must be even, got {dim}")
+    positions = torch.as_tensor(positions, device=x.device)
+    cdt = torch.complex128 if x.dtype == torch.float64 else torch.complex64
+    theta = base ** (-torch.arange(0, dim, 2, dtype=torch.float64, device=x.device) / dim)
+    angles = positions.to(torch.float64)[..., None] * theta  # [..., T, dim/2]
+    freqs_cis = torch.polar(torch.ones_like(angles), angles).to(cdt)
+    xc = x.to(torch.float64 if x.dtype == torch.float64 else torch.float32)
+    z = torch.view_as_complex(xc.reshape(*x.shape[:-1], -1, 2).contiguous())
+    return torch.view_as_real(z * freqs_cis).flatten(-2).type_as(x)

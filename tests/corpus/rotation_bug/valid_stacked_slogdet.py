@@ -1,0 +1,136 @@
+# corpus: valid
+# mistake: none: orthogonality via einsum on the Gram matrix and det via slogdet; preserves_norms draws 16 uniform vectors as columns; is_relative caches every R(p) once and compares stacked arrays; the fix fills the blocks by fancy indexing
+# evidence: passes all 16 contract checks of _verify.py: the docstring's answer on 36 inputs (rotations, mirrors, a shear, (1 + 1e-6) R at tol 1e-8 and 1e-3, non-square/1-D, NaN/inf, the one-vector trap, 1e6 R and R S relative, R(m^2) not), the fix to 1e-13
+"""Spot the bug: the source document's "rotation matrix" softmax(theta * pos_i) is not a rotation.
+
+Source document 001 ("algorithm steps", sections 3-5) builds its "RoPE rotation matrix" as
+
+    pos_i = [i, i^2, ..., i^d]                          (its "position vector" of position i)
+    R_ij  = softmax_j(theta * pos_i[j]) = exp(theta i^j) / sum_k exp(theta i^k),   i, j = 1 .. d
+
+with theta = 0.1 called "the rotation angle", and a worked example with d = 3. Every entry of R is
+positive and each row sums to 1: R averages, it does not rotate. A rotation matrix R must be
+
+- square and orthogonal, R^T R = I (so it keeps every length: |R x| = |x|), and
+- of determinant +1 (orthogonal with determinant -1 is a mirror).
+
+What RoPE needs on top is *relativity*: R(m)^T R(n) depends only on n - m, so that the score
+(R(m) q) . (R(n) k) = q^T R(m)^T R(n) k depends only on the offset. The true RoPE matrix R(m) (RoFormer,
+Su et al. 2021, eq. 15) is block diagonal with 2x2 blocks [[cos, -sin], [sin, cos]] of angle
+m * theta_i on features (2i, 2i+1), theta_i = base ** (-2i/d); it needs an even d.
+
+The first three functions below are the document's construction (given, not an exercise). You write
+the tests that expose it (is_rotation, preserves_norms, is_relative) and the fix (fixed_matrix_at).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+# is_relative compares R(m)^T R(n) with R(m + s)^T R(n + s) for these m, n and shifts s
+POSITIONS = range(6)  # m, n = 0 .. 5
+SHIFTS = (1, 3, 10, 100)
+
+
+def document_position_vector(position: int, dim: int) -> np.ndarray:
+    """The document's "position vector" pos_i = [i, i^2, ..., i^dim], float64 [dim] (given)."""
+    return float(position) ** np.arange(1, dim + 1)
+
+
+def document_matrix(dim: int, theta: float = 0.1) -> np.ndarray:
+    """The document's "rotation matrix", its eq. (4.2): row i = softmax(theta * pos_i), i = 1..dim (given).
+
+    Shape [dim, dim]; every entry is positive and every row sums to 1.
+    """
+    scores = theta * np.stack([document_position_vector(i, dim) for i in range(1, dim + 1)])  # [d, d]
+    e = np.exp(scores - scores.max(axis=1, keepdims=True))  # softmax of each row, stably
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def document_matrix_at(position: int, dim: int, theta: float = 0.1) -> np.ndarray:
+    """The document's matrix used where RoPE uses R(m) (given).
+
+    The document calls theta "the rotation angle"; RoPE turns position m by m times its angle, so the
+    document's matrix for a token at position m is document_matrix(dim, theta=m * theta).
+    """
+    return document_matrix(dim, theta=position * theta)
+
+
+def is_rotation(m: np.ndarray, tol: float = 1e-8) -> bool:
+    """True if m is a rotation matrix: 2-D and square, m^T m = I and det(m) = +1, each within tol.
+
+    Returns False (never raises) for anything else: a non-square or 1-D array, NaN entries, a mirror
+    (orthogonal with det -1), a scaled rotation, a shear (det 1 but not orthogonal), softmax(...).
+    """
+
+    try:
+        m = np.asarray(m, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    if m.ndim != 2 or m.shape[0] != m.shape[1] or m.shape[0] == 0:
+        return False
+    if np.isnan(m).any() or np.isinf(m).any():
+        return False
+    gram = np.einsum("ki,kj->ij", m, m)  # m^T m
+    sign, logabs = np.linalg.slogdet(m)
+    det = sign * np.exp(logabs)
+    return bool(np.max(np.abs(gram - np.identity(len(m)))) <= tol and np.abs(det - 1.0) <= tol)
+
+
+def preserves_norms(m: np.ndarray, tol: float = 1e-8, seed: int = 0) -> bool:
+    """True if |m x| = |x| (within tol, relatively) for random vectors x: is m an isometry?
+
+    m: [d, d]. Draw a few x [d] with np.random.default_rng(seed). Mirrors preserve norms too (they are
+    orthogonal); scaled rotations, shears and the document's matrix do not. False for a non-square m.
+    """
+
+    m = np.asarray(m, dtype=np.float64)
+    if m.ndim != 2 or m.shape[0] != m.shape[1]:
+        return False
+    X = np.random.default_rng(seed).uniform(-1.0, 1.0, size=(m.shape[0], 16))  # 16 columns x [d]
+    before = np.sqrt((X * X).sum(axis=0))
+    after = np.sqrt(((m @ X) ** 2).sum(axis=0))
+    ok = np.abs(after - before) <= tol * before
+    return bool(ok.all())
+
+
+def is_relative(matrix_at: Callable[[int], np.ndarray], tol: float = 1e-8) -> bool:
+    """True if R(m)^T R(n) depends only on n - m, where R = matrix_at (a function position -> [d, d]).
+
+    Compare R(m)^T R(n) with R(m + s)^T R(n + s) for all m, n in POSITIONS (0..5) and shifts s in
+    SHIFTS (1, 3, 10, 100), within tol (relative to the size of the entries). Then every score
+    q^T R(m)^T R(n) k depends only on the offset. Note: 2 * R(m) is relative too, although it is not
+    a rotation.
+    """
+
+    needed = sorted({p + s for p in POSITIONS for s in (0, *SHIFTS)})
+    R = {p: np.asarray(matrix_at(p), dtype=np.float64) for p in needed}
+    pairs = [(m, n) for m in POSITIONS for n in POSITIONS]
+    A = np.stack([R[m].T @ R[n] for m, n in pairs])  # [P, d, d]
+    scale = tol * (1.0 + np.abs(A).max(axis=(1, 2)))  # [P]
+    for s in SHIFTS:
+        B = np.stack([R[m + s].T @ R[n + s] for m, n in pairs])
+        if not (np.abs(A - B).max(axis=(1, 2)) <= scale).all():
+            return False
+    return True
+
+
+def fixed_matrix_at(position: int, dim: int, base: float = 10000.0) -> np.ndarray:
+    """The fix: RoPE's R(position), [dim, dim] float64, block diagonal on pairs (2i, 2i+1).
+
+    Block i is [[cos a, -sin a], [sin a, cos a]] with a = position * base ** (-2i / dim).
+    Raises ValueError (saying dim must be even) for an odd dim, such as the document's d = 3.
+    """
+
+    if dim % 2:
+        raise ValueError(f"dim must be even (got {dim}): RoPE's blocks rotate pairs of features")
+    i = np.arange(dim // 2)
+    a = position * np.exp(-2.0 * i / dim * np.log(base))
+    R = np.zeros((dim, dim))
+    R[2 * i, 2 * i] = np.cos(a)
+    R[2 * i, 2 * i + 1] = -np.sin(a)
+    R[2 * i + 1, 2 * i] = np.sin(a)
+    R[2 * i + 1, 2 * i + 1] = np.cos(a)
+    return R
