@@ -88,8 +88,8 @@ def expect_rope(
                     cause="rotary_dim",
                 )
             fail(
-                f"{what}: with rotary_dim={r} the output's features {r}..{dim - 1} must equal the input's "
-                f"and depend on nothing else; yours differ",
+                f"{what}: with rotary_dim={r} the features {r}..{dim - 1} pass through unchanged "
+                "(out[..., r:] = x[..., r:]) and the first r depend on nothing else; yours differ",
                 cause="pass-through",
             )
         matrices = matrices[:, :r, :r]

@@ -627,6 +627,70 @@ def test_residual(impl):
             )
 
 
+@check(2, "learned and sinusoidal tables: rows at the positions given (gaps, per row, after a cache)")
+def test_table_positions(impl):
+    idx = _tokens(2, 5, seed=25)
+    settings = [
+        ("positions [5] with gaps [3, 7, 8, 12, 20]", torch.tensor([3, 7, 8, 12, 20]), None),
+        ("positions [2, 5] that differ per row", torch.tensor([[0, 1, 2, 3, 4], [5, 9, 10, 11, 30]]), None),
+        ("2 tokens after 3 cached ones, default positions (3, 4)", None, 3),
+    ]
+    for scheme in ("learned", "sinusoidal"):
+        model = _model(impl, seed=26, pos_scheme=scheme)
+        try:
+            sublayers = [(b.attn.out_proj, b.mlp) for b in model.blocks]
+            tok_emb, norm, lm_head = model.tok_emb, model.norm, model.lm_head
+            table = model.pos_emb.weight if scheme == "learned" else None
+        except (AttributeError, TypeError) as exc:
+            fail(f"module names differ from the exercise's ({describe_exception(exc)}); keep {NAMES}")
+        for out_proj, mlp in sublayers:
+            inside(_zero, out_proj, mlp)  # the embeddings then go straight to the final norm
+        if scheme == "learned":
+            rows = torch.as_tensor(tensor_result(table, "pos_emb.weight"))
+        else:
+            encoding = getattr(impl, "sinusoidal_encoding", None)
+            if not callable(encoding):
+                fail("transformer.py must import sinusoidal_encoding (from .sinusoidal) for its table")
+            table = call_function("sinusoidal_encoding(max_len, d_model)", encoding, SMALL["max_len"], 16)
+            rows = tensor_result(table, "sinusoidal_encoding")
+        for label, positions, cached in settings:
+            what = f"{scheme} model, {label}"
+            tokens = idx if cached is None else idx[:, cached:]
+            cache = None
+            if cached is not None:
+                _, cache, _ = _forward(model, idx[:, :cached], what=what)
+                positions = torch.arange(cached, idx.shape[1])
+            logits, _, _ = _forward(model, tokens, positions if cached is None else None, cache, what=what)
+            with torch.no_grad():
+                embedded = tok_emb(tokens)
+
+                def through(at):
+                    return _np(lm_head(norm(embedded + rows[at.expand(tokens.shape)].float())))  # noqa: B023
+
+                expected = through(positions)
+            mine = _np(logits)
+            if mine.shape != expected.shape or not _close(mine, expected):
+                counted = torch.arange(tokens.shape[1])  # 0 .. T-1: positions ignored, or restarting
+                if mine.shape == expected.shape and _close(mine, through(counted)):
+                    fail(
+                        f"{what}: the table rows are those of positions 0 .. {tokens.shape[1] - 1}, not of "
+                        "the positions given (or, after a cache, continuing at P)",
+                        cause="table positions",
+                    )
+                error = float(np.abs(mine - expected).max()) if mine.shape == expected.shape else float("nan")
+                fail(
+                    f"{what}: with every out_proj and MLP zeroed the logits must be "
+                    f"lm_head(norm(tok_emb(idx) + table[positions])) with table = "
+                    + (
+                        "pos_emb.weight"
+                        if scheme == "learned"
+                        else "your sinusoidal_encoding(max_len, d_model)"
+                    )
+                    + f"; yours differ by up to {error:.3g}",
+                    cause="table positions",
+                )
+
+
 @check(3, "KV cache: incremental decoding equals the full forward pass")
 def test_kv_cache(impl):
     # One layer: the cache holds the keys already rotated at their own positions and the plain values.
