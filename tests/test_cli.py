@@ -217,3 +217,20 @@ def test_the_readme_example_is_what_check_prints(workspace, dtype):
         return [re.sub(r"checks, [\d.]+ s\)", "checks, T s)", line.rstrip()) for line in text.splitlines()]
 
     assert lines(out)[: len(lines(block))] == lines(block)
+
+
+def test_grade_submissions_one_json_line_each_and_one_line_errors(workspace, tmp_path):
+    """Each sub-folder is one submission; only the exercises it holds are graded."""
+    submissions = tmp_path / "class"
+    for name, source in (("ada", "solutions"), ("bob", "exercises")):
+        (submissions / name).mkdir(parents=True)
+        shutil.copy(workspace / source / "sinusoidal.py", submissions / name / "sinusoidal.py")
+    done = ropekit("grade", "--submissions", str(submissions), root=workspace)
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [(line["submission"], line["score"], line["max_score"]) for line in lines] == [
+        ("ada", 10, 10),
+        ("bob", 0, 10),
+    ]
+    assert [e["id"] for e in lines[0]["exercises"]] == ["sinusoidal"] and done.returncode == 1
+    missing = ropekit("grade", "--submissions", str(tmp_path / "nowhere"), root=workspace)
+    assert missing.returncode == 2 and len(missing.stderr.strip().splitlines()) == 1
