@@ -37,7 +37,7 @@ def cases(only: list[str] | None = None) -> list[tuple[str, Path]]:
         (folder.name, path)
         for folder in sorted(p for p in CORPUS.iterdir() if p.is_dir() and not p.name.startswith("_"))
         if folder.name not in SKIP and (not only or folder.name in only)
-        for path in sorted(folder.glob("*.py"))
+        for path in sorted([*folder.glob("*.py"), *folder.glob("round2/*.py")])
         if not path.name.startswith("_")
     ]
 
@@ -110,7 +110,9 @@ def test_case(graded, exercise, path):
         assert words in failure["message"], (words, failure["message"])
 
 
-@pytest.mark.parametrize("script", sorted(CORPUS.glob("*/_verify.py")), ids=lambda p: p.parent.name)
+@pytest.mark.parametrize(
+    "script", sorted(CORPUS.rglob("_verify.py")), ids=lambda p: str(p.parent.relative_to(CORPUS))
+)
 def test_cases_verify_independently(script):
     """Each folder's own independent computation still shows every wrong case wrong and every valid
     case right (against the docstrings' formulas and the reference solutions as a black box)."""

@@ -202,6 +202,17 @@ def test_mask(impl):
     _expect_output(out, weights, v, "causal mask [Tq, Tk]")
     if weights.to(torch.float64).triu(1).abs().max() > 0:
         fail("with a causal mask, a query must give weight 0 to every later key")
+    # scores of size ~1e5: a large negative fill (-1e4, -1e9 in float16 habits) is not "excluded"
+    big_q = 3e4 * _random(2, 6, 8, seed=27)
+    _, weights = _result(impl, big_q, k, v, causal, what="causal mask with scores of size ~1e5")
+    leaked = float(weights.to(torch.float64).triu(1).abs().max())
+    if not torch.isfinite(weights).all():
+        return  # an overflowing softmax: the numerical-stability check says so
+    if leaked != 0.0:
+        fail(
+            f"with scores of size ~1e5 a causal mask leaves weight {leaked:.3g} on a later key: a masked key "
+            "gets weight exactly 0 whatever the scores (fill the scores with -inf, not a large number)"
+        )
 
 
 @check(2, "broadcasts over batch and heads ([B, H, T, d], masks [T, T] or [B, 1, 1, T])")

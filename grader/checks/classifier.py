@@ -538,6 +538,13 @@ def test_order_sensitivity(impl):
 # Training and evaluation
 
 
+def _never_predict(model, classes) -> None:
+    """In the learner's process: make `classes` lose every argmax (head.bias very negative)."""
+    with torch.no_grad():
+        for c in classes:
+            model.head.bias[c] = -1e6
+
+
 @check(1, "evaluate reports the metrics of the model's own predictions, in eval mode")
 def test_evaluate(impl):
     ids, labels = order_task(40, seed=11)
@@ -558,13 +565,14 @@ def test_evaluate(impl):
     mine = torch.as_tensor(result.get("predictions", torch.empty(0)))
     if tuple(mine.shape) != (40,) or not torch.equal(mine.long(), predictions):
         fail("evaluate's 'predictions' must be the argmax class of every row, [N] = [40]")
-    three = _model(impl, "rope", seed=12, n_classes=3)
-    result = call(impl, "evaluate", three, ids, labels)  # labels 0 and 1 only: class 2 never occurs
+    four = _model(impl, "rope", seed=12, n_classes=4)
+    call_function("setting head.bias", inside, _never_predict, four, [2, 3])  # nor predicted, nor labels
+    result = call(impl, "evaluate", four, ids, labels)  # labels 0 and 1 only
     confusion = torch.as_tensor(result["confusion"])
-    if tuple(confusion.shape) != (3, 3):
+    if tuple(confusion.shape) != (4, 4):
         fail(
-            f"a model with 3 classes, on labels 0 and 1 only, must give a [3, 3] confusion (n_classes is the "
-            f"width of the logits, not the largest label + 1), got {tuple(confusion.shape)}"
+            f"a model with 4 classes, on labels 0 and 1 and never predicting 2 or 3, must give a [4, 4] "
+            f"confusion (n_classes is the width of the logits), got {tuple(confusion.shape)}"
         )
 
 

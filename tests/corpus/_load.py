@@ -19,7 +19,9 @@ _count = itertools.count()
 def load_case(path: str | Path, module: str | None = None):
     """The case at `path` imported as module `module` (default: its folder's name, the exercise id)."""
     path = Path(path).resolve()
-    module = module or path.parent.name
+    here = Path(__file__).resolve().parent
+    folder = next(p for p in path.parents if p.parent == here)  # tests/corpus/<exercise>[/round2]
+    module = module or folder.name
     package = f"_corpus_case_{next(_count)}"
     spec = importlib.machinery.ModuleSpec(package, None, is_package=True)
     pkg = importlib.util.module_from_spec(spec)
