@@ -31,6 +31,12 @@ def theta(dim: int, base: float, exponent: float = 2.0) -> np.ndarray:
     return base ** (-exponent * np.arange(dim // 2) / dim)
 
 
+def sinusoidal_table(length: int, dim: int) -> np.ndarray:
+    """Vaswani et al.'s table in float64, [length, dim]: PE[p, 2i] = sin, PE[p, 2i+1] = cos of p * theta_i."""
+    angles = np.arange(length)[:, None] * theta(dim, 10000.0)  # [L, d/2]
+    return np.stack([np.sin(angles), np.cos(angles)], -1).reshape(length, dim)
+
+
 def measure(apply, dim: int, positions: list[int], what: str, **kwargs) -> np.ndarray:
     """M[t] with out[t] = M[t] @ x[t]: the matrices the learner's function applies, [T, dim, dim]."""
     T = len(positions)
@@ -49,7 +55,7 @@ def measure(apply, dim: int, positions: list[int], what: str, **kwargs) -> np.nd
     return matrices
 
 
-def _wrap(angle: np.ndarray) -> np.ndarray:
+def wrap(angle: np.ndarray) -> np.ndarray:
     return (angle + np.pi) % (2 * np.pi) - np.pi
 
 
@@ -179,11 +185,11 @@ def expect_rope(
             )
         )
     for message, angles in candidates:
-        if np.abs(_wrap(measured - angles)).max() < angle_tol:
+        if np.abs(wrap(measured - angles)).max() < angle_tol:
             if message is None:
                 return
             fail(f"{what}: {message}", cause=message)
-    error = np.abs(_wrap(measured - p * th))
+    error = np.abs(wrap(measured - p * th))
     t, i = np.unravel_index(np.argmax(error), error.shape)
     fail(
         f"{what}: the angle of pair i={i} at position m={positions[t]} is off by {error[t, i]:.3g} rad;"

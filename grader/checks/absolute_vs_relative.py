@@ -10,15 +10,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..checking import Mistake, call, check, fail, type_name, unfinished
-from ._rotations import rotate, theta
+from ._rotations import rotate, sinusoidal_table, theta
 
 DIM = 8
 MAX_POSITION = 1024  # the encoders below accept positions 0 .. 1023 (the docstring promises it)
-
-
-def _sinusoidal_table(length: int, dim: int) -> np.ndarray:
-    angles = np.arange(length)[:, None] * theta(dim, 10000.0)  # [L, d/2]
-    return np.stack([np.sin(angles), np.cos(angles)], -1).reshape(length, dim)
 
 
 def _learned_table(length: int, dim: int, seed: int) -> np.ndarray:
@@ -49,7 +44,7 @@ def _period_five(x, m):
 
 def _encoders():
     """(encode, relative?, description)."""
-    pe = _sinusoidal_table(MAX_POSITION, DIM)
+    pe = sinusoidal_table(MAX_POSITION, DIM)
     learned = _learned_table(MAX_POSITION, DIM, seed=1)
     noise = np.random.default_rng(2)
 
@@ -91,7 +86,7 @@ def _bool(value, what: str) -> bool:
 @check(2, "shift_scores: encode(q, m+s) . encode(k, n+s) for each shift")
 def test_shift_scores(impl):
     rng = np.random.default_rng(3)
-    pe = _sinusoidal_table(MAX_POSITION, DIM)
+    pe = sinusoidal_table(MAX_POSITION, DIM)
     for encode, what in ((lambda x, m: x + pe[m], "additive sinusoidal"), (_rope, "RoPE")):
         q, k = rng.standard_normal((2, DIM))
         m, n, shifts = 4, 11, [0, 1, 3, 50, 400]
@@ -163,7 +158,7 @@ def test_absolute_schemes(impl):
 
 @check(1, "depends_only_on_offset: shifts reach far positions (hundreds)")
 def test_several_pairs(impl):
-    pe = _sinusoidal_table(MAX_POSITION, DIM)
+    pe = sinusoidal_table(MAX_POSITION, DIM)
 
     def late_drift(x, m):
         return _rope(x, m) + (pe[m] if m >= 300 else 0.0)  # relative below position 300 only
@@ -179,7 +174,7 @@ def test_several_pairs(impl):
 @check(2, "can_score: a learned table cannot place a token past its length")
 def test_can_score(impl):
     short = _learned_table(64, DIM, seed=4)
-    pe = _sinusoidal_table(64, DIM)
+    pe = sinusoidal_table(64, DIM)
 
     def learned(x, m):
         return x + short[m]  # numpy raises IndexError past row 63

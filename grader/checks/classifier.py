@@ -37,7 +37,7 @@ from ..checking import (
     seed_learner,
     type_name,
 )
-from ._rotations import rotate
+from ._rotations import rotate, sinusoidal_table
 
 # Token ids of the check's task: 0 padding, 1 "the", then word classes.
 PAD, THE = 0, 1
@@ -381,11 +381,6 @@ def _layer_norm(x, weight, bias):
     return (x - mean) / torch.sqrt(var + 1e-5) * weight + bias
 
 
-def _sinusoidal(length: int, d: int) -> torch.Tensor:
-    angles = torch.arange(length, dtype=torch.float64)[:, None] / 10000.0 ** (torch.arange(0, d, 2) / d)
-    return torch.stack([angles.sin(), angles.cos()], dim=-1).flatten(-2)  # PE[p, 2i] sin, PE[p, 2i+1] cos
-
-
 def _definition_logits(state, ids, positions, scheme: str, pad_id: int) -> torch.Tensor:
     """The module docstring's forward pass, in float64, from the learner's own weights."""
     B, T = ids.shape
@@ -397,7 +392,7 @@ def _definition_logits(state, ids, positions, scheme: str, pad_id: int) -> torch
     if scheme == "learned":
         x = x + state["pos_emb.weight"][pos]
     if scheme == "sinusoidal":
-        x = x + _sinusoidal(MODEL["max_len"], d)[pos]
+        x = x + torch.from_numpy(sinusoidal_table(MODEL["max_len"], d))[pos]
     for layer in range(MODEL["n_layers"]):
         w = {k[len(f"blocks.{layer}.") :]: v for k, v in state.items() if k.startswith(f"blocks.{layer}.")}
         h = _layer_norm(x, w["norm1.weight"], w["norm1.bias"])

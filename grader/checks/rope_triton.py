@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from ..checking import Mistake, call_inside, check, fail, tensor_result, tolerance, type_name, unfinished
-from ._rotations import _wrap, expect_rope, pairs, rotate, theta
+from ._rotations import expect_rope, pairs, rotate, theta, wrap
 
 TRITON_MISSING = "triton is not installed: pip install 'ropekit[gpu]' (or triton) to grade this exercise"
 
@@ -352,7 +352,7 @@ def test_large_positions(impl):
         what = f"{str(dtype)[6:]} q and k at positions 1, 2, 3, 60000..60005"
         for m, name in zip(_measure_qk(impl, 64, positions, what, dtype=dtype), "qk", strict=True):
             measured = np.arctan2(m[:, b, a], m[:, a, a])  # [T, 32]: the angle of pair i at position t
-            error = np.abs(_wrap(measured - p * theta(64, 10000.0)))  # [T, 32]
+            error = np.abs(wrap(measured - p * theta(64, 10000.0)))  # [T, 32]
             bad = error > _angle_budget(p, dtype)
             if bad[:3].any() and error[:3].max() > 0.05:  # not imprecision: a wrong formula
                 fail(f"{what}: {name}'s angles are wrong already at positions 1..3 (see the other checks)")

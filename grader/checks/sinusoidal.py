@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from ..checking import call, call_inside, check, expect_raises, fail, tensor_result
+from ._rotations import wrap
 
 
 def _poisoned(sinusoidal_encoding, length, d_model, **kw):
@@ -89,7 +90,7 @@ def test_frequencies(impl):
     def matches(omega):
         # angles computed in float32 are off by a few ulps of p * omega: large when omega is wrong
         angles = p * omega
-        return bool(np.all(np.abs(_wrap(measured - angles)) < 1e-4 + 5e-7 * np.abs(angles)))
+        return bool(np.all(np.abs(wrap(measured - angles)) < 1e-4 + 5e-7 * np.abs(angles)))
 
     if matches(_omega(d_model, 10000.0)):
         return
@@ -109,7 +110,7 @@ def test_frequencies(impl):
             "angles are p * 2i/d (the source document's formula); they are p / 10000**(2i/d)",
             cause="frequencies",
         )
-    error = np.abs(_wrap(measured - p * _omega(d_model, 10000.0)))
+    error = np.abs(wrap(measured - p * _omega(d_model, 10000.0)))
     t, i = np.unravel_index(np.argmax(error), error.shape)
     fail(
         f"the angle of column pair i={i} at position p={t} is off by {error[t, i]:.3g} rad from "
@@ -118,18 +119,14 @@ def test_frequencies(impl):
     )
 
 
-def _wrap(angle: np.ndarray) -> np.ndarray:
-    return (angle + np.pi) % (2 * np.pi) - np.pi
-
-
 @check(1, "the base argument is used")
 def test_base(impl):
     pe = _table(impl, 16, 8, base=100.0)
     measured = np.arctan2(pe[:, 0::2], pe[:, 1::2])
     p = np.arange(16, dtype=np.float64)[:, None]
-    error = np.abs(_wrap(measured - p * _omega(8, 100.0))).max()
+    error = np.abs(wrap(measured - p * _omega(8, 100.0))).max()
     if error > 1e-4:
-        if np.abs(_wrap(measured - p * _omega(8, 10000.0))).max() < 1e-4:
+        if np.abs(wrap(measured - p * _omega(8, 10000.0))).max() < 1e-4:
             fail("the `base` argument is ignored (base=100 gave base 10000's table)", cause="base")
         fail("with base=100 the angles are not p / 100**(2i/d_model)", cause="frequencies")
 
