@@ -40,3 +40,24 @@ def test_every_check_is_stated_in_its_stub(exercise):
             )
     stale = set(DOCS.get(exercise.id, {})) - set(names)
     assert not stale, f"grader/check_docs.toml names checks that do not exist: {sorted(stale)}"
+
+
+def test_no_file_names_the_checkout_it_was_written_in():
+    """A clean clone lives anywhere (CI clones elsewhere): no tracked file may hard-code this checkout's
+    absolute path (the checkout a file was written in is where this test first runs)."""
+    import subprocess
+
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout.split()
+    if not files:
+        pytest.skip("not a git checkout")
+    here = str(ROOT.resolve())
+    found = []
+    for name in files:
+        path = ROOT / name
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
+        if here in text:
+            found.append(name)
+    assert not found, f"absolute checkout paths in: {found}"

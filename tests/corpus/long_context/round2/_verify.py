@@ -1,10 +1,10 @@
-"""Independent checks of the long_context corpus cases (run with /work/main/.venv/bin/python)."""
+"""Independent checks of the long_context corpus cases (run from the repository root)."""
 import math
 import sys
 from pathlib import Path
 
-sys.path.insert(0, "/work/main/tests/corpus")
-sys.path.insert(0, "/work/main")
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # tests/corpus, for _load
+sys.path.insert(0, str(Path(__file__).resolve().parents[4]))  # the repository root
 import torch  # noqa: E402
 from _load import load_case, load_reference  # noqa: E402
 
