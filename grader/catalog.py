@@ -57,8 +57,15 @@ class Exercise:
 
 class UnknownExercise(KeyError):
     def __str__(self) -> str:
-        known = ", ".join(e.id for e in load_catalog())
-        return f"no exercise called {self.args[0]!r}; known: {known}"
+        import difflib
+
+        ids = [e.id for e in load_catalog()]
+        close = difflib.get_close_matches(_as_id(str(self.args[0])), ids, n=1, cutoff=0.6)
+        if close:
+            return (
+                f"no exercise called {self.args[0]!r}; did you mean {close[0]!r}? (`ropekit list` shows all)"
+            )
+        return f"no exercise called {self.args[0]!r}; known: {', '.join(ids)}"
 
 
 @lru_cache(maxsize=1)
@@ -76,8 +83,56 @@ def load_catalog() -> tuple[Exercise, ...]:
     return tuple(exercises)
 
 
+def _as_id(text: str) -> str:
+    """`exercises/rope.py`, `rope.py`, `./exercises/rope.py` -> `rope` (the module's name)."""
+    name = text.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    return name[: -len(".py")] if name.endswith(".py") else name
+
+
 def get_exercise(exercise_id: str) -> Exercise:
+    """The exercise named by its id, or by its file (`exercises/rope.py`, `rope.py`)."""
     for exercise in load_catalog():
         if exercise.id == exercise_id:
             return exercise
+    for exercise in load_catalog():
+        if exercise.module == _as_id(exercise_id):
+            return exercise
     raise UnknownExercise(exercise_id)
+
+
+def next_exercise(solved: set[str], after: str | None = None) -> Exercise | None:
+    """The first exercise in catalog order (after `after`'s place, wrapping round) not in `solved` and
+    gradable here (an exercise whose optional packages are missing is skipped); None when all are done."""
+    order = list(load_catalog())
+    if after is not None:
+        at = next((i for i, e in enumerate(order) if e.id == after), -1) + 1
+        order = order[at:] + order[:at]
+    for exercise in order:
+        if exercise.id not in solved and exercise.id != after and not exercise.missing_requirements():
+            return exercise
+    return None
+
+
+def notebook_section(exercise: Exercise) -> str | None:
+    """The heading of the notebook section that asks for `exercises/<module>.py`: the last heading at or
+    before the first heading or "Exercise" line naming the file, read as JSON; None when there is none."""
+    import json
+
+    if not exercise.notebook:
+        return None
+    try:
+        cells = json.loads((KIT_ROOT / "notebooks" / exercise.notebook).read_text(encoding="utf-8"))["cells"]
+    except (OSError, ValueError, KeyError):
+        return None
+    heading = None
+    for cell in cells:
+        if cell.get("cell_type") != "markdown":
+            continue
+        source = cell.get("source", "")
+        for line in (source if isinstance(source, str) else "".join(source)).splitlines():
+            if line.startswith("#"):
+                heading = line.lstrip("#").strip()
+            asks = line.startswith("#") or "Exercise" in line or "练习" in line
+            if f"exercises/{exercise.module}.py" in line and asks:
+                return heading
+    return None

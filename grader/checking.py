@@ -90,6 +90,8 @@ def describe_exception(exc: BaseException) -> str:
     description = getattr(exc, "ropekit_description", None)
     if isinstance(description, str) and description:  # described in the learner's process
         return description
+    if isinstance(exc, SyntaxError) and isinstance(exc.lineno, int):
+        return _describe_syntax_error(exc)
     try:
         text = str(exc)
     except Exception:  # an exception whose __str__ raises
@@ -99,13 +101,34 @@ def describe_exception(exc: BaseException) -> str:
     frames = [  # walk_tb reads no source file (cheap, and safe when memory has run out)
         (frame.f_code.co_filename, line)
         for frame, line in traceback.walk_tb(exc.__traceback__)
-        if "/grader/" not in frame.f_code.co_filename and not frame.f_code.co_filename.startswith("<frozen")
+        if not any(part in frame.f_code.co_filename for part in ("/grader/", "/importlib/", "\\importlib\\"))
+        and not frame.f_code.co_filename.startswith("<frozen")
     ]
     if frames:
         filename, line = frames[-1]
         where = f" (at {filename.rsplit('/', 1)[-1]}:{line})"
     name = type(exc).__name__
     return f"{name}: {text}{where}" if text else f"{name}{where}"
+
+
+def _describe_syntax_error(exc: SyntaxError) -> str:
+    """Python's own form: `SyntaxError: msg (file, line N)`, then the line and a caret under the spot."""
+    where = f"{str(exc.filename or '?').replace(chr(92), '/').rsplit('/', 1)[-1]}, line {exc.lineno}"
+    lines = [f"{type(exc).__name__}: {exc.msg} ({where})"]
+    text = (exc.text or "").rstrip("\n")
+    if text.strip():
+        indent = len(text) - len(text.lstrip())
+        lines.append("    " + text.strip()[:200])
+        if isinstance(exc.offset, int) and exc.offset > indent:
+            start = exc.offset - 1 - indent
+            end = getattr(exc, "end_offset", None)
+            width = (
+                end - exc.offset
+                if isinstance(end, int) and end > exc.offset and exc.end_lineno == exc.lineno
+                else 1
+            )
+            lines.append("    " + " " * start + "^" * max(1, min(width, 200 - start)))
+    return "\n".join(lines)
 
 
 def unfinished_module(func: Any, exc: BaseException) -> str | None:

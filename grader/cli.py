@@ -78,18 +78,20 @@ def _save_progress() -> None:
         print(f"ropekit: progress not saved: {exc}", file=sys.stderr)
 
 
-def _emit(args, results) -> int:
+def _emit(args, results, *, tables: bool = True) -> int:
     from .report import print_results, to_json
 
     if args.json:
         print(to_json(results))
     else:
         console = _console()
-        print_results(console, results, _titles())
+        print_results(console, results, _titles(), verbose=getattr(args, "verbose", False), tables=tables)
         if len(results) == 1 and not results[0].skipped:
             result = results[0]
             if result.all_passed:
                 console.print(f"  Compare with the reference: [bold]ropekit solution {result.id}[/]")
+                if _learner_results(args):
+                    console.print("  " + _next_line(after=result.id))
             else:
                 console.print(f"  Stuck? [bold]ropekit hint {result.id}[/] shows the next hint.")
     status = 0 if all(r.all_passed for r in results) else 1
@@ -102,6 +104,75 @@ def _emit(args, results) -> int:
     return status
 
 
+def _learner_results(args) -> bool:
+    return not getattr(args, "solutions", False) and not getattr(args, "exercises", None)
+
+
+def _solved() -> set[str]:
+    """Exercises whose latest attempt passed (graded from exercises/), counting results not yet saved."""
+    from .store import Store
+
+    try:
+        latest = Store().latest()
+    except WorkspaceError as exc:
+        print(f"ropekit: progress not read: {exc}", file=sys.stderr)
+        latest = {}
+    solved = {exercise for exercise, attempt in latest.items() if attempt.solved}
+    for result in _SAVE:
+        (solved.add if result.all_passed else solved.discard)(result.id)
+    return solved
+
+
+def _where(exercise: Exercise, *, short: bool = False) -> str:
+    """Where the exercise is asked for: its notebook and section (short: the section's number only)."""
+    import re
+
+    from rich.markup import escape
+
+    from .catalog import notebook_section
+
+    if not exercise.notebook:
+        return f"exercises/{exercise.module}.py"
+    section = notebook_section(exercise)
+    if short:
+        number = re.match(r"(\d+[a-z]?)\.", section or "")
+        return escape(f"notebooks/{exercise.notebook}" + (f" §{number.group(1)}" if number else ""))
+    return escape(f"notebooks/{exercise.notebook}" + (f", “{section}”" if section else ""))
+
+
+def _next_line(after: str | None = None) -> str:
+    """One line naming what comes next (markup)."""
+    from .catalog import next_exercise
+
+    upcoming = next_exercise(_solved(), after=after)
+    if upcoming is None:
+        return "[green]Every exercise passes.[/] `ropekit list` shows your record."
+    return f"Next: [bold]{upcoming.id}[/] ({_where(upcoming, short=True)})"
+
+
+def cmd_next(args) -> int:
+    from rich.markup import escape
+
+    from .catalog import next_exercise
+
+    console = _console()
+    upcoming = next_exercise(_solved())
+    if upcoming is None:
+        console.print("[green]Every exercise passes.[/] `ropekit list` shows your record.")
+        return 0
+    number = [e.id for e in load_catalog()].index(upcoming.id) + 1
+    console.print(
+        f"Next: {number}. [bold]{upcoming.id}[/] — {escape(upcoming.title_en)} / {escape(upcoming.title_zh)}"
+    )
+    if upcoming.notebook:
+        console.print(f"  read:  {_where(upcoming)}")
+    console.print(f"  edit:  exercises/{upcoming.module}.py")
+    console.print(
+        f"  check: [bold]ropekit check {upcoming.id}[/]  (or [bold]ropekit watch[/] to re-check on save)"
+    )
+    return 0
+
+
 def cmd_check(args) -> int:
     return _emit(args, _grade([get_exercise(args.id)], _implementation(args), args.time_limit))
 
@@ -110,7 +181,8 @@ def cmd_grade(args) -> int:
     exercises = [get_exercise(i) for i in args.ids] if args.ids else list(load_catalog())
     if args.submissions:
         return _grade_submissions(args, exercises)
-    return _emit(args, _grade(exercises, _implementation(args), args.time_limit))
+    results = _grade(exercises, _implementation(args), args.time_limit)
+    return _emit(args, results, tables=len(results) == 1 or args.tables or args.verbose)
 
 
 def _grade_submissions(args, exercises: list[Exercise]) -> int:
@@ -149,6 +221,7 @@ def _grade_submissions(args, exercises: list[Exercise]) -> int:
 
 
 def cmd_list(args) -> int:
+    from rich import box
     from rich.markup import escape
     from rich.table import Table
 
@@ -161,49 +234,50 @@ def cmd_list(args) -> int:
         print(f"ropekit: progress not read: {exc}", file=sys.stderr)
         latest = {}
     impl = learner_exercises()
-    table = Table(title="ropekit — exercises", title_justify="left")
-    for name, justify in (
-        ("#", "right"),
-        ("id", "left"),
-        ("title", "left"),
-        ("answers", "left"),
-        ("pts", "right"),
-        ("status", "left"),
-    ):
-        table.add_column(name, justify=justify, overflow="fold")
+    long = getattr(args, "long", False)
+    table = Table(
+        title="ropekit — exercises",
+        title_justify="left",
+        padding=(0, 1),
+        box=None if not long else box.HEAVY_HEAD,
+    )
+    columns = (("#", "right"), ("id", "left"), ("title", "left")) + ((("answers", "left"),) if long else ())
+    for name, justify in columns:
+        table.add_column(name, justify=justify, overflow="fold", no_wrap=name in ("#", "id"))
+    table.add_column("pts", justify="right", no_wrap=True)
+    table.add_column("status", justify="left", overflow="fold")
     done_points = total_points = 0
     for number, exercise in enumerate(load_catalog(), start=1):
-        total_points += exercise.points
         attempt = latest.get(exercise.id)
         missing = exercise.missing_requirements()
-        if missing and attempt is None:
-            status = f"[dim]needs {', '.join(missing)}[/]"
-        elif attempt is None:
-            status = "[dim]not started[/]"
-        elif attempt.solved:
-            status = "[green]passed[/]"
-            done_points += exercise.points
+        if missing:  # not gradable here: counted in neither the score nor the total (as `grade` does)
+            status = f"[dim]skipped: needs {', '.join(missing)}[/]"
         else:
-            status = f"[red]failing[/] {attempt.score}/{attempt.max_score}"
+            total_points += exercise.points
+            if attempt is None:
+                status = "[dim]not started[/]"
+            elif attempt.solved:
+                status = "[green]passed[/]"
+                done_points += exercise.points
+            else:
+                status = f"[red]failing[/] {attempt.score}/{attempt.max_score}"
         if attempt is not None and attempt.code_hash != impl.code_hash(exercise.module):
             status += " [yellow](edited since)[/]"
-        table.add_row(
-            str(number),
-            exercise.id,
-            escape(f"{exercise.title_en}\n{exercise.title_zh}"),
-            escape("\n".join(exercise.seed)),
-            str(exercise.points),
-            status,
-        )
+        cells = [str(number), exercise.id]
+        both = long or console.width >= 120  # 中文 titles on a second line where they fit
+        cells.append(escape(f"{exercise.title_en}\n{exercise.title_zh}" if both else exercise.title_en))
+        if long:
+            cells.append(escape("\n".join(exercise.seed)))
+        table.add_row(*cells, str(exercise.points), status)
     console.print(table)
     width = 40
     filled = round(width * done_points / max(total_points, 1))
     console.print(
         f"[green]{'█' * filled}[/][dim]{'░' * (width - filled)}[/] {done_points}/{total_points} points"
     )
-    console.print(
-        "Next: open notebooks/ in Jupyter, or [bold]ropekit check ID[/] after editing exercises/ID.py"
-    )
+    console.print(_next_line())
+    if not long:
+        console.print("[dim]`ropekit list --long`: the questions each exercise answers, titles in 中文[/]")
     return 0
 
 
@@ -214,14 +288,30 @@ def cmd_hint(args) -> int:
 
     exercise = get_exercise(args.id)
     store = Store()
-    level = min(store.hints_taken(exercise.id) + 1, len(exercise.hints))
+    taken = store.hints_taken(exercise.id)
     console = _console()
+    if args.all and taken == 0:
+        console.print(
+            f"No hint taken yet for {exercise.id}: [bold]ropekit hint {exercise.id}[/] shows the first."
+        )
+        return 0
+    level = min(taken if args.all else taken + 1, len(exercise.hints))
     for number, text in enumerate(exercise.hints[:level], start=1):
-        style = "bold" if number == level else "dim"
-        console.print(f"[{style}]hint {number}/{len(exercise.hints)}:[/] {escape(text)}\n")
-    store.record_hint(exercise.id, level)
+        style = "bold" if number == level and not args.all else "dim" if not args.all else ""
+        label = (
+            f"[{style}]hint {number}/{len(exercise.hints)}:[/]"
+            if style
+            else f"hint {number}/{len(exercise.hints)}:"
+        )
+        console.print(f"{label} {escape(text)}\n")
+    if not args.all:
+        store.record_hint(exercise.id, level)
     if level == len(exercise.hints):
         console.print(f"That was the last hint. [bold]ropekit solution {exercise.id}[/] shows the answer.")
+    elif args.all:
+        console.print(
+            f"[dim]{len(exercise.hints) - level} more: `ropekit hint {exercise.id}` shows the next.[/]"
+        )
     return 0
 
 
@@ -235,8 +325,6 @@ def _confirm(question: str) -> bool:
 
 
 def cmd_solution(args) -> int:
-    from rich.syntax import Syntax
-
     from .store import Store
 
     exercise = get_exercise(args.id)
@@ -245,7 +333,20 @@ def cmd_solution(args) -> int:
             print("Not shown. Try `ropekit hint " + exercise.id + "` first.")
             return 1
     path = reference_solutions().source_file(exercise.module)
-    _console().print(Syntax(path.read_text(encoding="utf-8"), "python", line_numbers=True))
+    text = path.read_text(encoding="utf-8")
+    if not sys.stdout.isatty():  # piped or redirected: the file as it is, nothing cut or coloured
+        sys.stdout.write(text)
+        return 0
+    from rich.syntax import Syntax
+
+    console = _console()
+    code = Syntax(text, "python", line_numbers=True, word_wrap=True)
+    if len(text.splitlines()) < console.height - 2 or args.no_pager:
+        console.print(code)
+        return 0
+    os.environ.setdefault("LESS", "-RFX")  # colours through, quit on one screen, screen not cleared
+    with console.pager(styles=True):
+        console.print(code)
     return 0
 
 
@@ -274,47 +375,127 @@ def cmd_reset(args) -> int:
     return 0
 
 
+def cmd_restore(args) -> int:
+    """`restore ID`: the saved versions of exercises/<module>.py, newest first (each content once);
+    `restore ID N`: put version N back (the current file is saved first unless a copy exists)."""
+    import hashlib
+    import re
+
+    from rich.table import Table
+
+    from .files import atomic_write, backup, backups_folder, read_text
+    from .store import Store
+
+    exercise = get_exercise(args.id)
+    target = learner_exercises().source_file(exercise.module)
+    folder = backups_folder()
+    copies = sorted(folder.glob(f"{target.name}.*"), reverse=True) if folder.is_dir() else []
+    versions: dict[bytes, Path] = {}  # content -> its newest copy, newest first
+    for copy in copies:
+        if copy.is_file() and re.fullmatch(r"\d{8}-\d{6}(-\d+)?", copy.name[len(target.name) + 1 :]):
+            versions.setdefault(copy.read_bytes(), copy)
+    if not versions:
+        print(f"no saved versions of {target.name} yet (they are kept in {folder} when you grade or reset)")
+        return 0 if args.version is None else USAGE_ERROR
+    current = target.read_bytes() if target.is_file() else None
+    listed = list(versions.items())
+    if args.version is None:
+        try:
+            scores = Store().scores_by_hash(exercise.id)
+        except WorkspaceError:
+            scores = {}
+        console = _console()
+        table = Table(title=f"saved versions of {target}", title_justify="left", padding=(0, 1))
+        for name, justify in (("#", "right"), ("saved", "left"), ("lines", "right"), ("graded", "left")):
+            table.add_column(name, justify=justify, no_wrap=True)
+        for number, (data, copy) in enumerate(listed, start=1):
+            graded = scores.get(hashlib.sha256(data).hexdigest()[:16])
+            note = f"{graded[0]}/{graded[1]}" if graded else ""
+            if data == current:
+                note = (note + " (= your file now)").strip()
+            stamp = copy.name[len(target.name) + 1 :]
+            saved = f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]} {stamp[9:11]}:{stamp[11:13]}:{stamp[13:15]}"
+            table.add_row(str(number), saved, str(data.count(b"\n")), note)
+        console.print(table)
+        console.print(
+            f"[bold]ropekit restore {exercise.id} N[/] puts version N back (your file is saved first)."
+        )
+        return 0
+    if not 1 <= args.version <= len(listed):
+        raise UsageError(f"{exercise.id} has saved versions 1 to {len(listed)}, not {args.version}")
+    data, chosen = listed[args.version - 1]
+    text = read_text(chosen)
+    if current == data:
+        print(f"{target} is already version {args.version}.")
+        return 0
+    saved = backup(target) if current is not None and current not in versions else None
+    atomic_write(target, text)  # a WorkspaceError above leaves the file as it was
+    if saved:
+        print(f"Your version is saved as {saved}")
+    print(f"{target} is version {args.version} again (saved {chosen.name[len(target.name) + 1 :]}).")
+    return 0
+
+
 def cmd_watch(args) -> int:
+    """Re-grade on every save. With an id, that exercise only; without, follow the learner as rustlings
+    does: start at the first unfinished exercise, re-grade whichever exercise file is saved, and when
+    the current one passes, move on to the next unfinished one (and say so)."""
     from watchfiles import watch
 
+    from .catalog import next_exercise
     from .report import print_results
-    from .store import Store
 
     impl = learner_exercises()
     by_file = {impl.source_file(e.module).name: e for e in load_catalog()}
-    if args.id:
-        current = get_exercise(args.id)
-    else:
-        try:
-            latest = Store().latest()
-        except WorkspaceError as exc:
-            print(f"ropekit: progress not read: {exc}", file=sys.stderr)
-            latest = {}
-        pending = [e for e in load_catalog() if not (e.id in latest and latest[e.id].solved)]
-        current = pending[0] if pending else load_catalog()[0]
+    following = not args.id
+    current = get_exercise(args.id) if args.id else next_exercise(_solved())
     console = _console()
+    if current is None:
+        console.print("[green]Every exercise passes.[/] Watching anyway: save a file to re-check it.")
     runs = 0
 
-    def run(exercise: Exercise) -> None:
+    def run(exercise: Exercise) -> bool:
         nonlocal runs
         results = _grade([exercise], impl, args.time_limit)
-        print_results(console, results, _titles())
+        print_results(console, results, _titles(), verbose=args.verbose)
         _save_progress()
-        console.print(
-            f"[dim]watching {impl.folder} — save a file to re-check, Ctrl-C to stop[/]", highlight=False
-        )
         runs += 1
+        return all(r.all_passed for r in results)
 
-    run(current)
+    def status_line() -> None:
+        target = f"{current.id} (exercises/{current.module}.py)" if current else "every exercise"
+        console.print(f"[dim]watching {target} — save to re-check, Ctrl-C to stop[/]", highlight=False)
+
+    def follow(passed_id: str) -> None:
+        nonlocal current
+        while True:  # an exercise already written but never graded passes at once: on to the next
+            upcoming = next_exercise(_solved(), after=passed_id)
+            if upcoming is None:
+                console.print("[green]Every exercise passes.[/] `ropekit list` shows your record.")
+                current = None
+                return
+            console.rule(f"{passed_id} passes — on to {upcoming.id}")
+            console.print(f"  read {_where(upcoming)}, edit exercises/{upcoming.module}.py")
+            current = upcoming
+            if not run(current):
+                return
+            passed_id = current.id
+
+    if current is not None and run(current) and following:
+        follow(current.id)
+    status_line()
     try:
         for changes in watch(impl.folder, debounce=200, rust_timeout=500, raise_interrupt=False):
             names = {Path(path).name for _, path in changes}
-            changed = [by_file[n] for n in names if n in by_file]
+            changed = [by_file[n] for n in sorted(names) if n in by_file]
             if args.id:
                 changed = [e for e in changed if e.id == args.id]
             for exercise in changed:
                 console.rule(f"{exercise.id} changed")
-                run(exercise)
+                if run(exercise) and following and current is not None and exercise.id == current.id:
+                    follow(exercise.id)
+            if changed:
+                status_line()
             if args.max_runs and runs >= args.max_runs:
                 break
     except KeyboardInterrupt:
@@ -467,17 +648,74 @@ def cmd_mutate(args) -> int:
 
 
 def cmd_quiz(args) -> int:
-    from .quiz import load_items, run_interactive, write_answers
+    """Ask the quiz; each changed answer is written into the sheet as soon as it is given."""
+    from . import quiz
 
-    items = [item for item in load_items() if not args.ids or item.id in args.ids]
-    if not items:
-        raise UsageError(f"no quiz item called {', '.join(args.ids)}")
+    items = quiz.load_items()
     sheet = learner_exercises().source_file("quiz")
-    answers = run_interactive(items, language=args.lang)
-    written = write_answers(sheet, answers, backup_first=True)
-    if written:
-        print(f"your previous answer sheet is in {workspace_root() / '.ropekit' / 'backups'}")
-    print(f"recorded {len(written)} answer(s) in {sheet}; `ropekit check quiz` grades them")
+
+    def near(path: Path) -> Path:  # short paths wrap better: relative to the current folder when inside it
+        try:
+            return path.relative_to(Path.cwd())
+        except ValueError:
+            return path
+
+    shown = near(sheet)
+    width = quiz.terminal_width()
+    writer = quiz.SheetWriter(sheet, items)  # writes each changed answer as soon as it is given
+    session = quiz.QuizSession()
+
+    def recorded() -> str:
+        count = len(writer.written)
+        return f"recorded {count} answer{'' if count == 1 else 's'} in {shown}"
+
+    def read() -> dict:
+        try:
+            return quiz.read_sheet(quiz.sheet_text(sheet))
+        except quiz.SheetError as exc:
+            done = f"{recorded()} before" if writer.written else "nothing was written"
+            raise UsageError(f"{shown}: {exc}; fix it first ({done})") from None
+
+    def say(text: str, stream=sys.stdout) -> None:
+        for line in quiz._wrap(text, width, "", "  "):
+            print(line, file=stream)
+
+    try:
+        chosen = quiz.select_items(items, read(), args.ids, unanswered=args.unanswered, wrong=args.wrong)
+    except quiz.UnknownItem as exc:
+        raise UsageError(str(exc)) from None
+    if not chosen:
+        which = "unanswered or wrong" if args.wrong else "unanswered"
+        among = " among those named" if args.ids else ""
+        say(f"nothing to ask: no {which} question{among}; {quiz.standing(items, read())}")
+        return 0
+
+    def summary() -> str:
+        text = recorded()
+        if session.kept:
+            text += f", kept {session.kept} as {'it was' if session.kept == 1 else 'they were'}"
+        try:
+            return f"{text}; {quiz.standing(items, read())}"
+        except UsageError as exc:
+            return f"{text}; {exc}"
+
+    try:
+        quiz.run_interactive(
+            chosen, language=args.lang, current=read, record=writer.record, width=width, session=session
+        )
+    except KeyboardInterrupt:
+        print()
+        say(f"ropekit: interrupted at question {session.asked} of {len(chosen)}; {summary()}", sys.stderr)
+        return 130
+    except quiz.SheetError as exc:  # the sheet was broken meanwhile: this answer is shown, not lost
+        print()
+        raise UsageError(f"{shown}: {exc} ({recorded()} before)") from None
+    print()
+    if writer.backups:
+        say(f"your previous answer sheet is in {near(writer.backups[0])}")
+    stopped = {"quit": "stopped", "end of input": "end of input"}.get(session.stopped)
+    where = f"{stopped} at question {session.asked} of {len(chosen)}: " if stopped else ""
+    say(f"{where}{summary()}; `ropekit check quiz` for the full table")
     return 0
 
 
@@ -495,12 +733,16 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    ids = ", ".join(e.id for e in load_catalog())
+    id_help = f"an exercise id or its file (exercises/rope.py); one of: {ids}"
     parser = _Parser(
         prog="ropekit",
         description="Interview-prep study kit on positional encodings and RoPE: exercises, hidden "
         "checks, hints, reference solutions.",
+        epilog=f"exercises, in order: {ids}. Start with `ropekit next`.",
     )
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    parser.add_argument("--version", action="version", version=f"ropekit {_version()}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
 
     def source_options(p: argparse.ArgumentParser) -> None:
         group = p.add_mutually_exclusive_group()
@@ -509,14 +751,23 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--json", action="store_true", help="print the result as one JSON object")
         p.add_argument("--report", metavar="FILE", help="also write the JSON result to FILE")
         p.add_argument("--time-limit", type=_time_limit, metavar="S", help="seconds allowed per check")
+        verbose_option(p)
 
-    sub.add_parser("list", help="the exercises, their status and your progress (default)")
+    def verbose_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "-v", "--verbose", action="store_true", help="also show what your code printed, per check"
+        )
+
+    p = sub.add_parser("list", help="the exercises, their status and your progress (default)")
+    p.add_argument("--long", action="store_true", help="titles in 中文 too and the questions in full")
+    sub.add_parser("next", help="the first unfinished exercise: where to read, what to edit, how to check")
     p = sub.add_parser("check", help="grade one exercise")
-    p.add_argument("id")
+    p.add_argument("id", help=id_help)
     source_options(p)
     p = sub.add_parser("grade", help="grade several exercises (all by default)")
-    p.add_argument("ids", nargs="*", metavar="ID")
+    p.add_argument("ids", nargs="*", metavar="ID", help=f"exercises to grade (default: all); {id_help}")
     source_options(p)
+    p.add_argument("--tables", action="store_true", help="every exercise's table, not only the summary")
     p.add_argument(
         "--submissions",
         metavar="DIR",
@@ -527,18 +778,26 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --submissions: stop each exercise at its first failing check",
     )
-    p = sub.add_parser("watch", help="re-grade an exercise each time its file is saved")
-    p.add_argument("id", nargs="?")
+    p = sub.add_parser(
+        "watch", help="re-grade on every save; without an id, move on to the next exercise on a pass"
+    )
+    p.add_argument("id", nargs="?", help=f"watch only this exercise; {id_help}")
     p.add_argument("--time-limit", type=_time_limit, metavar="S", help="seconds allowed per check")
+    verbose_option(p)
     p.add_argument("--max-runs", type=int, default=0, help=argparse.SUPPRESS)
     p = sub.add_parser("hint", help="show the next hint level")
-    p.add_argument("id")
+    p.add_argument("id", help=id_help)
+    p.add_argument("--all", action="store_true", help="re-read the hints taken so far, take no new one")
     p = sub.add_parser("solution", help="show the reference solution")
-    p.add_argument("id")
+    p.add_argument("id", help=id_help)
     p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    p.add_argument("--no-pager", action="store_true", help="print it all at once, no pager")
     p = sub.add_parser("reset", help="restore the stub (your file is backed up first)")
-    p.add_argument("id")
+    p.add_argument("id", help=id_help)
     p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    p = sub.add_parser("restore", help="list the saved versions of an exercise file, or put one back")
+    p.add_argument("id", help=id_help)
+    p.add_argument("version", nargs="?", type=int, help="the number `ropekit restore ID` lists")
     p = sub.add_parser("verify", help="maintainers: solutions pass, stubs fail, stubs in sync")
     p.add_argument("ids", nargs="*", metavar="ID", help="only these exercises (default: all)")
     p = sub.add_parser("classroom", help="teachers: export the kit as an nbgrader course")
@@ -555,7 +814,9 @@ def build_parser() -> argparse.ArgumentParser:
         )
     )
     p = sub.add_parser("quiz", help="answer the concept quiz in the terminal (recorded in exercises/quiz.py)")
-    p.add_argument("ids", nargs="*", metavar="ITEM")
+    p.add_argument("ids", nargs="*", metavar="ITEM", help="only these items (ids in brackets in the sheet)")
+    p.add_argument("--unanswered", action="store_true", help="only the items with no answer yet")
+    p.add_argument("--wrong", action="store_true", help="only the items whose answer is wrong or missing")
     p.add_argument("--lang", choices=["en", "zh", "both"], default="both")
     p = sub.add_parser("mutate", help="maintainers: mutation score of the hidden checks")
     p.add_argument("ids", nargs="*", metavar="ID")
@@ -568,6 +829,8 @@ def build_parser() -> argparse.ArgumentParser:
 COMMANDS = {
     None: cmd_list,
     "list": cmd_list,
+    "next": cmd_next,
+    "restore": cmd_restore,
     "check": cmd_check,
     "grade": cmd_grade,
     "watch": cmd_watch,
@@ -580,6 +843,15 @@ COMMANDS = {
     "quiz": cmd_quiz,
     "classroom": cmd_classroom,
 }
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ropekit")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
 
 
 def _time_limit(text: str) -> float:

@@ -43,6 +43,7 @@ class Outcome:
     message: str
     output: str = ""  # what the learner's code printed during this check (capped)
     cause: str | None = None  # what the check found wrong, when it could tell (Mistake.cause)
+    import_failed: bool = False  # the learner module did not import: no check ran
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -367,20 +368,20 @@ def run_isolated(
     outcomes: list[Outcome] = []
     worker: Worker | None = None
     strikes = 0
-    not_run = ""
+    not_run, import_failed = "", False
     with _JudgeRandomness() as randomness:
         try:
             for item in checks:
                 if not_run:
-                    outcomes.append(Outcome(False, not_run))
+                    outcomes.append(Outcome(False, not_run, import_failed=import_failed))
                     continue
                 if worker is None:
                     worker = Worker(load, guard, limit_memory, output_limit)
                     failure = worker.ready(import_limit)
                     if failure is not None:
                         worker.stop()
-                        not_run = failure
-                        outcomes.append(Outcome(False, failure, worker.take_output()))
+                        not_run, import_failed = failure, True
+                        outcomes.append(Outcome(False, failure, worker.take_output(), import_failed=True))
                         continue
                 judge = worker.judge
                 judge.deadline = time.monotonic() + time_limit
@@ -415,7 +416,7 @@ def _run_in_process(load: Callable[[], Any], checks: list[Check]) -> list[Outcom
     try:
         impl = load()
     except BaseException as exc:  # noqa: BLE001
-        return [Outcome(False, f"import failed: {describe_exception(exc)}")] * len(checks)
+        return [Outcome(False, f"import failed: {describe_exception(exc)}", import_failed=True)] * len(checks)
     outcomes = []
     for item in checks:
         try:

@@ -2,7 +2,9 @@
 
 Data flows one way: quiz.toml -> `load_items()` -> `grade(item, answer)` -> `Verdict(correct, message)`.
 The hidden checks (grader/checks/quiz.py), the tests, the notebook and the interactive `ropekit quiz`
-(`run_interactive`) all go through this module.
+(`run_interactive`) all go through this module. `ropekit quiz` reads the learner's sheet by parsing it
+(`read_sheet`, never by running it) and records each changed answer at once (`SheetWriter`), rewriting
+only that answer's value: every other byte of the sheet stays as the learner wrote it.
 
 Answer formats (what a learner writes in exercises/quiz.py, `ANSWERS["id"] = ...`):
 
@@ -17,12 +19,16 @@ Maintainers: after editing quiz.toml run `python -m grader.quiz` (rewrites solut
 
 from __future__ import annotations
 
+import ast
+import contextlib
+import difflib
 import json
 import math
 import re
+import shutil
 import sys
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -348,7 +354,7 @@ def render_model_answer(item: Item, language: str = "both", width: int = 100) ->
     if language in ("zh", "both"):
         lines += ["参考答案："] + _wrap(item.model_zh, width, "  ")
     if item.cite:
-        lines.append(f"Source / 出处: {item.cite}")
+        lines += _wrap(item.cite, width, "Source / 出处: ", "  ")
     return "\n".join(lines)
 
 
@@ -416,47 +422,362 @@ def _reference(item: Item) -> Any:
     return item.answer
 
 
-_LINE = re.compile(r'^ANSWERS\["(?P<id>[A-Za-z0-9_]+)"\] = .*$', re.MULTILINE)
+# ----------------------------------------------------------------------------------------------------
+# Reading and writing the answer sheet. The sheet is learner code: it is parsed, never run.
+
+
+class SheetError(ValueError):
+    """The answer sheet cannot be read or safely rewritten (a one-line message; the file is unchanged)."""
+
+
+@dataclass(frozen=True)
+class Written:
+    """One answer as the sheet holds it: the source text the learner wrote and, for a plain literal, its
+    value (`None` for "not answered yet"). `plain` is False for an expression such as `2 * 128`, whose
+    value only running the sheet gives (the grader does that, in isolation)."""
+
+    source: str
+    value: Any = None
+    plain: bool = True
+
+    @property
+    def answered(self) -> bool:
+        return not self.plain or self.value is not None
+
+    def shown(self) -> str:
+        return " ".join(self.source.split())  # an answer spread over lines, on one
+
+
+def _line_starts(text: str) -> list[int]:
+    """Where each line of `text` starts; lines end at \\n, \\r\\n or \\r, as for Python's parser."""
+    return [0] + [m.end() for m in re.finditer(r"\r\n|\r|\n", text)]
+
+
+def _offset(text: str, starts: list[int], lineno: int, col: int) -> int:
+    """The index in `text` of the parser's (line, UTF-8 byte column)."""
+    start = starts[lineno - 1]
+    end = starts[lineno] if lineno < len(starts) else len(text)
+    return start + len(text[start:end].encode("utf-8")[:col].decode("utf-8"))
+
+
+def _solution_lines(text: str) -> set[int]:
+    """Line numbers from `### BEGIN SOLUTION` to `### END SOLUTION` (never rewritten)."""
+    lines, inside = set(), False
+    for number, line in enumerate(re.split(r"\r\n|\r|\n", text), start=1):
+        marker = line.strip()
+        if marker == "### BEGIN SOLUTION":
+            inside = True
+        if inside:
+            lines.add(number)
+        if marker == "### END SOLUTION":
+            inside = False
+    return lines
+
+
+def _answer_key(target: ast.expr) -> str | None:
+    """'id' for the target `ANSWERS["id"]`, else None."""
+    if (
+        isinstance(target, ast.Subscript)
+        and isinstance(target.value, ast.Name)
+        and target.value.id == "ANSWERS"
+        and isinstance(target.slice, ast.Constant)
+        and isinstance(target.slice.value, str)
+    ):
+        return target.slice.value
+    return None
+
+
+@dataclass
+class _Sheet:
+    answers: dict[str, Written]  # as ANSWERS holds them once the sheet has run (the last assignment wins)
+    spans: dict[str, list[tuple[int, int]]]  # where each id's value may be rewritten: (start, end) in text
+    defines: bool  # the sheet assigns ANSWERS itself
+
+
+def _read(text: str) -> _Sheet:
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as exc:
+        raise SheetError(f"line {exc.lineno} has a syntax error ({exc.msg})") from None
+    except ValueError as exc:  # null bytes
+        raise SheetError(f"it cannot be parsed ({exc})") from None
+    starts, solution = _line_starts(text), _solution_lines(text)
+    sheet = _Sheet({}, {}, False)
+
+    def written(node: ast.expr) -> tuple[Written, tuple[int, int]]:
+        span = (
+            _offset(text, starts, node.lineno, node.col_offset),
+            _offset(text, starts, node.end_lineno, node.end_col_offset),
+        )
+        source = text[span[0] : span[1]]
+        try:
+            return Written(source, ast.literal_eval(node)), span
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            return Written(source, None, plain=False), span
+
+    for statement in tree.body:  # top level only, in order, as Python runs it
+        if isinstance(statement, ast.Assign):
+            targets, value = statement.targets, statement.value
+        elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+            targets, value = [statement.target], statement.value
+        else:
+            continue
+        editable = len(targets) == 1 and statement.lineno not in solution
+        for target in targets:
+            if isinstance(target, ast.Name) and target.id == "ANSWERS":
+                sheet.answers, sheet.spans, sheet.defines = {}, {}, True
+                if isinstance(value, ast.Dict):
+                    for key, entry in zip(value.keys, value.values, strict=True):
+                        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                            sheet.answers[key.value], span = written(entry)
+                            if editable:
+                                sheet.spans[key.value] = [span]
+            elif (key := _answer_key(target)) is not None:
+                sheet.answers[key], span = written(value)
+                if editable:
+                    sheet.spans.setdefault(key, []).append(span)
+    return sheet
+
+
+def read_sheet(text: str) -> dict[str, Written]:
+    """The answers of a sheet as ANSWERS would hold them, read without running it: the top-level
+    `ANSWERS = {...}` and `ANSWERS["id"] = ...` statements, in order. SheetError for a syntax error."""
+    return _read(text).answers
+
+
+def sheet_text(path: str | Path) -> str:
+    """The sheet as text, line endings as they are on disk (so that a rewrite keeps them)."""
+    from .files import WorkspaceError
+
+    path = Path(path)
+    if path.is_dir():
+        raise WorkspaceError(f"{path} is a folder, not a file")
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise WorkspaceError(f"{path} is not UTF-8 text") from None
+    except OSError as exc:
+        raise WorkspaceError(f"could not read {path}: {exc.strerror or exc}") from None
+
+
+def same_answer(item: Item, a: Any, b: Any) -> bool:
+    """Whether two answers say the same thing ({"a", "c"}, ["c", "a"] and "ac" do)."""
+    try:
+        return normalize(item, a) == normalize(item, b)
+    except BadFormat:
+        return False
 
 
 def write_answers(
     path: str | Path, answers: dict, items: Iterable[Item] | None = None, *, backup_first: bool = False
 ) -> list[str]:
-    """Record answers in an answer sheet (exercises/quiz.py): rewrite the `ANSWERS["id"] = ...` line of
-    each answered id (None answers are skipped). Returns the ids written. Solution blocks are never
-    touched; the file's other lines are kept as they are. Locked and atomic; backup_first copies the
-    sheet into .ropekit/backups before it changes."""
-    from .files import atomic_write, backup, locked, read_text
+    """Record answers in an answer sheet (exercises/quiz.py). Only an answer that differs from the one
+    in the sheet is written ({"a", "c"} over ["c", "a"] is no change; None answers are skipped): the
+    value after `ANSWERS["id"] =` is replaced and every other byte of the file is kept, the learner's
+    formatting and comments included. An id with no line of its own gets one at the end. Solution blocks
+    are never touched. Returns the ids written, in quiz order. Locked and atomic; backup_first copies the
+    sheet into .ropekit/backups before it changes. SheetError (file unchanged) for a sheet that does not
+    parse or that could not be changed without touching another answer."""
+    from .files import atomic_write, backup, locked
 
     items = {i.id: i for i in (items if items is not None else load_items())}
     path = Path(path)
     with locked(path):  # two `ropekit quiz` at once: each rewrites only its own answers of the latest sheet
-        text = read_text(path)
-        new = _with_answers(text, answers, items)
-        written = new[1]
-        if new[0] != text:
+        text = sheet_text(path)
+        new, written = _with_answers(text, answers, items)
+        if new != text:
             if backup_first:
                 backup(path)
-            atomic_write(path, new[0])
+            with _interrupts_deferred():
+                atomic_write(path, new)
     return written
 
 
 def _with_answers(text: str, answers: dict, items: dict) -> tuple[str, list[str]]:
-    written: list[str] = []
-    out: list[str] = []
-    inside = False
-    for line in text.splitlines(keepends=True):
-        marker = line.strip()
-        if marker in ("### BEGIN SOLUTION", "### END SOLUTION"):
-            inside = marker == "### BEGIN SOLUTION"
-        match = None if inside else _LINE.match(line.rstrip("\n"))
-        if match and match["id"] in answers and answers[match["id"]] is not None and match["id"] in items:
-            item_id = match["id"]
-            literal = answer_literal(items[item_id], answers[item_id])
-            line = f'ANSWERS["{item_id}"] = {literal}' + ("\n" if line.endswith("\n") else "")
-            written.append(item_id)
-        out.append(line)
-    return "".join(out), written
+    """The sheet with `answers` recorded, and the ids that changed (see `write_answers`)."""
+    sheet = _read(text)
+    literals: dict[str, str] = {}
+    for item_id in items:  # quiz order
+        value = answers.get(item_id)
+        if value is None:
+            continue
+        now = sheet.answers.get(item_id)
+        if now is not None and now.plain and same_answer(items[item_id], now.value, value):
+            continue  # equivalent: the learner's own form stays
+        literals[item_id] = answer_literal(items[item_id], value)
+    if not literals:
+        return text, []
+    edits = sorted(
+        ((start, end, literals[i]) for i in literals for start, end in sheet.spans.get(i, ())), reverse=True
+    )
+    new = text
+    for start, end, literal in edits:
+        new = new[:start] + literal + new[end:]
+    new = _appended(new, {i: lit for i, lit in literals.items() if not sheet.spans.get(i)}, sheet.defines)
+    if not _records(new, sheet.answers, literals):  # e.g. a later `ANSWERS = {...}` overrides the line
+        new = _appended(text, literals, sheet.defines)
+        if not _records(new, sheet.answers, literals):
+            raise SheetError("could not record the answer without touching another one")
+    return new, list(literals)
+
+
+def _appended(text: str, literals: dict[str, str], defines: bool) -> str:
+    if not literals:
+        return text
+    if not defines:
+        raise SheetError("it does not define ANSWERS = {...} (`ropekit reset quiz` restores the sheet)")
+    newline = "\r\n" if "\r\n" in text else "\n"
+    lines = "".join(f'ANSWERS["{i}"] = {literal}{newline}' for i, literal in literals.items())
+    return text + ("" if not text or text.endswith(("\n", "\r")) else newline) + lines
+
+
+def _records(new: str, before: dict[str, Written], literals: dict[str, str]) -> bool:
+    """The rewritten sheet holds exactly the new answers, and every other answer as it was written."""
+    try:
+        after = _read(new).answers
+    except SheetError:
+        return False
+    for item_id in set(before) | set(after) | set(literals):
+        if item_id in literals:
+            now = after.get(item_id)
+            if now is None or not now.plain or now.source != literals[item_id]:
+                return False
+        elif after.get(item_id) != before.get(item_id):
+            return False
+    return True
+
+
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Ctrl-C during a write takes effect once the write is done (never a half-written sheet)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list = []
+    previous = signal.signal(signal.SIGINT, lambda *_: caught.append(True))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
+        if caught:
+            raise KeyboardInterrupt
+
+
+class SheetWriter:
+    """Records answers in the sheet one at a time, as the learner gives them, so that Ctrl-C, the end of
+    input or a closed terminal loses none. The sheet is backed up before this session's first change,
+    and again before any change if something else (an editor, another `ropekit quiz`) wrote it since."""
+
+    def __init__(self, path: str | Path, items: Iterable[Item] | None = None) -> None:
+        self.path = Path(path)
+        self.items = {i.id: i for i in (items if items is not None else load_items())}
+        self.written: list[str] = []
+        self.backups: list[Path] = []
+        self._last: str | None = None  # the text this session last wrote
+
+    def record(self, item_id: str, value: Any) -> bool:
+        """Write one answer; False when the sheet already holds an equivalent one (nothing written)."""
+        from .files import atomic_write, backup, locked
+
+        with locked(self.path), _interrupts_deferred():
+            text = sheet_text(self.path)
+            try:
+                new, written = _with_answers(text, {item_id: value}, self.items)
+            except SheetError as exc:
+                literal = answer_literal(self.items[item_id], value)
+                raise SheetError(f'{exc}; not recorded: ANSWERS["{item_id}"] = {literal}') from None
+            if not written:
+                return False
+            if text != self._last:
+                copy = backup(self.path)
+                if copy is not None:
+                    self.backups.append(copy)
+            atomic_write(self.path, new)
+            self._last = new
+        self.written += written
+        return True
+
+
+# ----------------------------------------------------------------------------------------------------
+# Choosing the questions, and where the learner stands
+
+
+class UnknownItem(KeyError):
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def is_right(item: Item, written: Written | None) -> bool:
+    return written is not None and written.plain and grade(item, written.value).correct
+
+
+def select_items(
+    items: Iterable[Item],
+    current: dict[str, Written],
+    ids: Iterable[str] = (),
+    *,
+    unanswered: bool = False,
+    wrong: bool = False,
+) -> list[Item]:
+    """The items to ask, in quiz order: those named in `ids` (all when none is), then with `unanswered`
+    only those with no answer yet, with `wrong` only those whose answer is not right (none counts as not
+    right; an expression the sheet computes too, as only the grader can run it); both: either.
+    UnknownItem (one line, with a close match) for an id that is not a quiz item."""
+    items = list(items)
+    known = [i.id for i in items]
+    ids = list(dict.fromkeys(ids))
+    unknown = [i for i in ids if i not in known]
+    if unknown:
+        parts = []
+        for name in unknown:
+            close = difflib.get_close_matches(name, known, n=1)
+            parts.append(
+                f"no quiz item called {name!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+            )
+        raise UnknownItem("; ".join(parts) + "; the ids are in brackets in exercises/quiz.py")
+    chosen = [i for i in items if not ids or i.id in ids]
+    if unanswered or wrong:
+        chosen = [
+            i
+            for i in chosen
+            if (unanswered and not (i.id in current and current[i.id].answered))
+            or (wrong and not is_right(i, current.get(i.id)))
+        ]
+    return chosen
+
+
+def standing(items: Iterable[Item], current: dict[str, Written]) -> str:
+    """Where the sheet stands, e.g. 'quiz 31/38 right (40/45 points)'."""
+    items = list(items)
+    right = [i for i in items if is_right(i, current.get(i.id))]
+    points = f"{sum(i.points for i in right)}/{sum(i.points for i in items)} points"
+    text = f"quiz {len(right)}/{len(items)} right ({points}"
+    computed = sum(1 for i in items if i.id in current and not current[i.id].plain)
+    if computed:
+        text += f"; {computed} computed by the sheet, so graded only by the grader"
+    return text + ")"
+
+
+def describe(item: Item, written: Written | None) -> str:
+    """The learner's answer now, as written, and whether it is right."""
+    if written is None or not written.answered:
+        return "your answer now: none (not answered yet / 尚未作答)"
+    if not written.plain:
+        return f"your answer now: {written.shown()} (computed by the sheet: `ropekit check quiz` grades it)"
+    try:
+        normalize(item, written.value)
+    except BadFormat as exc:
+        return f"your answer now: {written.shown()}, not understood: {exc}"
+    verdict = "right / 正确" if grade(item, written.value).correct else "wrong / 错误"
+    return f"your answer now: {written.shown()}, {verdict}"
+
+
+def terminal_width(limit: int = 100) -> int:
+    """Columns to wrap to: the terminal's (or $COLUMNS), at most `limit`, at least 20."""
+    return max(20, min(shutil.get_terminal_size((80, 24)).columns, limit))
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -474,12 +795,26 @@ def parse_text(item: Item, text: str) -> Any:
     return normalize(item, text)
 
 
-PROMPTS = {
-    "single": "your answer (a letter; empty = skip, q = quit): ",
-    "multiple": "every true option (e.g. a c; empty = skip, q = quit): ",
-    "truefalse": "myth or fact, and the reason (e.g. myth b; empty = skip, q = quit): ",
-    "numeric": "a number (empty = skip, q = quit): ",
+HOW = {
+    "single": "type one letter",
+    "multiple": "type every true option, e.g. a c",
+    "truefalse": "type myth or fact and the reason's letter, e.g. myth b",
+    "numeric": "type a number",
 }
+
+
+def prompt_for(answered: bool) -> str:
+    return f"your answer (Enter = {'keep yours' if answered else 'skip'}, q = quit): "
+
+
+@dataclass
+class QuizSession:
+    """What `run_interactive` has done so far; filled as it goes, so an interrupted run still tells."""
+
+    asked: int = 0  # questions shown
+    changed: dict = field(default_factory=dict)  # id -> answer (sheet's form) that differs from the sheet's
+    kept: int = 0  # answers kept as they were (Enter, or an equivalent answer typed)
+    stopped: str = ""  # "" ran to the end, "quit" or "end of input"
 
 
 def run_interactive(
@@ -487,39 +822,74 @@ def run_interactive(
     input_fn: Callable[[str], str] = input,
     print_fn: Callable[..., Any] = print,
     language: str = "en",
+    *,
+    current: dict[str, Written] | Callable[[], dict[str, Written]] | None = None,
+    record: Callable[[str, Any], bool] | None = None,
+    width: int = 100,
+    session: QuizSession | None = None,
 ) -> dict:
     """Ask each item in the terminal; after each answer show the verdict and the model answer.
 
-    Returns {item_id: answer in the sheet's form} for the items answered (skipped ones are left out).
-    Records nothing itself: the caller may pass the result to `write_answers`. An empty line skips an
-    item, "q" (or end of input) stops.
+    `current` (the sheet's answers, or a function that reads them afresh) shows the learner's answer
+    before each question and whether it is right; Enter keeps it (skips an unanswered item), and an
+    equivalent answer counts as no change. `record(id, answer)` is called as soon as an answer changes
+    (False: the sheet already had it). Returns {item_id: answer in the sheet's form} for the changed
+    answers; `session` is filled as it goes. "q" or end of input (EOFError) stops; Ctrl-C propagates.
+    Every line is wrapped to `width` columns at word boundaries.
     """
-    answers: dict = {}
+    session = session if session is not None else QuizSession()
     items = list(items)
+
+    def say(text: str, subsequent: str = "  ") -> None:
+        for line in _wrap(text, width, "", subsequent):
+            print_fn(line)
+
     for number, item in enumerate(items, start=1):
+        session.asked = number
+        answers = current() if callable(current) else current
+        now = answers.get(item.id) if answers is not None else None
+        answered = now is not None and now.answered
         print_fn("")
         print_fn(f"— {number}/{len(items)} —")
-        print_fn(render_item(item, language))
+        print_fn(render_item(item, language, width))
+        if answers is not None:
+            say(describe(item, now))
+        say(HOW[item.kind])
+        *head, last = _wrap(prompt_for(answered), width)
+        for line in head:
+            print_fn(line)
         while True:
             try:
-                text = input_fn(PROMPTS[item.kind])
+                text = input_fn(last + " ")
             except EOFError:
-                return answers
+                session.stopped = "end of input"
+                return session.changed
             if text.strip().lower() in ("q", "quit", "exit"):
-                return answers
+                session.stopped = "quit"
+                return session.changed
             if not text.strip():
+                if answered:
+                    session.kept += 1
+                say("kept your answer" if answered else "skipped: still not answered")
                 break
             try:
                 value = parse_text(item, text)
             except BadFormat as exc:
-                print_fn(f"not understood: {exc}")
+                say(f"not understood: {exc}")
                 continue
-            answers[item.id] = value if not isinstance(value, frozenset) else set(value)
+            value = set(value) if isinstance(value, frozenset) else value
+            if answered and now.plain and same_answer(item, now.value, value):
+                session.kept += 1
+                say("the same as your answer now: kept as you wrote it")
+            elif record is None or record(item.id, value):
+                session.changed[item.id] = value
+            else:
+                session.kept += 1  # the sheet meanwhile holds this answer already
             verdict = grade(item, value)
-            print_fn("correct! / 正确！" if verdict.correct else f"not quite: {verdict.message}")
-            print_fn(render_model_answer(item, language))
+            say("correct! / 正确！" if verdict.correct else f"not quite: {verdict.message}")
+            print_fn(render_model_answer(item, language, width))
             break
-    return answers
+    return session.changed
 
 
 def score(answers: dict, items: Iterable[Item] | None = None) -> tuple[int, int]:

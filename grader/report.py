@@ -39,32 +39,114 @@ def check_table(result: ExerciseResult, title: str) -> Table:
     return table
 
 
-def print_results(console: Console, results: list[ExerciseResult], titles: dict[str, str]) -> None:
+OUTPUT_LINES = 20  # lines of a check's printed output shown by -v
+
+
+def _output_block(text: str) -> Text:
+    lines = text.splitlines()
+    shown = lines[:OUTPUT_LINES]
+    block = Text("\n".join("    │ " + line[:200] for line in shown), style="dim")
+    if len(lines) > len(shown):
+        block.append(f"\n    │ ... {len(lines) - len(shown)} more line(s)", style="dim italic")
+    return block
+
+
+def print_results(
+    console: Console,
+    results: list[ExerciseResult],
+    titles: dict[str, str],
+    *,
+    verbose: bool = False,
+    tables: bool = True,
+) -> None:
+    """One table per exercise (none when `tables` is False), and for several exercises a summary of one
+    line each. `verbose` adds what the learner's code printed."""
     for result in results:
+        title = escape(f"{result.id} — {titles.get(result.id, '')}")
+        if not tables:
+            continue
         if result.skipped:
             console.print(
-                f"[yellow]{result.id}[/] — {escape(titles.get(result.id, ''))}: {escape(result.skipped)}\n"
+                f"[yellow]{escape(result.id)}[/] — {escape(titles.get(result.id, ''))}: "
+                f"{escape(result.skipped)}\n"
             )
             continue
-        console.print(check_table(result, escape(f"{result.id} — {titles.get(result.id, '')}")))
-        verdict = (
-            "[green]all checks pass[/]"
-            if result.all_passed
-            else (f"[red]{result.total - result.passed} check(s) failing[/]")
-        )
+        if result.import_error:
+            console.print(f"[bold]{title}[/]")
+            console.print(
+                f"  [bold red]✗[/] your module did not import, so none of its {result.total} checks ran:"
+            )
+            console.print(Text("\n".join("    " + line for line in result.import_error.splitlines())))
+        else:
+            console.print(check_table(result, title))
+        if verbose:
+            printed = [c for c in result.checks if c.output]
+            for item in printed:
+                console.print(Text(f"  printed during '{item.name}':", style="dim"))
+                console.print(_output_block(item.output))
+            if not printed:
+                console.print(Text("  (your code printed nothing)", style="dim"))
+        elif any(c.output for c in result.checks):
+            lines = sum(len(c.output.splitlines()) for c in result.checks)
+            console.print(Text(f"  (your code printed {lines} line(s); -v shows them per check)", style="dim"))
+        if result.all_passed:
+            verdict = "[green]all checks pass[/]"
+        elif result.import_error:
+            verdict = "[red]did not import[/]"
+        else:
+            verdict = f"[red]{result.total - result.passed} check(s) failing[/]"
         console.print(
             f"  score [bold]{result.score}/{result.max_score}[/]  ({result.passed}/{result.total} "
             f"checks, {result.duration:.2f} s)  {verdict}\n"
         )
     if len(results) > 1:
-        score, max_score = totals(results)
-        console.print(f"[bold]total {score}/{max_score}[/]")
+        print_summary(console, results)
+
+
+def print_summary(console: Console, results: list[ExerciseResult]) -> None:
+    """One line per exercise, then the total (skipped exercises count in neither score nor maximum)."""
+    table = Table(title="summary", title_justify="left", box=None, padding=(0, 1))
+    for name, justify in (("", "left"), ("exercise", "left"), ("score", "right"), ("checks", "right")):
+        table.add_column(name, justify=justify, no_wrap=True, min_width=len(name) or 1)
+    id_width = max(len(r.id) for r in results)
+    room = max(20, console.width - id_width - 24)  # mark, score and checks columns with their padding
+    table.add_column("first thing to fix", no_wrap=True, overflow="ellipsis", max_width=room)
+    for result in results:
+        if result.skipped:
+            table.add_row(Text("–", style="yellow"), result.id, "", "", Text(result.skipped, style="dim"))
+            continue
+        mark = Text("✓", style="green") if result.all_passed else Text("✗", style="bold red")
+        if result.import_error:
+            note = "did not import: " + result.import_error.splitlines()[0]
+        else:
+            note = next((c.message.splitlines()[0] for c in result.checks if not c.passed and c.message), "")
+        table.add_row(
+            mark,
+            result.id,
+            f"{result.score}/{result.max_score}",
+            f"{result.passed}/{result.total}",
+            Text(note),
+        )
+    console.print(table)
+    score, max_score = totals(results)
+    graded = [r for r in results if not r.skipped]
+    passing = sum(r.all_passed for r in graded)
+    console.print(f"[bold]total {score}/{max_score}[/]  ({passing}/{len(graded)} exercises pass)")
+    if not all(r.all_passed for r in graded):
+        console.print(
+            "[dim]`ropekit check ID`: one exercise's checks; `ropekit grade --tables`: all[/]"
+        )
 
 
 def to_html(result: ExerciseResult, title: str) -> str:
     if result.skipped:
         reason = html.escape(result.skipped)
         return f"<div><b>{html.escape(result.id)}</b> — {html.escape(title)}: {reason}</div>"
+    if result.import_error:
+        return (
+            f"<div><b>{html.escape(result.id)}</b> — {html.escape(title)}: <b>0/{result.max_score}</b>, "
+            f"your module did not import:<pre>{html.escape(result.import_error)}</pre></div>"
+        )
     rows = []
     for item in result.checks:
         mark = "&#10003;" if item.passed else "&#10007;"
@@ -89,6 +171,10 @@ def to_html(result: ExerciseResult, title: str) -> str:
 def to_text(result: ExerciseResult, title: str) -> str:
     if result.skipped:
         return f"{result.id} — {title}: {result.skipped}"
+    if result.import_error:
+        return (
+            f"{result.id} — {title}: 0/{result.max_score}, your module did not import:\n{result.import_error}"
+        )
     lines = [f"{result.id} — {title}: {result.score}/{result.max_score}"]
     for item in result.checks:
         mark = "PASS" if item.passed else "FAIL"

@@ -19,6 +19,7 @@ class CheckResult:
     passed: bool
     points: int
     message: str
+    output: str = field(default="", repr=False)  # what the learner's code printed during the check
 
 
 @dataclass
@@ -29,6 +30,7 @@ class ExerciseResult:
     code_hash: str | None = None
     source: str = ""
     skipped: str | None = None  # why the exercise was not graded (a missing optional package)
+    import_error: str | None = None  # why the learner's module did not import (then no check ran)
     max_score: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -53,6 +55,8 @@ class ExerciseResult:
 
     def to_dict(self) -> dict:
         extra = {"skipped": self.skipped} if self.skipped else {}
+        if self.import_error:
+            extra["import_error"] = self.import_error
         return {
             "id": self.id,
             **extra,
@@ -60,7 +64,7 @@ class ExerciseResult:
             "max_score": self.max_score,
             "passed": self.passed,
             "total": self.total,
-            "checks": [asdict(c) for c in self.checks],
+            "checks": [{k: v for k, v in asdict(c).items() if k != "output"} for c in self.checks],
         }
 
 
@@ -75,6 +79,18 @@ def visible(text: str) -> str:
         else:
             out.append(ch)
     return "".join(out)
+
+
+def _visible_lines(text: str) -> str:
+    """`visible`, keeping the line breaks (a syntax error's caret line, printed output)."""
+    return "\n".join(visible(line) for line in text.splitlines())
+
+
+def _import_error(outcomes: list) -> str | None:
+    if not outcomes or not outcomes[0].import_failed:
+        return None
+    text = outcomes[0].message
+    return _visible_lines(text[len("import failed: ") :] if text.startswith("import failed: ") else text)
 
 
 def checks_for(exercise: Exercise) -> list[Check]:
@@ -133,9 +149,10 @@ def grade_exercise(
     return ExerciseResult(
         id=exercise.id,
         checks=[
-            CheckResult(name=c.name, passed=o.passed, points=c.points, message=visible(message))
+            CheckResult(c.name, o.passed, c.points, visible(message), _visible_lines(o.output))
             for c, o, message in zip(checks, outcomes, messages, strict=True)
         ],
+        import_error=_import_error(outcomes),
         duration=time.perf_counter() - started,
         code_hash=impl.code_hash(exercise.module),
         source=impl.label,

@@ -196,6 +196,18 @@ class Store:
                 query, args = query + " WHERE exercise = ?", (exercise,)
             return db.execute(query + " ORDER BY id", args).fetchall()
 
+    def scores_by_hash(self, exercise: str) -> dict[str, tuple[int, int]]:
+        """The latest (score, max_score) of each version of the exercise's file, by its code hash."""
+        if not self.path.exists():
+            return {}
+        with self._connect() as db:
+            rows = db.execute(
+                "SELECT code_hash, score, max_score FROM attempts WHERE exercise = ? AND code_hash IS NOT"
+                " NULL ORDER BY id",
+                (exercise,),
+            ).fetchall()
+        return {code_hash: (score, max_score) for code_hash, score, max_score in rows}
+
     def hints_taken(self, exercise: str) -> int:
         if not self.path.exists():
             return 0

@@ -242,7 +242,7 @@ def test_a_closed_pipe_is_one_line(workspace):
     exe = Path(sys.executable).with_name("ropekit")
     env = {**os.environ, "ROPEKIT_ROOT": str(workspace), "NO_COLOR": "1", "COLUMNS": "80"}
     grade = subprocess.Popen(
-        [str(exe), "grade", "--solutions", "sinusoidal", "rope", "quiz"],
+        [str(exe), "grade", "--solutions", "--tables", "sinusoidal", "rope", "quiz"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,

@@ -13,7 +13,7 @@ import re
 
 import numpy as np
 import pytest
-from conftest import ROOT, WRONG
+from conftest import ROOT, WRONG, ropekit
 
 import grader.checks.quiz as quiz_checks
 from grader.catalog import get_exercise
@@ -22,15 +22,20 @@ from grader.loading import from_folder
 from grader.quiz import (
     NOT_ANSWERED,
     QuizDataError,
+    SheetError,
+    UnknownItem,
     _item,
+    _wrap,
     get_item,
     grade,
     load_items,
     parse_text,
+    read_sheet,
     render_item,
     render_model_answer,
     run_interactive,
     score,
+    select_items,
     sheet_source,
     write_answers,
 )
@@ -48,6 +53,11 @@ def reference_answers() -> dict:
 def grade_sheet(tmp_path, source: str):
     (tmp_path / "quiz.py").write_text(source, encoding="utf-8")
     return grade_exercise(get_exercise("quiz"), from_folder(tmp_path))
+
+
+def flat(text: str) -> str:
+    """Text with its line breaks and runs of spaces made single spaces (wrapped output compares)."""
+    return " ".join(text.split())
 
 
 def sheet_with(answers: dict) -> str:
@@ -365,7 +375,7 @@ def test_run_interactive_with_scripted_input():
     out = "\n".join(printed)
     assert out.count("correct! / 正确！") == 2
     assert "not understood" in out  # "maybe" is asked again
-    assert get_item("num_angle").mistakes[0].why in out  # the slip is explained
+    assert flat(get_item("num_angle").mistakes[0].why) in flat(out)  # the slip is explained (wrapped)
     assert "参考答案" in out or "Model answer" in out
     assert out.count("Answer / 答案:") == 3  # three answered; "q" stopped at the last item
 
@@ -398,3 +408,233 @@ def test_score_and_rendering_helpers():
     text = render_item(get_item("myth_complexity"), "both")
     assert "Reasons / 理由" in text and "a)" in text
     assert parse_text(get_item("myth_complexity"), "fact c") == (True, "c")
+
+
+# ----------------------------------------------------------------------------------------------------
+# `ropekit quiz` keeps every answer it was not asked to change, byte for byte
+
+# The learner's own forms: a list with a comment, a set over two lines, a spaced tuple, an expression.
+OWN_FORMS = {
+    "q2_absolute_shortfall": '["a", "b"]  # my pick',
+    "q3_advantages": '{\n    "e", "c", "b", "a",\n}',
+    "q1_permutation": "( True ,'a' )",
+    "num_flops": "6 * 64 * 1024 * 2",
+}
+
+
+def own_sheet(folder) -> tuple[str, object]:
+    """exercises/quiz.py of `folder` with OWN_FORMS written in; returns (text, path)."""
+    path = folder / "exercises" / "quiz.py"
+    text = path.read_text(encoding="utf-8")
+    for item_id, source in OWN_FORMS.items():
+        old = f'ANSWERS["{item_id}"] = None'
+        assert old in text
+        text = text.replace(old, f'ANSWERS["{item_id}"] = {source}')
+    path.write_text(text, encoding="utf-8")
+    return text, path
+
+
+def test_the_sheet_is_read_as_written_without_running_it(workspace):
+    text, _ = own_sheet(workspace)
+    current = read_sheet(text)
+    assert current["q2_absolute_shortfall"].source == '["a", "b"]'
+    assert current["q2_absolute_shortfall"].value == ["a", "b"]
+    assert current["q3_advantages"].shown() == '{ "e", "c", "b", "a", }'
+    assert current["num_flops"].source == "6 * 64 * 1024 * 2" and not current["num_flops"].plain
+    assert current["q1_role_of_pe"].value is None and not current["q1_role_of_pe"].answered
+    later = read_sheet('ANSWERS = {"kv_cache": "d"}\nANSWERS["kv_cache"] = "b"\nANSWERS = {"x": 1}\n')
+    assert set(later) == {"x"}  # as Python leaves ANSWERS: the last assignment wins
+    with pytest.raises(SheetError, match="line 2 has a syntax error"):
+        read_sheet('ANSWERS = {}\nANSWERS["kv_cache"] = (\n')
+
+
+def test_enter_and_equivalent_answers_leave_the_sheet_byte_identical(workspace):
+    before, path = own_sheet(workspace)
+    ids = ["q1_role_of_pe", "q1_permutation", "q2_absolute_shortfall", "q3_advantages", "num_flops"]
+    # q1_role_of_pe: skipped; q1_permutation: "fact a" = its (True, 'a'); the list: Enter; the set: the
+    # same letters in another order; the expression: Enter.
+    done = ropekit("quiz", *ids, "--lang", "en", root=workspace, stdin="\nfact a\n\nc a e b\n\n")
+    assert done.returncode == 0, done.stderr
+    assert path.read_bytes() == before.encode("utf-8")
+    assert not (workspace / ".ropekit" / "backups").exists()  # nothing written, nothing to back up
+    out = flat(done.stdout)
+    assert 'your answer now: ["a", "b"], right' in out
+    assert "your answer now: ( True ,'a' ), right" in out
+    assert "your answer now: 6 * 64 * 1024 * 2 (computed by the sheet" in out
+    assert "recorded 0 answers" in out and "kept 4 as they were" in out
+
+
+def test_a_changed_answer_rewrites_only_its_value(workspace):
+    before, path = own_sheet(workspace)
+    stdin = "d\nmyth b\n\n"  # q1_role_of_pe, q1_permutation changed; the list kept
+    done = ropekit(
+        "quiz", "q1_role_of_pe", "q1_permutation", "q2_absolute_shortfall", root=workspace, stdin=stdin
+    )
+    assert done.returncode == 0, done.stderr
+    expected = before.replace('ANSWERS["q1_role_of_pe"] = None', 'ANSWERS["q1_role_of_pe"] = "d"')
+    expected = expected.replace(
+        "ANSWERS[\"q1_permutation\"] = ( True ,'a' )", 'ANSWERS["q1_permutation"] = (False, "b")'
+    )
+    assert path.read_text(encoding="utf-8") == expected
+    backups = list((workspace / ".ropekit" / "backups").glob("quiz.py.*"))
+    assert [b.read_text(encoding="utf-8") for b in backups] == [before]  # once, before the first change
+    assert "recorded 2 answers" in done.stdout and "kept 1 as it was" in flat(done.stdout)
+    now = read_sheet(expected)  # plain values only: the expression num_flops counts as not right
+    right = sum(1 for i in ITEMS if i.id in now and now[i.id].plain and grade(i, now[i.id].value).correct)
+    assert f"quiz {right}/{len(ITEMS)} right" in flat(done.stdout)
+
+
+def test_equivalent_answer_is_not_rewritten_and_others_keep_their_form(tmp_path):
+    sheet = tmp_path / "quiz.py"
+    text = (
+        'ANSWERS: dict = {\n    "q3_advantages": ["e", "c", "b", "a"],  # mine\n    "kv_cache": "b",\n}\r\n'
+        'ANSWERS["q1_role_of_pe"] = "B"\r\n'
+    )
+    sheet.write_bytes(text.encode("utf-8"))
+    assert write_answers(sheet, {"q3_advantages": {"a", "b", "c", "e"}, "q1_role_of_pe": "b"}) == []
+    assert sheet.read_bytes() == text.encode("utf-8")
+    # a change inside the dict literal is made there; an id without a line gets one, in the file's CRLF
+    assert write_answers(sheet, {"kv_cache": "d", "q3_core_idea": "c"}) == ["q3_core_idea", "kv_cache"]
+    expected = text.replace('"kv_cache": "b"', '"kv_cache": "d"') + 'ANSWERS["q3_core_idea"] = "c"\r\n'
+    assert sheet.read_bytes() == expected.encode("utf-8")
+    # a later `ANSWERS = {...}` would override a line: the answer is appended after it instead
+    sheet.write_text(
+        'ANSWERS = {}\nANSWERS["kv_cache"] = "b"\nANSWERS = {"kv_cache": "b"}\n', encoding="utf-8"
+    )
+    write_answers(sheet, {"kv_cache": "d"})
+    assert read_sheet(sheet.read_text(encoding="utf-8"))["kv_cache"].value == "d"
+
+
+def test_a_sheet_that_does_not_parse_is_never_written(workspace):
+    path = workspace / "exercises" / "quiz.py"
+    broken = path.read_text(encoding="utf-8").replace(
+        'ANSWERS["kv_cache"] = None', 'ANSWERS["kv_cache"] = {"a"'
+    )
+    path.write_text(broken, encoding="utf-8")
+    done = ropekit("quiz", "q1_role_of_pe", root=workspace, stdin="b\n")
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1 and "syntax error" in done.stderr
+    assert "line " in done.stderr and "Traceback" not in done.stderr
+    assert path.read_text(encoding="utf-8") == broken
+    with pytest.raises(SheetError):
+        write_answers(path, {"q1_role_of_pe": "b"})
+    assert path.read_text(encoding="utf-8") == broken
+
+
+def test_end_of_input_keeps_the_answers_given(workspace):
+    path = workspace / "exercises" / "quiz.py"
+    before = path.read_text(encoding="utf-8")
+    ids = ["q1_role_of_pe", "q1_permutation", "q2_absolute_shortfall"]
+    done = ropekit("quiz", *ids, "--lang", "en", root=workspace, stdin="b\n")  # then Ctrl-D / end of input
+    assert done.returncode == 0, done.stderr
+    assert path.read_text(encoding="utf-8") == before.replace(
+        'ANSWERS["q1_role_of_pe"] = None', 'ANSWERS["q1_role_of_pe"] = "b"'
+    )
+    assert "end of input at question 2 of 3: recorded 1 answer in" in flat(done.stdout)
+    nothing = ropekit("quiz", root=workspace, stdin="")  # </dev/null: nothing given, nothing changed
+    assert nothing.returncode == 0 and "recorded 0 answers" in nothing.stdout
+    assert path.read_text(encoding="utf-8").count(" = None") == before.count(" = None") - 1
+
+
+def test_unanswered_and_wrong_select_the_items_to_ask(workspace):
+    path = workspace / "exercises" / "quiz.py"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace('ANSWERS["q1_role_of_pe"] = None', 'ANSWERS["q1_role_of_pe"] = "b"')  # right
+    text = text.replace('ANSWERS["kv_cache"] = None', 'ANSWERS["kv_cache"] = "a"')  # wrong
+    text = text.replace('ANSWERS["num_flops"] = None', 'ANSWERS["num_flops"] = 6 * 64 * 1024 * 2')  # computed
+    path.write_text(text, encoding="utf-8")
+    current = read_sheet(text)
+    all_ids = [i.id for i in ITEMS]
+    rest = [i for i in all_ids if i not in ("q1_role_of_pe", "kv_cache", "num_flops")]
+    assert [i.id for i in select_items(ITEMS, current, unanswered=True)] == rest
+    wrong = [i for i in all_ids if i != "q1_role_of_pe"]
+    assert [i.id for i in select_items(ITEMS, current, wrong=True)] == wrong
+    assert [i.id for i in select_items(ITEMS, current, unanswered=True, wrong=True)] == wrong
+    named = ["kv_cache", "q1_role_of_pe", "q1_permutation"]
+    assert [i.id for i in select_items(ITEMS, current, named, wrong=True)] == ["q1_permutation", "kv_cache"]
+    assert [i.id for i in select_items(ITEMS, current, named, unanswered=True)] == ["q1_permutation"]
+    assert [i.id for i in select_items(ITEMS, current, named)] == [
+        "q1_role_of_pe",
+        "q1_permutation",
+        "kv_cache",
+    ]
+    with pytest.raises(UnknownItem, match="did you mean 'kv_cache'"):
+        select_items(ITEMS, current, ["kv_cach"])
+
+    done = ropekit("quiz", "--wrong", "--lang", "en", root=workspace, stdin="q\n")
+    assert done.returncode == 0 and f"— 1/{len(wrong)} —" in done.stdout
+    done = ropekit("quiz", "kv_cache", "q1_role_of_pe", "--unanswered", root=workspace)
+    assert done.returncode == 0 and "nothing to ask" in done.stdout and "quiz 1/" in done.stdout
+    done = ropekit("quiz", "kv_cache", "--wrong", "--lang", "en", root=workspace, stdin="\n")
+    assert "[kv_cache]" in done.stdout and 'your answer now: "a", wrong' in flat(done.stdout)
+    assert path.read_text(encoding="utf-8") == text
+
+
+def test_an_unknown_item_is_one_line_with_a_suggestion(workspace):
+    done = ropekit("quiz", "kv_cach", root=workspace)
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        "ropekit: no quiz item called 'kv_cach' (did you mean 'kv_cache'?); "
+        "the ids are in brackets in exercises/quiz.py"
+    )
+
+
+def _broken_words(text: str, lines: list[str], indent: str) -> list[int]:
+    """Where `lines` (the wrap of `text`, each starting with `indent` of spaces) break a Latin word: the
+    break points that had neither a space nor a CJK character on either side in the text."""
+
+    def cjk(ch: str) -> bool:
+        return bool(re.match(r"[\u2e80-\u9fff\u3000-\u303f\uff00-\uffef]", ch))
+
+    compact, allowed, space = [], set(), False
+    for ch in text:
+        if ch.isspace():
+            space = True
+            continue
+        if compact and (space or cjk(ch) or cjk(compact[-1])):
+            allowed.add(len(compact))
+        compact.append(ch)
+        space = False
+    pieces = ["".join(line.removeprefix(indent).split()) for line in lines]
+    assert "".join(pieces) == "".join(compact)  # nothing lost, nothing added
+    breaks = [sum(len(p) for p in pieces[: n + 1]) for n in range(len(pieces) - 1)]
+    return [b for b in breaks if 0 < b < len(compact) and b not in allowed]
+
+
+@pytest.mark.parametrize("width", [24, 41, 60, 80, 100])
+def test_wrapping_breaks_at_spaces_and_between_cjk_only(width):
+    from grader.quiz import _width
+
+    for item in ITEMS:
+        texts = [item.question_en, item.question_zh, item.model_en, item.model_zh, item.cite]
+        texts += [grade(item, wrong).message for wrong in ("a", "z", ("myth", "a"), 1e9)]
+        texts += [o.en for o in item.options] + [o.zh for o in item.options]
+        for text in texts:
+            lines = _wrap(text, width, "    ", "    ")
+            assert not _broken_words(text, lines, "    "), (item.id, width, lines)
+            longest = max(len(w) for w in text.split()) if text.split() else 0
+            assert all(_width(line) <= max(width, 4 + 2 * longest) for line in lines), (item.id, lines)
+
+
+def test_the_writer_backs_up_first_and_after_an_outside_change_and_never_writes_a_broken_sheet(workspace):
+    from grader.quiz import SheetWriter
+
+    path = workspace / "exercises" / "quiz.py"
+    original = path.read_text(encoding="utf-8")
+    writer = SheetWriter(path)
+    assert writer.record("q1_role_of_pe", "b") and not writer.record("q1_role_of_pe", "B")  # same answer
+    assert writer.record("kv_cache", "d")
+    assert [b.read_text(encoding="utf-8") for b in writer.backups] == [original]  # one copy: ours changed
+    edited = path.read_text(encoding="utf-8") + "# a note the learner added meanwhile\n"
+    path.write_text(edited, encoding="utf-8")
+    assert writer.record("kv_cache", "a")
+    assert writer.backups[-1].read_text(encoding="utf-8") == edited  # their version is kept too
+    assert path.read_text(encoding="utf-8").endswith("# a note the learner added meanwhile\n")
+    broken = path.read_text(encoding="utf-8") + "ANSWERS[\n"
+    path.write_text(broken, encoding="utf-8")
+    with pytest.raises(
+        SheetError, match=r'syntax error .*not recorded: ANSWERS\["q1_permutation"\] = \(True, "a"\)'
+    ):
+        writer.record("q1_permutation", (True, "a"))
+    assert path.read_text(encoding="utf-8") == broken
+    assert writer.written == ["q1_role_of_pe", "kv_cache", "kv_cache"]
