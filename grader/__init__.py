@@ -23,32 +23,15 @@ def run_checks(exercise_id: str, namespace: dict):
 def load(exercise_id: str):
     """A fresh import of your exercises/<module>.py (re-run the cell after editing the file).
 
-    In IPython, a call to a function you have not written yet then shows one line, not a traceback.
+    In IPython, a call to a function you have not written yet then shows one line, not a traceback, and
+    the cell counts as run, so "Run All" goes on to the next cell.
     """
     from .catalog import get_exercise
     from .loading import learner_exercises
+    from .notebook import show_unfinished_in_one_line
 
-    _short_not_implemented_in_ipython()
+    show_unfinished_in_one_line()
     return learner_exercises().load(get_exercise(exercise_id).module, fresh=True)
-
-
-def _short_not_implemented_in_ipython() -> None:
-    import sys
-
-    if "IPython" not in sys.modules:
-        return
-    shell = sys.modules["IPython"].get_ipython()
-    if shell is None:
-        return
-
-    def handler(shell, etype, value, tb, tb_offset=None):
-        import traceback
-
-        frame = traceback.extract_tb(tb)[-1]
-        where = f"{frame.name}() in {frame.filename.rsplit('/', 1)[-1]}"
-        print(f"Not implemented yet: {where}. Write it, save the file, then re-run this cell.")
-
-    shell.set_custom_exc((NotImplementedError,), handler)
 
 
 __all__ = ["check", "load", "run_checks"]

@@ -57,3 +57,73 @@ def run_checks(exercise_id: str, namespace: dict) -> Verdict:
         failed = [f"{c.name}: {c.message}" for c in verdict.result.checks if not c.passed]
         raise AssertionError("\n".join(failed))
     return verdict
+
+
+# An unwritten stub in a notebook: one line instead of a traceback, and "Run All" goes on.
+#
+# IPython hands a NotImplementedError to the custom handler (set_custom_exc) instead of printing a
+# traceback, and records it in the cell's ExecutionResult.error_in_exec. ipykernel (ipkernel.py,
+# do_execute) triggers the post_run_cell callbacks with that result and only then replies
+# status = "ok" if result.success (no error_before_exec, no error_in_exec), else "error"; front ends
+# stop "Run All" on "error". So the callback clears error_in_exec, for a stub's exception only.
+
+_UNFINISHED = "_ropekit_unfinished_exercise"  # set on an exception the handler showed in one line
+
+
+def show_unfinished_in_one_line() -> None:
+    """In IPython: a cell stopped by an unwritten exercise prints one line and counts as run.
+
+    Only a NotImplementedError raised in a file of exercises/ (directly, or through a sibling such as
+    transformer.py calling an unwritten rope.py) counts; any other exception keeps its traceback and the
+    cell still fails, so Run All stops on real bugs.
+    """
+    import sys
+
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython else None
+    if shell is None:
+        return
+    shell.set_custom_exc((NotImplementedError,), _one_line_if_unfinished)
+    if _count_unfinished_as_run not in shell.events.callbacks["post_run_cell"]:
+        shell.events.register("post_run_cell", _count_unfinished_as_run)
+
+
+def unfinished_where(tb) -> str | None:
+    """'apply_rope() in exercises/rope.py' if the traceback `tb` ends in a learner's exercise file."""
+    from pathlib import Path
+
+    folder = learner_exercises().folder
+    frames = []
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    mine = [f for f in frames if Path(f.f_code.co_filename).resolve().parent == folder]
+    if not frames or not mine or mine[-1] is not frames[-1]:
+        return None  # raised outside exercises/ (torch, the notebook itself, nbgrader cells): a real error
+    code = frames[-1].f_code
+    where = f"{getattr(code, 'co_qualname', code.co_name)}() in exercises/{Path(code.co_filename).name}"
+    caller = Path(mine[0].f_code.co_filename).name
+    if caller != Path(code.co_filename).name:
+        where += f" (your {caller} uses it)"
+    return where
+
+
+def _one_line_if_unfinished(shell, etype, value, tb, tb_offset=None):
+    where = unfinished_where(tb)
+    if where is None:
+        shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+        return None
+    print(f"Not implemented yet: {where}. Write it, save the file, then re-run this cell.")
+    setattr(value, _UNFINISHED, True)
+    import sys
+
+    plt = sys.modules.get("matplotlib.pyplot")
+    if plt is not None and "inline" in plt.get_backend():
+        plt.close("all")  # the cell's half-drawn figures: inline closes every figure after a cell anyway
+    return None
+
+
+def _count_unfinished_as_run(result) -> None:
+    """post_run_cell: a cell stopped only by an unwritten exercise replies "ok"."""
+    if result is not None and getattr(result.error_in_exec, _UNFINISHED, False):
+        result.error_in_exec = None

@@ -189,11 +189,11 @@ def unseen_fraction(pos, inv_freq):
     return outside.mean()
 
 
-rows = {
+rows = {  # (positions, frequencies) of each method, from your functions
     "plain RoPE": (positions, theta),
     "PI": (lc.interpolate_positions(positions, s), theta),
-    "NTK-aware": (positions, ntk_theta),
-    "YaRN": (positions, yarn_theta.numpy()),
+    "NTK-aware": (positions, lc.ntk_scaled_base(base, s, d) ** (-2 * i / d)),
+    "YaRN": (positions, lc.yarn_inv_freq(d, base, s, L)[0].numpy()),
     "Llama 3.1": (positions, lc.llama3_inv_freq(d, base, s, L).numpy()),
 }
 print(f"{'method':12s} unseen angles at 4L   theta_0 slowed by")
@@ -263,16 +263,11 @@ ax.set(title="2-D RoPE: mean q·k / d vs the centre", xlabel="column", ylabel="r
 fig.colorbar(im, ax=ax)
 plt.show()
 
-one_row = r2.apply_rope_2d(q[:3, 0], torch.zeros(3, dtype=torch.long), torch.tensor([0, 5, 9]))
-print("one row == 1-D RoPE of the column on the first half:", end=" ")
-print(
-    torch.allclose(
-        one_row,
-        load("rope").apply_rope(
-            q[:3, 0], torch.tensor([0, 5, 9]), base=100.0, interleaved=True, rotary_dim=d2 // 2
-        ),
-    )
-)
+rope = load("rope")  # your rope.py of notebook 03
+cols = torch.tensor([0, 5, 9])
+one_row = r2.apply_rope_2d(q[:3, 0], torch.zeros(3, dtype=torch.long), cols)
+columns_1d = rope.apply_rope(q[:3, 0], cols, base=100.0, interleaved=True, rotary_dim=d2 // 2)
+print("one row == 1-D RoPE of the column on the first half:", torch.allclose(one_row, columns_1d))
 
 # %% [markdown]
 # ## 5. Interview questions / 面试题

@@ -1,16 +1,21 @@
 """Notebooks: committed without outputs, in sync with their jupytext sources, and they run headless
-top to bottom (nbclient) against the reference solutions with every check passing."""
+top to bottom (nbclient, stopping at the first error like "Run All") against the reference solutions
+with every check passing, against the untouched stubs, and with half the exercises finished."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
+from pathlib import Path
 
 import jupytext
 import nbformat
 import pytest
-from conftest import ROOT
+from conftest import ROOT, solution_source
 from nbclient import NotebookClient
+
+from grader.catalog import get_exercise, load_catalog
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
@@ -27,49 +32,120 @@ def test_committed_without_outputs_and_in_sync_with_source(path):
     )
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
-def test_runs_headless_against_reference_solutions(path, tmp_path, monkeypatch):
-    shutil.copytree(ROOT / "solutions", tmp_path / "exercises")
+def _modules_reached(path: Path) -> set[str]:
+    """The exercise modules a notebook's cells run: its load() calls and the siblings they import."""
+    todo = {get_exercise(name).module for name in re.findall(r'load\("(\w+)"\)', path.read_text())}
+    reached = set()
+    while todo:
+        module = todo.pop()
+        reached.add(module)
+        todo |= set(re.findall(r"^from \.(\w+) import", solution_source(module), re.M)) - reached
+    return reached
+
+
+MODULES = [e.module for e in load_catalog()]  # the learner's order
+# A learner half-way through: every other exercise finished, in catalog order, and the other way round.
+MIXES = {"odd_done": set(MODULES[0::2]), "even_done": set(MODULES[1::2])}
+# Only a notebook that runs several modules has a mix different from "all stubs" and "all solutions".
+MIXED = [p for p in NOTEBOOKS if len(_modules_reached(p.with_suffix(".py"))) > 1]
+
+
+def run_notebook(path: Path, tmp_path: Path, monkeypatch, finished: set[str]):
+    """Run `path` top to bottom like "Run All": exercises/ holds the solutions of `finished`, stubs of the
+    rest. nbclient stops with CellExecutionError at the first cell whose reply is "error"."""
+    shutil.copytree(ROOT / "exercises", tmp_path / "exercises")
     shutil.copytree(ROOT / "solutions", tmp_path / "solutions")
-    monkeypatch.setenv("ROPEKIT_ROOT", str(tmp_path))  # the kernel inherits it: check() grades solutions
+    for module in finished:
+        shutil.copy(ROOT / "solutions" / f"{module}.py", tmp_path / "exercises" / f"{module}.py")
+    monkeypatch.setenv("ROPEKIT_ROOT", str(tmp_path))  # the kernel inherits it: check() grades exercises/
     nb = nbformat.read(path, as_version=4)
     NotebookClient(
         nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
     ).execute()
-    verdicts = [
-        o
-        for c in nb.cells
-        if c.cell_type == "code"
-        for o in c.outputs
-        if "text/html" in o.get("data", {}) and "all checks pass" in o["data"]["text/html"]
-    ]
-    failing = [
-        o
-        for c in nb.cells
-        if c.cell_type == "code"
-        for o in c.outputs
-        if "text/html" in o.get("data", {}) and " failing)" in o["data"]["text/html"]
-    ]
-    assert verdicts and not failing
+    return [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+
+
+def _html(outputs, words: str) -> list:
+    return [o for o in outputs if words in o.get("data", {}).get("text/html", "")]
+
+
+def _text(outputs) -> str:
+    return "".join(o.get("text", "") for o in outputs)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_runs_headless_against_reference_solutions(path, tmp_path, monkeypatch):
+    outputs = run_notebook(path, tmp_path, monkeypatch, finished=set(MODULES))
+    assert _html(outputs, "all checks pass") and not _html(outputs, " failing)")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_runs_against_untouched_stubs_without_a_traceback(path, tmp_path, monkeypatch):
-    """A learner who runs everything before writing code sees one line per missing function."""
-    shutil.copytree(ROOT / "exercises", tmp_path / "exercises")
-    shutil.copytree(ROOT / "solutions", tmp_path / "solutions")
-    monkeypatch.setenv("ROPEKIT_ROOT", str(tmp_path))
-    nb = nbformat.read(path, as_version=4)
-    NotebookClient(
-        nb,
-        timeout=180,
-        kernel_name="python3",
-        allow_error_names=["NotImplementedError"],
-        resources={"metadata": {"path": str(tmp_path)}},
-    ).execute()  # raises on any other error
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    """A learner who runs everything before writing code sees one line per missing function, and Run All
+    reaches the last cell (no cell replies "error")."""
+    outputs = run_notebook(path, tmp_path, monkeypatch, finished=set())
     assert not [o for o in outputs if o.output_type == "error"], "a traceback is shown"
     assert any("Not implemented yet" in o.get("text", "") for o in outputs)
+
+
+@pytest.mark.parametrize("mix", MIXES, ids=list(MIXES))
+@pytest.mark.parametrize("path", MIXED, ids=[p.name for p in MIXED])
+def test_runs_with_half_the_exercises_finished(path, mix, tmp_path, monkeypatch):
+    """Finished and unfinished exercises side by side (transformer.py done, rope.py not): no cell breaks
+    on what an unfinished one left undefined, and each one-liner names an unfinished file."""
+    outputs = run_notebook(path, tmp_path, monkeypatch, finished=MIXES[mix])
+    assert not [o for o in outputs if o.output_type == "error"], "a traceback is shown"
+    named = set(re.findall(r"Not implemented yet: .*? in exercises/(\w+)\.py", _text(outputs)))
+    assert named and not named & MIXES[mix], f"one-liners name {named}"
+
+
+GENUINE_BUG = """
+import numbers
+
+
+def apply_rope(x, positions, **kwargs):
+    raise ValueError(f"positions {tuple(positions.shape)} do not match x {tuple(x.shape)}")
+
+
+def rope_cos_sin(positions, dim, **kwargs):
+    raise NotImplementedError("write your solution here")
+
+
+def apply_rope_complex(x, positions):
+    return numbers.Complex.__abs__(x)  # a library's NotImplementedError (torch: "not implemented for Half")
+"""
+
+
+def test_a_genuine_error_still_fails_the_cell(tmp_path, monkeypatch):
+    """Only an unwritten stub is shortened: a bug in finished code, or a NotImplementedError raised
+    outside exercises/ (an nbgrader cell, a library), keeps its traceback and replies "error", so Run All
+    stops there."""
+    (tmp_path / "exercises").mkdir()
+    (tmp_path / "exercises" / "rope.py").write_text(GENUINE_BUG)
+    monkeypatch.setenv("ROPEKIT_ROOT", str(tmp_path))
+    cells = [
+        'import torch\nfrom grader import load\nrope = load("rope")',
+        "rope.apply_rope(torch.zeros(2, 8), torch.arange(3))",  # the learner's bug
+        "rope.rope_cos_sin(torch.arange(3), 8)",  # unwritten
+        'raise NotImplementedError("answer this item")',  # raised by the notebook itself
+        "rope.apply_rope_complex(torch.zeros(2, 8), torch.arange(2))",  # raised by a library
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    statuses = []
+    NotebookClient(
+        nb,
+        timeout=60,
+        kernel_name="python3",
+        allow_errors=True,  # to see every reply; a front end's Run All stops at the first "error"
+        on_cell_executed=lambda cell, cell_index, execute_reply: statuses.append(
+            execute_reply["content"]["status"]
+        ),
+        resources={"metadata": {"path": str(tmp_path)}},
+    ).execute()
+    assert statuses == ["ok", "error", "ok", "error", "error"]
+    errors = [[o.ename for o in c.outputs if o.output_type == "error"] for c in nb.cells]
+    assert errors == [[], ["ValueError"], [], ["NotImplementedError"], ["NotImplementedError"]]
+    assert "Not implemented yet: rope_cos_sin() in exercises/rope.py" in _text(nb.cells[2].outputs)
 
 
 def test_load_sees_edits_to_sibling_modules(workspace):
