@@ -13,6 +13,10 @@ The judge enforces, per exercise:
 - the child dies with the judge (PR_SET_PDEATHSIG on Linux), and when an exercise ends the child's
   process group and every other process it left behind (the judge is a child subreaper) are killed.
 
+Where there is no fork (Windows), or with ROPEKIT_ISOLATION=spawn, the child is a fresh interpreter
+instead (SpawnWorker, grader/_spawn_child.py): it is told what to load as plain data, imports torch and
+the checks (a few seconds, once per exercise), and then runs the same code as a forked child.
+
 If the child dies during check k (os._exit, a hard crash, a time-out), check k fails with the reason
 and a new child serves check k + 1. A failure while importing fails every check with that reason.
 """
@@ -22,6 +26,7 @@ from __future__ import annotations
 import os
 import random
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -104,14 +109,15 @@ def _kill_and_reap(pids: set[int]) -> None:
             pass
 
 
-def _death_reason(status: int) -> str:
-    if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
+def _death_reason(code: int) -> str:
+    """Why a child ended, from its exit code as Popen gives it (minus the signal number if a signal)."""
+    if code < 0:
+        sig = -code
         name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
-        if sig == signal.SIGKILL:
+        if sig == getattr(signal, "SIGKILL", None):
             return "the process was killed (SIGKILL): out of memory, or it killed itself"
         return f"the process crashed ({name})"
-    return f"the process exited with status {os.WEXITSTATUS(status)} (os._exit or exit in your code?)"
+    return f"the process exited with status {code} (os._exit or exit in your code?)"
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -174,32 +180,38 @@ def _child_main(
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         if limit_memory:
             _limit_memory()
-        import torch
-
-        torch.set_num_threads(1)  # deterministic, and safe after fork
-        sys.dont_write_bytecode = True  # the learner's folder stays as it was
-        if guard is not None:
-            guard.install()
-        refused = guard.report if guard is not None else list
-        peer = Child(to_child, to_judge, None, _describe_for_judge, _seed, refused)
-        try:
-            impl = load()
-        except SystemExit:
-            message = "your module calls sys.exit() at import"
-        except BaseException as exc:  # noqa: BLE001 - anything the learner's module raises
-            message = f"import failed: {describe_exception(exc)}"
-            if guard is not None and guard.refused:
-                message = guard.message()
-        else:
-            message = None
-            peer.objects[0] = impl
-            peer.ids = {id(impl): 0}
-        peer.send({"ready": message is None, "message": message or ""}, [])
-        if message is None:
-            peer.run()
+        _serve_learner(to_child, to_judge, load, guard)
     except BaseException:  # noqa: BLE001 - the child must never return into the grader
         os._exit(3)
     os._exit(0)
+
+
+def _serve_learner(to_child: int, to_judge: int, load: Callable[[], Any], guard: Any) -> None:
+    """Both kinds of child (forked, spawned): install the guard, import the learner module, tell the
+    judge whether it imported, then answer requests until the judge closes the pipe."""
+    import torch
+
+    torch.set_num_threads(1)  # deterministic, and safe after fork
+    sys.dont_write_bytecode = True  # the learner's folder stays as it was
+    if guard is not None:
+        guard.install()
+    refused = guard.report if guard is not None else list
+    peer = Child(to_child, to_judge, None, _describe_for_judge, _seed, refused)
+    try:
+        impl = load()
+    except SystemExit:
+        message = "your module calls sys.exit() at import"
+    except BaseException as exc:  # noqa: BLE001 - anything the learner's module raises
+        message = f"import failed: {describe_exception(exc)}"
+        if guard is not None and guard.refused:
+            message = guard.message()
+    else:
+        message = None
+        peer.objects[0] = impl
+        peer.ids = {id(impl): 0}
+    peer.send({"ready": message is None, "message": message or ""}, [])
+    if message is None:
+        peer.run()
 
 
 class Worker:
@@ -222,8 +234,9 @@ class Worker:
             os.close(fd)
         self.pid = pid
         self.judge = Judge(to_judge_r, to_child_w, output_r, output_limit=output_limit)
+        self.fds = (to_judge_r, to_child_w, output_r)  # the judge's ends, closed by _release
         self.root: Any = None
-        self.status: int | None = None
+        self.status: int | None = None  # the exit code once reaped (minus the signal number if killed)
 
     def ready(self, import_limit: float) -> str | None:
         """Wait for the import; None when the module is loaded, else why every check fails."""
@@ -277,21 +290,151 @@ class Worker:
             except (ProcessLookupError, PermissionError):
                 pass
         try:
-            _, self.status = os.waitpid(pid, 0)
+            self.status = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
         except ChildProcessError:
             pass
-        for fd in (self.judge.read_fd, self.judge.write_fd, self.judge.output_fd):
-            if fd is not None:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
+        self._release()
+
+    def _release(self) -> None:
+        """Close the judge's ends of the pipes; kill and reap whatever the child left behind."""
+        for fd in self.fds:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
         self.judge.gone = self.judge.gone or "the grading process was stopped"
         for _ in range(20):  # orphans that re-parented to us (we are a subreaper), then theirs
             left = _children() - self.before
             if not left:
                 break
             _kill_and_reap(left)
+
+
+# ---------------------------------------------------------------------------------------------------
+# A spawned child: a fresh interpreter, for systems without fork (grader/_spawn_child.py is its body)
+
+START_LIMIT = 120.0  # seconds a spawned child may take to start (an interpreter importing torch)
+
+
+def isolation_mode() -> str:
+    """Which kind of child runs learner code: "fork" where os.fork exists, else "spawn".
+    ROPEKIT_ISOLATION=spawn forces spawn (to test it on Linux); "fork", unset or anything else: automatic."""
+    if os.environ.get("ROPEKIT_ISOLATION") == "spawn" or not hasattr(os, "fork"):
+        return "spawn"
+    return "fork"
+
+
+def _spawn_setup(spec: Any, guard: Any, limit_memory: bool) -> dict | None:
+    """What a spawned child needs, as plain data: the learner's folder and module, the guard's folders,
+    the judge's import path, and the check modules to import before the guard (a forked child inherits
+    all of these). None when `spec` cannot be sent: none given, or a notebook's namespace."""
+    from .guard import Guard
+
+    if spec is None:
+        return None
+    impl, module = spec
+    if impl.folder is None or impl.namespace is not None:
+        return None
+    if guard is not None and not isinstance(guard, Guard):
+        return None
+    return {
+        "label": impl.label,
+        "folder": str(impl.folder),
+        "module": module,
+        "guard": None if guard is None else {"no_read": guard.no_read, "no_write": guard.no_write},
+        "path": [p for p in sys.path if isinstance(p, str)],
+        "modules": sorted(n for n in sys.modules if n == "grader.checking" or n.startswith("grader.checks.")),
+        "limit_memory": limit_memory,
+    }
+
+
+def _new_process_group() -> dict:
+    """Popen arguments that put the child in a process group of its own (killed as one)."""
+    if os.name == "nt":  # pragma: no cover - Windows
+        return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
+    return {"start_new_session": True}
+
+
+class SpawnWorker(Worker):
+    """A fresh interpreter (`python -m grader._spawn_child`) serving one exercise's learner module.
+
+    The same pipes and protocol as a forked child: its stdin and stdout carry the protocol (the child
+    moves them to other descriptors first thing), its stderr is the output pipe, and its first message
+    after `setup` says it has imported torch and the checks; only then does the import time limit start.
+
+    Tested on Linux only. Windows would still need: a `Judge._wait` that does not `select` on pipes
+    (a reader thread per pipe), a job object to kill the child's own children, and names for its exit
+    codes (0xC0000005 is an access violation).
+    """
+
+    def __init__(self, setup: dict, output_limit: int) -> None:
+        _become_subreaper()
+        self.before = _children()
+        to_child_r, to_child_w = os.pipe()
+        to_judge_r, to_judge_w = os.pipe()
+        output_r, output_w = os.pipe()
+        kit = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # where `grader` is
+        path = os.pathsep.join(filter(None, [kit, os.environ.get("PYTHONPATH")]))
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "grader._spawn_child", str(os.getpid())],
+                stdin=to_child_r,
+                stdout=to_judge_w,
+                stderr=output_w,
+                env={**os.environ, "PYTHONPATH": path},
+                **_new_process_group(),
+            )
+        except BaseException:
+            for fd in (to_child_w, to_judge_r, output_r):
+                os.close(fd)
+            raise
+        finally:
+            for fd in (to_child_r, to_judge_w, output_w):
+                os.close(fd)
+        self.setup = setup
+        self.pid = self.process.pid
+        self.judge = Judge(to_judge_r, to_child_w, output_r, output_limit=output_limit)
+        self.fds = (to_judge_r, to_child_w, output_r)
+        self.root = None
+        self.status = None
+
+    def ready(self, import_limit: float) -> str | None:
+        """Send the setup, wait for the child to start, then for the import (as a forked child)."""
+        judge = self.judge
+        judge.deadline = time.monotonic() + START_LIMIT
+        judge.timeout_reason = f"took more than {START_LIMIT:g} s to start"
+        try:
+            judge.send({"setup": self.setup}, [])
+            message, _ = judge.receive()
+        except ChildGone as exc:  # before any learner code ran: our fault, not the learner's
+            self.stop(wait=0 if exc.reason else 1.0)
+            reason = exc.reason or f"it ended with exit status {self.status}"
+            lines = bytes(judge.output).decode("utf-8", "replace").strip().splitlines()
+            last = f" ({lines[-1][:300]})" if lines else ""  # the child's traceback ends with the error
+            return f"the grading process could not start: {reason}{last}"
+        if message.get("started") is not True:
+            return "the grading process could not start: the grading process sent malformed data"
+        judge.output.clear()  # what importing torch printed (a warning) is not the learner's output
+        judge.printed = 0
+        return super().ready(import_limit)
+
+    def stop(self, wait: float = 0.0) -> None:
+        """Kill the child, its process group and anything it left behind; reap them all."""
+        if self.pid is None:
+            return
+        pid, self.pid = self.pid, None
+        try:
+            self.process.wait(timeout=wait)  # let a child that is exiting by itself report its own status
+        except subprocess.TimeoutExpired:
+            pass
+        if hasattr(os, "killpg"):
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        self.process.kill()  # Windows: the child only (its own children would need a job object)
+        self.status = self.process.wait()
+        self._release()
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -356,15 +499,26 @@ def run_isolated(
     guard: Any = None,
     fail_fast: bool = False,
     limit_memory: bool = True,
+    spec: tuple[Any, str] | None = None,
 ) -> list[Outcome]:
-    """Run `checks` in the judge against `load()` in forked children; one Outcome per check, in order.
+    """Run `checks` in the judge against `load()` in isolated children; one Outcome per check, in order.
 
     time_limit is per check; importing the module may take twice that unless import_limit says.
     fail_fast stops at the first failing check (the rest are reported "not run").
+    spec is what `load` imports, as data: (Implementation, module name). A spawned child (no fork, see
+    isolation_mode) needs it; without it, or for a namespace, fork is used where it exists, and
+    elsewhere the checks run in this process, without isolation.
     """
     import_limit = import_limit or 2 * time_limit
-    if not hasattr(os, "fork"):  # pragma: no cover - Windows: no isolation
+    setup = _spawn_setup(spec, guard, limit_memory) if isolation_mode() == "spawn" else None
+    if setup is None and not hasattr(os, "fork"):  # pragma: no cover - no fork and nothing to spawn
         return _run_in_process(load, checks)
+
+    def new_worker() -> Worker:
+        if setup is not None:
+            return SpawnWorker(setup, output_limit)
+        return Worker(load, guard, limit_memory, output_limit)
+
     outcomes: list[Outcome] = []
     worker: Worker | None = None
     strikes = 0
@@ -376,7 +530,7 @@ def run_isolated(
                     outcomes.append(Outcome(False, not_run, import_failed=import_failed))
                     continue
                 if worker is None:
-                    worker = Worker(load, guard, limit_memory, output_limit)
+                    worker = new_worker()
                     failure = worker.ready(import_limit)
                     if failure is not None:
                         worker.stop()

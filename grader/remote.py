@@ -323,7 +323,7 @@ def _function(rest: list, buffers: list, sub) -> Any:
     module, name, code_index, cells, defaults, kwdefaults = rest
     function = types.FunctionType(
         marshal.loads(_buffer(buffers, code_index)),
-        sys.modules[module].__dict__,
+        importlib.import_module(module).__dict__,  # a spawned child may not have it yet
         name,
         sub(defaults) or None,
         tuple(types.CellType(v) for v in sub(cells)) or None,

@@ -142,6 +142,7 @@ def grade_exercise(
         guard=guard_for(exercise, impl),
         fail_fast=fail_fast,
         limit_memory=not exercise.gpu,
+        spec=(impl, exercise.module),
     )
     messages = same_cause(
         [c.name for c in checks], [o.message for o in outcomes], [o.cause for o in outcomes]
