@@ -13,9 +13,10 @@ The judge enforces, per exercise:
 - the child dies with the judge (PR_SET_PDEATHSIG on Linux), and when an exercise ends the child's
   process group and every other process it left behind (the judge is a child subreaper) are killed.
 
-Where there is no fork (Windows), or with ROPEKIT_ISOLATION=spawn, the child is a fresh interpreter
-instead (SpawnWorker, grader/_spawn_child.py): it is told what to load as plain data, imports torch and
-the checks (a few seconds, once per exercise), and then runs the same code as a forked child.
+Where there is no fork, or with ROPEKIT_ISOLATION=spawn, the child is a fresh interpreter instead
+(SpawnWorker, grader/_spawn_child.py): it is told what to load as plain data, imports torch and the
+checks (a few seconds, once per exercise), and then runs the same code as a forked child. On Windows the
+judge cannot wait on pipes with select, so there the checks run in the grading process, unisolated.
 
 If the child dies during check k (os._exit, a hard crash, a time-out), check k fails with the reason
 and a new child serves check k + 1. A failure while importing fails every check with that reason.
@@ -317,11 +318,14 @@ START_LIMIT = 120.0  # seconds a spawned child may take to start (an interpreter
 
 
 def isolation_mode() -> str:
-    """Which kind of child runs learner code: "fork" where os.fork exists, else "spawn".
+    """Which kind of child runs learner code: "fork" where os.fork exists, else "spawn"; on Windows,
+    where the judge cannot wait on pipes with select, "none" (the checks run in the grading process).
     ROPEKIT_ISOLATION=spawn forces spawn (to test it on Linux); "fork", unset or anything else: automatic."""
-    if os.environ.get("ROPEKIT_ISOLATION") == "spawn" or not hasattr(os, "fork"):
+    if os.environ.get("ROPEKIT_ISOLATION") == "spawn":
         return "spawn"
-    return "fork"
+    if hasattr(os, "fork"):
+        return "fork"
+    return "none" if os.name == "nt" else "spawn"
 
 
 def _spawn_setup(spec: Any, guard: Any, limit_memory: bool) -> dict | None:
@@ -510,8 +514,10 @@ def run_isolated(
     elsewhere the checks run in this process, without isolation.
     """
     import_limit = import_limit or 2 * time_limit
-    setup = _spawn_setup(spec, guard, limit_memory) if isolation_mode() == "spawn" else None
-    if setup is None and not hasattr(os, "fork"):  # pragma: no cover - no fork and nothing to spawn
+    mode = isolation_mode()
+    setup = _spawn_setup(spec, guard, limit_memory) if mode == "spawn" else None
+    if mode == "none" or (setup is None and not hasattr(os, "fork")):  # pragma: no cover - Windows
+        _warn_unisolated()
         return _run_in_process(load, checks)
 
     def new_worker() -> Worker:
@@ -564,6 +570,19 @@ def run_isolated(
             if worker is not None:
                 worker.stop()
     return outcomes
+
+
+_WARNED: list[bool] = []
+
+
+def _warn_unisolated() -> None:  # pragma: no cover - Windows
+    if not _WARNED:
+        _WARNED.append(True)
+        print(
+            "ropekit: learner code runs in the grading process here (no time limit, no crash isolation); "
+            "WSL or Linux gives both",
+            file=sys.stderr,
+        )
 
 
 def _run_in_process(load: Callable[[], Any], checks: list[Check]) -> list[Outcome]:  # pragma: no cover

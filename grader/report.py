@@ -88,7 +88,8 @@ def print_results(
                 console.print(Text("  (your code printed nothing)", style="dim"))
         elif any(c.output for c in result.checks):
             lines = sum(len(c.output.splitlines()) for c in result.checks)
-            console.print(Text(f"  (your code printed {lines} line(s); -v shows them per check)", style="dim"))
+            printed = f"  (your code printed {lines} line(s); -v shows them per check)"
+            console.print(Text(printed, style="dim"))
         if result.all_passed:
             verdict = "[green]all checks pass[/]"
         elif result.import_error:
@@ -133,9 +134,7 @@ def print_summary(console: Console, results: list[ExerciseResult]) -> None:
     passing = sum(r.all_passed for r in graded)
     console.print(f"[bold]total {score}/{max_score}[/]  ({passing}/{len(graded)} exercises pass)")
     if not all(r.all_passed for r in graded):
-        console.print(
-            "[dim]`ropekit check ID`: one exercise's checks; `ropekit grade --tables`: all[/]"
-        )
+        console.print("[dim]`ropekit check ID`: one exercise's checks; `ropekit grade --tables`: all[/]")
 
 
 def to_html(result: ExerciseResult, title: str) -> str:

@@ -61,3 +61,25 @@ def test_no_file_names_the_checkout_it_was_written_in():
         if here in text:
             found.append(name)
     assert not found, f"absolute checkout paths in: {found}"
+
+
+def test_the_readme_exercise_table_is_the_catalog():
+    """README's "Exercises" table: one row per catalog entry, in order, numbered as `ropekit list`
+    numbers them, with the catalog's notebook."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Exercises", 1)[1].split("\n\n", 2)[1]
+    rows = [line.split("|")[1:-1] for line in table.splitlines()[2:]]
+    catalog = load_catalog()
+    assert [cells[1].strip().strip("`") for cells in rows] == [e.id for e in catalog]
+    assert [cells[0].strip() for cells in rows] == [str(n) for n in range(1, len(catalog) + 1)]
+    assert [cells[3].strip() for cells in rows] == [e.notebook[:2] if e.notebook else "—" for e in catalog]
+
+
+def test_the_readme_names_every_command():
+    from grader.cli import COMMANDS
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = readme.split("## Commands", 1)[1].split("\n## ", 1)[0]
+    for name in COMMANDS:
+        if name is not None:
+            assert f"`ropekit {name}" in commands, f"ropekit {name} is not in the README's Commands table"

@@ -7,74 +7,15 @@ from __future__ import annotations
 
 import os
 import re
-import select
 import sys
-import time
-import unicodedata
 from pathlib import Path
 
 import pytest
 
 from grader.quiz import get_item, load_items
 
-pty = pytest.importorskip("pty")  # POSIX only
-import fcntl  # noqa: E402
-import struct  # noqa: E402
-import termios  # noqa: E402
-
-COLUMNS = 80
-
-
-class Terminal:
-    """A program on the slave side of a pseudo-terminal of COLUMNS x 24; we hold the master side."""
-
-    def __init__(self, argv: list[str], env: dict, cwd: Path) -> None:
-        pid, fd = pty.fork()
-        if pid == 0:  # the child: its controlling terminal is the pty; size it before the program starts
-            try:
-                fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 24, COLUMNS, 0, 0))
-                os.chdir(cwd)
-                os.execve(argv[0], argv, env)
-            finally:
-                os._exit(127)
-        self.pid, self.fd = pid, fd
-        self.raw = b""
-        self.seen = 0  # how much of the output `expect` has consumed
-
-    @property
-    def text(self) -> str:
-        return self.raw.decode("utf-8", errors="replace")
-
-    def _read(self, timeout: float) -> bool:
-        ready, _, _ = select.select([self.fd], [], [], timeout)
-        if not ready:
-            return True
-        try:
-            chunk = os.read(self.fd, 65536)
-        except OSError:  # EIO: the program closed the terminal
-            return False
-        self.raw += chunk
-        return bool(chunk)
-
-    def expect(self, pattern: str, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while not re.search(pattern, self.text[self.seen :]):
-            if time.monotonic() > deadline or not self._read(0.2):
-                raise AssertionError(
-                    f"{pattern!r} never shown; the terminal shows:\n{self.text[self.seen :]}"
-                )
-        self.seen += re.search(pattern, self.text[self.seen :]).end()
-
-    def type(self, keys: str) -> None:
-        os.write(self.fd, keys.encode("utf-8"))
-
-    def wait(self, timeout: float = 60) -> int:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and self._read(0.2):
-            pass
-        _, status = os.waitpid(self.pid, 0)
-        os.close(self.fd)
-        return os.waitstatus_to_exitcode(status)
+pytest.importorskip("pty")  # POSIX only
+from pty_terminal import COLUMNS, Terminal, columns  # noqa: E402
 
 
 def start_quiz(root: Path, *args: str) -> Terminal:
@@ -90,10 +31,6 @@ def typed(item_id: str) -> str:
     if item.kind == "truefalse":
         return f"{'fact' if item.answer else 'myth'} {item.reason}"
     return " ".join(item.answer) if item.kind == "multiple" else str(item.answer)
-
-
-def columns(line: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
 
 
 def vocabulary() -> set[str]:
