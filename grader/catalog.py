@@ -136,3 +136,17 @@ def notebook_section(exercise: Exercise) -> str | None:
             if f"exercises/{exercise.module}.py" in line and asks:
                 return heading
     return None
+
+
+def where_asked(exercise: Exercise, *, short: bool = False) -> str:
+    """Where the exercise is asked for: its notebook and section (short: the section's number only),
+    or its file when no notebook asks for it."""
+    import re
+
+    if not exercise.notebook:
+        return f"exercises/{exercise.module}.py"
+    section = notebook_section(exercise)
+    if short:
+        number = re.match(r"(\d+[a-z]?)\.", section or "")
+        return f"notebooks/{exercise.notebook}" + (f" §{number.group(1)}" if number else "")
+    return f"notebooks/{exercise.notebook}" + (f", “{section}”" if section else "")

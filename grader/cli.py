@@ -124,20 +124,11 @@ def _solved() -> set[str]:
 
 
 def _where(exercise: Exercise, *, short: bool = False) -> str:
-    """Where the exercise is asked for: its notebook and section (short: the section's number only)."""
-    import re
-
     from rich.markup import escape
 
-    from .catalog import notebook_section
+    from .catalog import where_asked
 
-    if not exercise.notebook:
-        return f"exercises/{exercise.module}.py"
-    section = notebook_section(exercise)
-    if short:
-        number = re.match(r"(\d+[a-z]?)\.", section or "")
-        return escape(f"notebooks/{exercise.notebook}" + (f" §{number.group(1)}" if number else ""))
-    return escape(f"notebooks/{exercise.notebook}" + (f", “{section}”" if section else ""))
+    return escape(where_asked(exercise, short=short))
 
 
 def _next_line(after: str | None = None) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from html import escape
 
 from .catalog import get_exercise
 from .loading import from_namespace, learner_exercises
@@ -15,12 +16,14 @@ from .store import Store
 class Verdict:
     result: ExerciseResult
     title: str
+    next: str = ""  # after a pass: what comes next, one line
 
     def _repr_html_(self) -> str:
-        return to_html(self.result, self.title)
+        html = to_html(self.result, self.title)
+        return html + f"<div>{escape(self.next)}</div>" if self.next else html
 
     def __repr__(self) -> str:
-        return to_text(self.result, self.title)
+        return to_text(self.result, self.title) + (f"\n{self.next}" if self.next else "")
 
     @property
     def score(self) -> int:
@@ -47,7 +50,22 @@ def check(exercise_id: str, namespace: dict | None = None, *, record: bool = Tru
             Store().record_attempt(result)
         except WorkspaceError as exc:  # the verdict still shows
             print(f"progress not saved: {exc}")
-    return Verdict(result, f"{exercise.title_en} / {exercise.title_zh}")
+    upcoming = _next_after(exercise.id) if record and namespace is None and result.all_passed else ""
+    return Verdict(result, f"{exercise.title_en} / {exercise.title_zh}", upcoming)
+
+
+def _next_after(exercise_id: str) -> str:
+    from .catalog import next_exercise, where_asked
+    from .files import WorkspaceError
+
+    try:
+        solved = {e for e, attempt in Store().latest().items() if attempt.solved} | {exercise_id}
+    except WorkspaceError:
+        solved = {exercise_id}
+    upcoming = next_exercise(solved, after=exercise_id)
+    if upcoming is None:
+        return "Every exercise passes."
+    return f"Next: {upcoming.id} ({where_asked(upcoming, short=True)})"
 
 
 def run_checks(exercise_id: str, namespace: dict) -> Verdict:

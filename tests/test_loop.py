@@ -170,3 +170,12 @@ def test_solution_piped_is_the_plain_file_and_declining_exits_1(workspace):
     assert shown.stdout == (workspace / "solutions" / "rope.py").read_text()  # nothing cut or numbered
     assert ropekit("solution", "rope", root=workspace, stdin="n\n").returncode == 1
     assert ropekit("solution", "rope", root=workspace, stdin="").returncode == 1  # </dev/null
+
+
+def test_a_pass_in_a_notebook_names_what_comes_next(workspace):
+    from grader import check
+
+    solve(workspace, "sinusoidal")
+    verdict = check("sinusoidal")
+    assert verdict.all_passed and "Next: rope_numpy (notebooks/03_rope.ipynb §5a)" in verdict._repr_html_()
+    assert "Next:" not in check("rope")._repr_html_()  # not after a failure

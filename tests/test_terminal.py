@@ -50,3 +50,18 @@ def test_watch_follows_the_learner_to_the_next_exercise(workspace):
     assert max(columns(line) for line in term.text.splitlines()) <= COLUMNS
     if sys.platform.startswith("linux"):
         assert processes_in(workspace) == []
+
+
+def test_solution_in_a_terminal_wraps_long_lines_instead_of_cutting_them(workspace):
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    env.update(ROPEKIT_ROOT=str(workspace), NO_COLOR="1", TERM="xterm", PAGER="cat")  # the pager: cat
+    exe = str(Path(sys.executable).with_name("ropekit"))
+    term = Terminal([exe, "solution", "rope", "--yes"], env, cwd=workspace)
+    status = term.wait()
+    assert status == 0, term.text
+    source = (workspace / "solutions" / "rope.py").read_text().splitlines()
+    longest = max(source, key=len)
+    assert len(longest) > COLUMNS - 10  # a line that cannot fit beside the line numbers
+    shown = " ".join(term.text.split())
+    assert longest.split()[-1] in shown  # its end is shown, not cropped
+    assert max(columns(line) for line in term.text.splitlines()) <= COLUMNS
