@@ -333,7 +333,7 @@ ANSWERS["myth_complexity"] = None
 #   a) Fact: Zhou et al. 2020 is the original RoPE paper.
 #      事实：Zhou 等人 2020 年的论文是 RoPE 的原始论文。
 #   b) Myth: RoPE was introduced in RoFormer by Su et al. (2021, arXiv 2104.09864).
-#      误区：RoPE 出自 Su 等人的 RoFormer（2021，arXiv 2104.09864）。
+#      误区：RoPE 出自苏剑林等人的 RoFormer（2021，arXiv 2104.09864）。
 #   c) Myth: RoPE was introduced by Vaswani et al. 2017 together with the sinusoidal encoding.
 #      误区：RoPE 由 Vaswani 等人 2017 年与正弦编码一起提出。
 ANSWERS["myth_citation"] = None
@@ -351,9 +351,9 @@ ANSWERS["myth_citation"] = None
 #      事实：只是形状注释多了 batch 维，数值是对的。
 #   b) Myth, but only because sin and cos should be swapped.
 #      是误区，但只是因为 sin 和 cos 应该互换。
-#   c) Myth: it makes d/4 exponents, multiplies p by 2i/d instead of dividing by 10000^(2i/d), concatenates
-#      instead of interleaving, and its shape is not [1, 512, 1024].
-#      误区：它只生成 d/4 个指数，用 p 乘以 2i/d 而不是除以 10000^(2i/d)，拼接而非交错，而且形状也不是 [1,
+#   c) Myth: it makes only d/4 exponents and multiplies p by 2i/d instead of dividing by 10000^(2i/d), so
+#      its values are wrong and its shape is not [1, 512, 1024].
+#      误区：它只生成 d/4 个指数，用 p 乘以 2i/d 而不是除以 10000^(2i/d)，因此数值是错的，形状也不是 [1,
 #      512, 1024]。
 ANSWERS["myth_sinusoidal_code"] = None
 
@@ -560,3 +560,38 @@ ANSWERS["num_score_2d"] = None
 # YaRN 建议在把上下文扩展 s 倍时，将 q 和 k 乘以 √(1/t) = 0.1·ln(s) + 1（自然对数）。s = 16 时该系数是多少？
 # （绝对误差 0.001）
 ANSWERS["num_yarn_factor"] = None
+
+# ----------------------------------------------------------------------------------------------------------
+# 39. [seed_worked_example] multiple choice, 2 pts (001 section 4.3 worked example; 001 section 5.4 printed
+#   output)
+# 001's worked example (section 4.3) takes pos_i = [i, i², i³] for i = 1 … 4 and θ = 0.1, and prints pos_1 =
+# [1, 1, 1], pos_2 = [4, 2, 8], pos_3 = [9, 9, 27], pos_4 = [16, 16, 64]; then R = softmax(0.1·pos_i) with
+# rows [0.4519, 0.3131, 0.2349], [0.3535, 0.4324, 0.2130], [0.2833, 0.3517, 0.3649], [0.2359, 0.2736,
+# 0.4905]; then rot_pos_1 = R·pos_1 = [0.4519, 0.3131, 0.2349], rot_pos_2 = R·pos_2 = [0.3535, 0.4324,
+# 0.2130], rot_pos_3 = R·pos_3 = [0.2833, 0.3517, 0.3649], rot_pos_4 = R·pos_4 = [0.2359, 0.2736, 0.4905].
+# Take the formulas as the document states them and check the numbers. Which statements are true? Choose
+# every true statement.
+# 001 的算例（第 4.3 节）取 pos_i = [i, i², i³]（i = 1 … 4）、θ = 0.1，印出 pos_1 = [1, 1, 1]、pos_2 = [4,
+# 2, 8]、pos_3 = [9, 9, 27]、pos_4 = [16, 16, 64]；接着给出 R = softmax(0.1·pos_i)，各行为 [0.4519, 0.3131,
+# 0.2349]、[0.3535, 0.4324, 0.2130]、[0.2833, 0.3517, 0.3649]、[0.2359, 0.2736, 0.4905]；然后 rot_pos_1 =
+# R·pos_1 = [0.4519, 0.3131, 0.2349]、rot_pos_2 = R·pos_2 = [0.3535, 0.4324, 0.2130]、rot_pos_3 = R·pos_3 =
+# [0.2833, 0.3517, 0.3649]、rot_pos_4 = R·pos_4 = [0.2359, 0.2736, 0.4905]。按文档自己给出的公式核对这些数字
+# 。哪些说法正确？选出所有正确的说法。
+#   a) Besides pos_2 (which should be [2, 4, 8]), pos_3 should be [3, 9, 27] and pos_4 should be [4, 16,
+#      64]: their first entry is printed as i² instead of i.
+#      除了 pos_2（应为 [2, 4, 8]）之外，pos_3 应为 [3, 9, 27]，pos_4 应为 [4, 16, 64]：它们的第一个分量被印
+#      成了 i² 而不是 i。
+#   b) The printed R is not softmax(0.1·pos_i): row 1 would be softmax([0.1, 0.1, 0.1]) = [1/3, 1/3, 1/3],
+#      and no printed row matches, with the correct or with the misprinted pos_i.
+#      印出的 R 不是 softmax(0.1·pos_i)：第 1 行应为 softmax([0.1, 0.1, 0.1]) = [1/3, 1/3, 1/3]，而且无论用
+#      正确的还是印错的 pos_i，没有一行相符。
+#   c) The printed rot_pos_i are just the rows of R: R·pos_i was not computed (R is 4×3, so R·pos_i would
+#      have four entries, not three).
+#      印出的 rot_pos_i 只是 R 的各行：R·pos_i 根本没有算（R 是 4×3，R·pos_i 应有 4 个分量，而不是 3 个）。
+#   d) The printed R is right: every row sums to 1, as a row of a softmax must.
+#      印出的 R 是对的：每一行之和都为 1，正如 softmax 的行应满足的那样。
+#   e) Only pos_2 is misprinted; every other number follows from the formulas.
+#      只有 pos_2 印错了，其余数字都能由公式得出。
+#   f) With the numbers corrected, R would be a valid rotation matrix.
+#      把数字改正后，R 就是合法的旋转矩阵。
+ANSWERS["seed_worked_example"] = None

@@ -222,12 +222,16 @@ plt.show()
 # man" from "man bites dog". Positional encoding injects order: either absolute (a sinusoidal or
 # learned vector added to each embedding) or relative (RoPE rotates q and k by position-dependent
 # angles, so the score depends on the distance between tokens). A causal mask also breaks the symmetry,
-# but only partly: it says which tokens come before, not how far.
+# and more than it seems: the t-th token (counting from 1) attends to exactly t tokens, so a decoder can
+# recover absolute positions with no encoding at all (NoPE: Haviv et al. 2022, Kazemnejad et al. 2023).
+# A bidirectional encoder has no such signal and needs an encoding.
 #
 # *中文：* 自注意力只根据词的内容计算相似度，因此对输入是置换等变的：打乱输入顺序，输出只会以同样方式
 # 打乱，模型把句子当成词袋，分不清“狗咬人”和“人咬狗”。位置编码把顺序信息注入模型：绝对位置编码
 # （正弦或可学习向量加到词向量上），或相对位置编码（RoPE 按位置旋转 q 和 k，使注意力分数只依赖
-# 相对距离）。因果掩码也会打破对称性，但只说明先后，不说明距离。
+# 相对距离）。因果掩码也会打破对称性，而且作用不小：第 t 个词（从 1 数起）恰好关注 t 个词，因此
+# decoder 即使完全不加位置编码也能恢复绝对位置（NoPE：Haviv et al. 2022，Kazemnejad et al. 2023）。
+# 双向的编码器没有这种信号，必须使用位置编码。
 #
 # **Why divide by $\sqrt d$? / 为什么除以 $\sqrt d$？** The dot product of two random unit-variance
 # vectors has variance $d$; scaling by $1/\sqrt d$ keeps the scores at unit variance so the softmax does

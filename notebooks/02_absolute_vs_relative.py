@@ -146,11 +146,12 @@ plt.show()
 # %% [markdown]
 # ## 4. Which term carries the absolute position?
 #
-# Split the additive sinusoidal score of section 2 into its terms and watch them under the shift. The
-# position × position term $p_m\cdot p_n = \sum_i \cos((n-m)\,\omega_i)$ is flat: between themselves,
-# sinusoids are relative (notebook 01 showed $\mathrm{PE}_{p+k}$ is a rotation of $\mathrm{PE}_p$). The
-# damage comes from the **content × position** cross terms. RoPE removes them by multiplying instead
-# of adding: there is no separate position vector to meet the content.
+# Split the additive sinusoidal score of section 2 into its terms and watch them under the shift. In
+# that score, with no projections, the position × position term
+# $p_m\cdot p_n = \sum_i \cos((n-m)\,\omega_i)$ is flat: two raw table rows are relative to each other
+# (notebook 01 showed $\mathrm{PE}_{p+k}$ is a rotation of $\mathrm{PE}_p$), and the damage comes from
+# the **content × position** cross terms. RoPE removes them by multiplying instead of adding: there is
+# no separate position vector to meet the content.
 
 # %%
 m, n = 3, 10
@@ -167,6 +168,25 @@ ax.legend(fontsize=8)
 plt.show()
 for name, values in terms.items():
     print(f"{name:24s} max - min over shifts: {np.ptp(values):.2e}")
+
+# %% [markdown]
+# A real layer scores $W_q(x_m + p_m)\cdot W_k(x_n + p_n)$, and its position × position term is
+# $p_m^\top A\, p_n$ with $A = W_q^\top W_k$. A generic $A$ couples pair $i$ at $m$ with pair $j$ at $n$,
+# giving terms in $m\omega_i \pm n\omega_j$; only the parts of $A$ that commute with every pair's
+# rotation (a scaled 2×2 rotation inside each pair) leave a function of $n - m$. So once projected,
+# even this term depends on the absolute positions (notebook 03 section 3 measures it on the whole
+# score). With a random $A$ standing in for $W_q^\top W_k$:
+#
+# 上面的分解没有投影。真实的注意力层计算 $W_q(x_m + p_m)\cdot W_k(x_n + p_n)$，位置 × 位置项变为
+# $p_m^\top A\, p_n$（$A = W_q^\top W_k$）。一般的 $A$ 会把 $m$ 处的第 $i$ 对与 $n$ 处的第 $j$ 对耦合，
+# 产生 $m\omega_i \pm n\omega_j$ 的项；只有与每一对的旋转可交换的部分（每对内部的缩放旋转）才只依赖
+# $n - m$。因此加了投影之后，连这一项也依赖绝对位置。
+
+# %%
+A = rng.standard_normal((d, d)) / np.sqrt(d)  # (d, d), a stand-in for W_q^T W_k
+projected = np.array([PE[m + s] @ A @ PE[n + s] for s in shifts])
+print(f"{'p_m·p_n':24s} max - min over shifts: {np.ptp(terms['p_m·p_n (position)']):.2e}")
+print(f"{'p_m^T A p_n':24s} max - min over shifts: {np.ptp(projected):.2e}")
 
 # %% [markdown]
 # ## 5. Interview answer / 面试回答
@@ -188,8 +208,12 @@ for name, values in terms.items():
 # 虽能计算，但模型从未见过这些值。RoPE 按位置旋转 q 和 k，分数只依赖相对距离 $n-m$，不需要位置表，
 # 也没有额外参数。
 #
-# **Is the sinusoidal encoding "relative" then? / 正弦编码算相对编码吗？** Half-way: $p_m\cdot p_n$
-# depends only on $n - m$, but once added to the content the cross terms do not (section 4).
-# 只算一半：位置与位置的内积只依赖距离，但加到内容上之后交叉项依赖绝对位置。
+# **Is the sinusoidal encoding "relative" then? / 正弦编码算相对编码吗？** Only between raw table rows:
+# $p_m\cdot p_n$ depends only on $n - m$. In a layer the projections turn it into $p_m^\top A\, p_n$
+# ($A = W_q^\top W_k$), which depends on the absolute positions for a generic $A$, and the
+# content × position cross terms do too (section 4).
+# 只在两行位置表之间成立：$p_m\cdot p_n$ 只依赖 $n - m$。在注意力层中，投影把它变成
+# $p_m^\top A\, p_n$（$A = W_q^\top W_k$），对一般的 $A$ 依赖绝对位置；内容 × 位置的交叉项
+# 也是如此（第 4 节）。
 #
 # Stuck? `ropekit hint absolute_vs_relative`; the reference: `ropekit solution absolute_vs_relative`.

@@ -208,7 +208,7 @@ plt.tight_layout()
 #   position, so 13-18 words mostly works; at 19-24 words the nouns are further from the verb than
 #   anything seen in training and the attention patterns for those offsets were never learned.
 # - **What the literature says.** RoFormer (Su et al. 2021) motivates RoPE by relative dependence and
-#   long-term decay, not by length extrapolation. Press et al. (ALiBi, 2022) measured that RoPE language
+#   long-term decay, not by length extrapolation. Press et al. (ALiBi, 2021) measured that RoPE language
 #   models degrade quickly past the training length; Kazemnejad et al. (2023) found that on some
 #   synthetic tasks decoders with no positional encoding (causal masking leaks order) extrapolate as well
 #   or better. Long-context models extend RoPE by rescaling it (Position Interpolation, NTK-aware, YaRN,

@@ -43,15 +43,19 @@ gen = torch.Generator().manual_seed(0)  # every random draw in this notebook com
 # ## 1. Long-term decay (RoFormer section 3.4.3)
 #
 # Write the query and key of one head as $d/2$ complex numbers $q_i, k_i$ (pair $i$). With RoPE the
-# score at relative distance $r = n - m$ is
-# $\mathrm{Re}\sum_{i=0}^{d/2-1} h_i\, e^{\mathrm{i} r\theta_i}$ with $h_i = q_i \bar k_i$.
-# Abel summation (summation by parts) with $S_j = \sum_{k<j} e^{\mathrm{i} r \theta_k}$ gives
+# score of the query at position $m$ and the key at position $n$ is
+# $\mathrm{Re}\sum_{i=0}^{d/2-1} h_i\, e^{\mathrm{i} (m-n)\theta_i}$ with $h_i = q_i \bar k_i$
+# (RoFormer section 3.4): rotating $q_i$ by $m\theta_i$ and $k_i$ by $n\theta_i$ multiplies
+# $q_i \bar k_i$ by $e^{\mathrm{i}(m-n)\theta_i}$. Write $r = m - n$. Abel summation (summation by
+# parts) with $S_j = \sum_{k<j} e^{\mathrm{i} r \theta_k}$ gives
 #
 # $$
 # \Big|\sum_i h_i e^{\mathrm{i} r\theta_i}\Big| \le \Big(\max_i |h_{i+1} - h_i|\Big) \sum_{j=1}^{d/2} |S_j| .
 # $$
 #
-# The **relative upper bound** $\frac{1}{d/2}\sum_{j=1}^{d/2} |S_j|$ depends only on $r$, $d$ and the base.
+# The **relative upper bound** $\frac{1}{d/2}\sum_{j=1}^{d/2} |S_j|$ depends only on $r$, $d$ and the base,
+# and only on the distance $|r|$: $S_j(-r) = \overline{S_j(r)}$ has the same modulus, so the sign
+# convention of $r$ does not change it.
 # At $r = 0$ every term is 1, $|S_j| = j$ and the bound is $(d/2 + 1)/2$; as $r$ grows the phases
 # $r\theta_k$ spread around the circle, the partial sums cancel, and the bound decays: far-apart tokens
 # can score less. It is a bound on how large a score *can* be, not a promise that every score decays.
@@ -134,7 +138,7 @@ plt.show()
 # | PI (Chen et al. 2023) | positions $m \to m/s$ | slowed by $s$ | slowed by $s$ |
 # | NTK-aware (bloc97 2023) | base $\to$ base $\cdot s^{d/(d-2)}$ | $\theta_0$ kept | slowest: $\theta/s$ |
 # | YaRN (Peng et al. 2023) | ramp by turns, temperature | kept (> $\beta_{fast}$ turns) | $\theta/s$ |
-# | Llama 3.1 (Meta 2024) | ramp by wavelength | kept ($\lambda < L/4$) | $\theta/8$ ($\lambda > L$) |
+# | Llama 3.1 (Meta 2024) | ramp by wavelength | kept ($\lambda < L/4$) | $\theta$/factor ($\lambda > L$) |
 #
 # YaRN's ramp: the pair index that turns $R$ times in $L$ tokens is
 # $\mathrm{cd}(R) = \frac{d\,\ln(L / 2\pi R)}{2\ln \text{base}}$; pairs below

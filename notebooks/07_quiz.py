@@ -17,12 +17,14 @@
 # source documents (`000`: Q1–Q4, the advantages and the application claims; `001`: its algorithm steps
 # and its FAQ of 8 questions), one **myth-or-fact** item for each error the documents make (the softmax
 # "rotation", "reduces complexity", the wrong citation, "groups of positions", "added to the
-# embeddings", dimension 3, the broken sinusoidal code, code that does not run), and the questions
-# interviewers add: why base 10 000, why only q and k, a larger base, RoPE vs ALiBi, NoPE, KV caching.
+# embeddings", dimension 3, the broken sinusoidal code, code that does not run), a spot-the-error item on
+# `001`'s worked example (recompute its numbers), and the questions interviewers add: why base 10 000,
+# why only q and k, a larger base, RoPE vs ALiBi, NoPE, KV caching.
 #
 # 面试有一半是"说"。本测验训练口头回答：覆盖两篇源文档的全部概念题（`000` 的 Q1–Q4、优势与应用场景；
-# `001` 的算法步骤和 8 个常见问题），为文档中的每个错误准备一道"误区还是事实"题，并加入面试官常问的
-# 问题：为什么 base 取 10000、为什么只旋转 q 和 k、增大 base 的效果、RoPE 与 ALiBi、NoPE、KV cache。
+# `001` 的算法步骤和 8 个常见问题），为文档中的每个错误准备一道"误区还是事实"题，一道找出 `001` 算例中
+# 错误的题（重新计算它的数字），并加入面试官常问的问题：为什么 base 取 10000、为什么只旋转 q 和 k、
+# 增大 base 的效果、RoPE 与 ALiBi、NoPE、KV cache。
 #
 # **How to answer / 如何作答**: open `exercises/quiz.py`. Each question is written in a comment above its
 # line `ANSWERS["id"] = None`; replace `None` by your answer:

@@ -19,9 +19,11 @@ stays (mostly) inside the trained angles:
 - Llama 3.1 (Meta, 2024): the same idea by wavelength bands: short wavelengths kept, long ones divided
   by the factor, a smooth blend between L / high_freq_factor and L / low_freq_factor.
 
-Long-term decay (RoFormer, Su et al. 2021, section 3.4.3): with Abel summation the score
-sum_i h_i exp(1j * r * theta_i) is bounded by (max_i |h_(i+1) - h_i|) * sum_j |S_j| with
-S_j = sum_(k < j) exp(1j * r * theta_k); the relative bound mean_j |S_j| decays as r grows.
+Long-term decay (RoFormer, Su et al. 2021, section 3.4.3): for the query at position m and the key at
+position n, the score is Re sum_i h_i exp(1j * (m - n) * theta_i) with h_i = q_i * conj(k_i) (pair i as
+a complex number). With r = m - n and Abel summation, |sum_i h_i exp(1j * r * theta_i)| is bounded by
+(max_i |h_(i+1) - h_i|) * sum_j |S_j| with S_j = sum_(k < j) exp(1j * r * theta_k);
+the relative bound mean_j |S_j| decays as r grows. S_j(-r) is the conjugate of S_j(r): only |r| matters.
 """
 
 from __future__ import annotations
@@ -156,7 +158,9 @@ def long_term_decay_bound(dim: int, max_distance: int, base: float = 10000.0) ->
     """RoFormer's relative upper bound (section 3.4.3) for r = 0 .. max_distance: [max_distance + 1].
 
     bound(r) = (1 / (dim/2)) * sum_(j = 1 .. dim/2) |S_j|,  S_j = sum_(k = 0 .. j-1) exp(1j * r * theta_k),
-    theta_k = base ** (-2k / dim). At r = 0, |S_j| = j and the bound is (dim/2 + 1) / 2; it decays
+    theta_k = base ** (-2k / dim); r = m - n is the offset of query m and key n (the score's phase is
+    (m - n) * theta_k, and |S_j| is the same at -r: the bound depends on the distance only).
+    At r = 0, |S_j| = j and the bound is (dim/2 + 1) / 2; it decays
     (with ripples) as r grows. float64. ValueError for an odd dim or max_distance < 0.
     """
     # TODO: ValueError for an odd dim or max_distance < 0; theta [dim/2]; phases exp(1j * r * theta)

@@ -511,14 +511,16 @@ ANSWERS["myth_softmax_rotation"] = None
 ### BEGIN SOLUTION
 # Model answer: Myth. A rotation matrix is orthogonal with determinant 1, so it keeps lengths and angles,
 #   and in RoPE (R_m)ᵀR_n = R_{n−m} makes scores relative. A softmax produces positive entries that sum to
-#   one: the result is not orthogonal, shrinks vectors, and depends on absolute position through i, i², …,
-#   which also overflow for long sequences. RoPE's rotation is block-diagonal: pair (2i, 2i+1) is rotated by
-#   m·θ_i with θ_i = 10000^(−2i/d). 001's worked numbers are not even self-consistent: it prints pos_2 = [4,
-#   2, 8] for [2, 2², 2³] = [2, 4, 8].
+#   one: the result is not orthogonal, does not preserve norms (it can shorten or lengthen a vector), and
+#   depends on absolute position through i, i², …, which also overflow for long sequences. RoPE's rotation
+#   is block-diagonal: pair (2i, 2i+1) is rotated by m·θ_i with θ_i = 10000^(−2i/d). 001's worked numbers
+#   are not even self-consistent: it prints pos_2 = [4, 2, 8] for [2, 2², 2³] = [2, 4, 8] (item
+#   seed_worked_example lists the other misprints).
 # 参考答案：误区。旋转矩阵是行列式为 1 的正交矩阵，保持长度和夹角；在 RoPE 中 (R_m)ᵀR_n = R_{n−m} 使分数只依
-#   赖相对位置。softmax 的输出是和为 1 的正数：结果不正交、会缩短向量，而且通过 i、i²、… 依赖绝对位置，长序
-#   列时还会溢出。RoPE 的旋转是分块对角的：第 (2i, 2i+1) 对旋转 m·θ_i，θ_i = 10000^(−2i/d)。001 的算例本身也
-#   不自洽：[2, 2², 2³] = [2, 4, 8] 被写成了 pos_2 = [4, 2, 8]。
+#   赖相对位置。softmax 的输出是和为 1 的正数：结果不正交、不保持范数（可能缩短也可能拉长向量），而且通过 i
+#   、i²、… 依赖绝对位置，长序列时还会溢出。RoPE 的旋转是分块对角的：第 (2i, 2i+1) 对旋转 m·θ_i，θ_i =
+#   10000^(−2i/d)。001 的算例本身也不自洽：[2, 2², 2³] = [2, 4, 8] 被写成了 pos_2 = [4, 2, 8]（其他印错之处
+#   见 seed_worked_example 题）。
 # Source: Su et al. 2021, RoFormer, arXiv 2104.09864
 ANSWERS["myth_softmax_rotation"] = (False, "c")
 ### END SOLUTION
@@ -537,13 +539,20 @@ ANSWERS["myth_softmax_rotation"] = (False, "c")
 ANSWERS["myth_odd_dimension"] = None
 ### BEGIN SOLUTION
 # Model answer: Myth. RoPE's rotation is block-diagonal with 2×2 blocks: features (2i, 2i+1) form a pair
-#   rotated by m·θ_i. With an odd number there is a feature with no partner. Implementations raise an error
-#   for an odd head dimension; partial rotary (GPT-NeoX, GPT-J) rotates only the first r features, r even,
-#   and leaves the rest unchanged. A 3-D rotation family that keeps the relative property would have to turn
-#   about one fixed axis, which is a 2-D rotation plus an untouched feature.
+#   rotated by m·θ_i. With an odd number there is a feature with no partner. The common implementations
+#   assume an even rotary dimension, and not all of them check it: some raise a clear error, Hugging Face's
+#   rotate_half path fails with a shape mismatch (arange(0, d, 2) gives ⌈d/2⌉ frequencies, duplicated to d +
+#   1 columns against d features), Meta's complex view cannot reshape d features into pairs, and some code
+#   rounds the rotary dimension down to an even number, leaving the last feature unrotated. Partial rotary
+#   (GPT-NeoX, GPT-J) rotates only the first r features, r even, and leaves the rest unchanged. A 3-D
+#   rotation family that keeps the relative property would have to turn about one fixed axis, which is a 2-D
+#   rotation plus an untouched feature.
 # 参考答案：误区。RoPE 的旋转是由 2×2 块组成的分块对角矩阵：特征 (2i, 2i+1) 组成一对，旋转 m·θ_i。维度为奇数
-#   时有一个特征没有搭档。实现中对奇数头维度会报错；部分旋转（GPT-NeoX、GPT-J）只旋转前 r 个特征（r 为偶数）
-#   ，其余不变。若要在三维中保持相对性，旋转族只能绕一根固定轴转动，这其实就是二维旋转加一个不动的特征。
+#   时有一个特征没有搭档。常见实现都假定旋转维度为偶数，但并非都会检查：有的直接报错；Hugging Face 的
+#   rotate_half 写法会因形状不匹配而失败（arange(0, d, 2) 给出 ⌈d/2⌉ 个频率，复制后为 d + 1 列，而特征只有 d
+#   个）；Meta 的复数写法无法把 d 个特征 reshape 成对；还有的代码把旋转维度向下取偶，最后一个特征不被旋转。
+#   部分旋转（GPT-NeoX、GPT-J）只旋转前 r 个特征（r 为偶数），其余不变。若要在三维中保持相对性，旋转族只能绕
+#   一根固定轴转动，这其实就是二维旋转加一个不动的特征。
 # Source: Su et al. 2021, RoFormer, arXiv 2104.09864
 ANSWERS["myth_odd_dimension"] = (False, "b")
 ### END SOLUTION
@@ -586,7 +595,7 @@ ANSWERS["myth_complexity"] = (False, "a")
 #   a) Fact: Zhou et al. 2020 is the original RoPE paper.
 #      事实：Zhou 等人 2020 年的论文是 RoPE 的原始论文。
 #   b) Myth: RoPE was introduced in RoFormer by Su et al. (2021, arXiv 2104.09864).
-#      误区：RoPE 出自 Su 等人的 RoFormer（2021，arXiv 2104.09864）。
+#      误区：RoPE 出自苏剑林等人的 RoFormer（2021，arXiv 2104.09864）。
 #   c) Myth: RoPE was introduced by Vaswani et al. 2017 together with the sinusoidal encoding.
 #      误区：RoPE 由 Vaswani 等人 2017 年与正弦编码一起提出。
 ANSWERS["myth_citation"] = None
@@ -595,10 +604,10 @@ ANSWERS["myth_citation"] = None
 #   Jianlin Su, Yu Lu, Shengfeng Pan, Ahmed Murtadha, Bo Wen and Yunfeng Liu, arXiv 2104.09864 (2021;
 #   Neurocomputing 2024), first described in Su's Chinese blog. Citing the wrong paper is a red flag in an
 #   interview: name RoFormer and Su et al. 2021.
-# 参考答案：误区。该方法出自苏剑林、Yu Lu、Shengfeng Pan、Ahmed Murtadha、Bo Wen、Yunfeng Liu 的《RoFormer:
-#   Enhanced Transformer with Rotary Position Embedding》，arXiv 2104.09864（2021；2024 年发表于
-#   Neurocomputing），最早发表于苏剑林的中文博客（科学空间）。面试中引错论文是减分项：应说 RoFormer，Su et
-#   al. 2021。
+# 参考答案：误区。该方法出自苏剑林等人的《RoFormer: Enhanced Transformer with Rotary Position Embedding》（
+#   作者 Jianlin Su、Yu Lu、Shengfeng Pan、Ahmed Murtadha、Bo Wen、Yunfeng Liu），arXiv 2104.09864（2021；
+#   2024 年发表于 Neurocomputing），最早发表于苏剑林的中文博客（科学空间）。面试中引错论文是减分项：应说
+#   RoFormer，苏剑林等 2021（Su et al. 2021）。
 # Source: Su, Lu, Pan, Murtadha, Wen, Liu 2021, RoFormer: Enhanced Transformer with Rotary Position
 #   Embedding, arXiv 2104.09864
 ANSWERS["myth_citation"] = (False, "b")
@@ -617,21 +626,25 @@ ANSWERS["myth_citation"] = (False, "b")
 #      事实：只是形状注释多了 batch 维，数值是对的。
 #   b) Myth, but only because sin and cos should be swapped.
 #      是误区，但只是因为 sin 和 cos 应该互换。
-#   c) Myth: it makes d/4 exponents, multiplies p by 2i/d instead of dividing by 10000^(2i/d), concatenates
-#      instead of interleaving, and its shape is not [1, 512, 1024].
-#      误区：它只生成 d/4 个指数，用 p 乘以 2i/d 而不是除以 10000^(2i/d)，拼接而非交错，而且形状也不是 [1,
+#   c) Myth: it makes only d/4 exponents and multiplies p by 2i/d instead of dividing by 10000^(2i/d), so
+#      its values are wrong and its shape is not [1, 512, 1024].
+#      误区：它只生成 d/4 个指数，用 p 乘以 2i/d 而不是除以 10000^(2i/d)，因此数值是错的，形状也不是 [1,
 #      512, 1024]。
 ANSWERS["myth_sinusoidal_code"] = None
 ### BEGIN SOLUTION
 # Model answer: Myth. torch.arange(0, d_model // 2, 2) gives only d/4 exponents, so the result is [1, 512,
 #   256], not [1, 512, 1024]; the angle p·2i/d grows with i instead of p / 10000^(2i/d) shrinking with it,
-#   so the frequencies are wrong (and there is no base at all); and sin and cos are concatenated, not
-#   interleaved. The correct table is PE[p, 2i] = sin(p/10000^(2i/d)), PE[p, 2i+1] = cos(p/10000^(2i/d)), of
-#   shape [length, d_model] (or [1, length, d_model] batched).
+#   so the frequencies are wrong (and there is no base at all). The paper's table is PE[p, 2i] =
+#   sin(p/10000^(2i/d)), PE[p, 2i+1] = cos(p/10000^(2i/d)), of shape [length, d_model] (or [1, length,
+#   d_model] batched). Putting all sines first and all cosines after ([sin | cos], as 000 and
+#   tensor2tensor's get_timing_signal_1d do) is only a fixed permutation of the features: not the paper's
+#   interleaved layout, but not a bug if used consistently.
 # 参考答案：误区。torch.arange(0, d_model // 2, 2) 只给出 d/4 个指数，所以结果是 [1, 512, 256] 而不是 [1,
 #   512, 1024]；角度 p·2i/d 随 i 增大，而正确的 p / 10000^(2i/d) 随 i 减小，频率是错的（而且根本没有 base）
-#   ；sin 和 cos 是拼接而不是交错。正确的表是 PE[p, 2i] = sin(p/10000^(2i/d))，PE[p, 2i+1] =
-#   cos(p/10000^(2i/d))，形状为 [length, d_model]（加 batch 维时为 [1, length, d_model]）。
+#   。论文中的表是 PE[p, 2i] = sin(p/10000^(2i/d))，PE[p, 2i+1] = cos(p/10000^(2i/d))，形状为 [length,
+#   d_model]（加 batch 维时为 [1, length, d_model]）。把所有 sin 放前面、所有 cos 放后面（[sin | cos]，000
+#   和 tensor2tensor 的 get_timing_signal_1d 都这样做）只是特征的固定置换：不是论文的交错排列，但只要前后一
+#   致就不算错误。
 # Source: Vaswani et al. 2017, Attention Is All You Need, section 3.5, arXiv 1706.03762
 ANSWERS["myth_sinusoidal_code"] = (False, "c")
 ### END SOLUTION
@@ -866,8 +879,8 @@ ANSWERS["rope_vs_alibi"] = None
 #   定、成等比数列（8 个头时为 1/2、1/4、…）；它为"短训练、长测试"而设计，BLOOM 和 MPT 使用它。RoPE 旋转 q
 #   和 k，分数通过内容依赖偏移，不是固定惩罚，扩展长度需要 PI / NTK / YaRN。两者都是相对的、无参数的；当今大
 #   模型以 RoPE 为主。
-# Source: Press et al. 2021, Train Short, Test Long (ALiBi), arXiv 2108.12409; Su et al. 2021, arXiv
-#   2104.09864
+# Source: Press, Smith, Lewis 2021, Train Short, Test Long (ALiBi), arXiv 2108.12409 (ICLR 2022); Su et al.
+#   2021, arXiv 2104.09864
 ANSWERS["rope_vs_alibi"] = {"a", "b", "d"}
 ### END SOLUTION
 
@@ -892,9 +905,9 @@ ANSWERS["nope_causal"] = None
 #   competitive, and Kazemnejad et al. 2023 showed NoPE length-generalises better than RoPE or ALiBi on
 #   their synthetic tasks. Encoders (bidirectional) still need positions.
 # 参考答案：误区。没有掩码时注意力是置换等变的，看不到顺序。有因果掩码时，第 t 个词恰好关注 t 个词，模型可以
-#   推断位置（例如均匀注意力得到权重 1/t）。Haviv et al. 2022 发现不加位置编码的因果语言模型表现接近；
-#   Kazemnejad et al. 2023 表明在他们的合成任务上 NoPE 的长度泛化优于 RoPE 和 ALiBi。双向的编码器仍然需要位
-#   置信息。
+#   推断位置（例如均匀注意力得到权重 1/t）。Haviv et al. 2022 发现不加位置编码的因果语言模型与使用位置编码的
+#   模型表现相当；Kazemnejad et al. 2023 表明在他们的合成任务上 NoPE 的长度泛化优于 RoPE 和 ALiBi。双向的编
+#   码器仍然需要位置信息。
 # Source: Kazemnejad et al. 2023, The Impact of Positional Encoding on Length Generalization in
 #   Transformers, arXiv 2305.19466
 ANSWERS["nope_causal"] = (False, "b")
@@ -1021,4 +1034,56 @@ ANSWERS["num_yarn_factor"] = None
 # Source: Peng et al. 2023, YaRN: Efficient Context Window Extension of Large Language Models, arXiv
 #   2309.00071
 ANSWERS["num_yarn_factor"] = 1.2772588722239782
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 39. [seed_worked_example] multiple choice, 2 pts (001 section 4.3 worked example; 001 section 5.4 printed
+#   output)
+# 001's worked example (section 4.3) takes pos_i = [i, i², i³] for i = 1 … 4 and θ = 0.1, and prints pos_1 =
+# [1, 1, 1], pos_2 = [4, 2, 8], pos_3 = [9, 9, 27], pos_4 = [16, 16, 64]; then R = softmax(0.1·pos_i) with
+# rows [0.4519, 0.3131, 0.2349], [0.3535, 0.4324, 0.2130], [0.2833, 0.3517, 0.3649], [0.2359, 0.2736,
+# 0.4905]; then rot_pos_1 = R·pos_1 = [0.4519, 0.3131, 0.2349], rot_pos_2 = R·pos_2 = [0.3535, 0.4324,
+# 0.2130], rot_pos_3 = R·pos_3 = [0.2833, 0.3517, 0.3649], rot_pos_4 = R·pos_4 = [0.2359, 0.2736, 0.4905].
+# Take the formulas as the document states them and check the numbers. Which statements are true? Choose
+# every true statement.
+# 001 的算例（第 4.3 节）取 pos_i = [i, i², i³]（i = 1 … 4）、θ = 0.1，印出 pos_1 = [1, 1, 1]、pos_2 = [4,
+# 2, 8]、pos_3 = [9, 9, 27]、pos_4 = [16, 16, 64]；接着给出 R = softmax(0.1·pos_i)，各行为 [0.4519, 0.3131,
+# 0.2349]、[0.3535, 0.4324, 0.2130]、[0.2833, 0.3517, 0.3649]、[0.2359, 0.2736, 0.4905]；然后 rot_pos_1 =
+# R·pos_1 = [0.4519, 0.3131, 0.2349]、rot_pos_2 = R·pos_2 = [0.3535, 0.4324, 0.2130]、rot_pos_3 = R·pos_3 =
+# [0.2833, 0.3517, 0.3649]、rot_pos_4 = R·pos_4 = [0.2359, 0.2736, 0.4905]。按文档自己给出的公式核对这些数字
+# 。哪些说法正确？选出所有正确的说法。
+#   a) Besides pos_2 (which should be [2, 4, 8]), pos_3 should be [3, 9, 27] and pos_4 should be [4, 16,
+#      64]: their first entry is printed as i² instead of i.
+#      除了 pos_2（应为 [2, 4, 8]）之外，pos_3 应为 [3, 9, 27]，pos_4 应为 [4, 16, 64]：它们的第一个分量被印
+#      成了 i² 而不是 i。
+#   b) The printed R is not softmax(0.1·pos_i): row 1 would be softmax([0.1, 0.1, 0.1]) = [1/3, 1/3, 1/3],
+#      and no printed row matches, with the correct or with the misprinted pos_i.
+#      印出的 R 不是 softmax(0.1·pos_i)：第 1 行应为 softmax([0.1, 0.1, 0.1]) = [1/3, 1/3, 1/3]，而且无论用
+#      正确的还是印错的 pos_i，没有一行相符。
+#   c) The printed rot_pos_i are just the rows of R: R·pos_i was not computed (R is 4×3, so R·pos_i would
+#      have four entries, not three).
+#      印出的 rot_pos_i 只是 R 的各行：R·pos_i 根本没有算（R 是 4×3，R·pos_i 应有 4 个分量，而不是 3 个）。
+#   d) The printed R is right: every row sums to 1, as a row of a softmax must.
+#      印出的 R 是对的：每一行之和都为 1，正如 softmax 的行应满足的那样。
+#   e) Only pos_2 is misprinted; every other number follows from the formulas.
+#      只有 pos_2 印错了，其余数字都能由公式得出。
+#   f) With the numbers corrected, R would be a valid rotation matrix.
+#      把数字改正后，R 就是合法的旋转矩阵。
+ANSWERS["seed_worked_example"] = None
+### BEGIN SOLUTION
+# Model answer: Recompute before trusting a printout. With pos_i = [i, i², i³]: pos_2 = [2, 4, 8], pos_3 =
+#   [3, 9, 27], pos_4 = [4, 16, 64]; the document prints [4, 2, 8], [9, 9, 27] and [16, 16, 64]. Row i of
+#   softmax(0.1·pos_i) is a softmax over the three entries of pos_i: row 1 is softmax([0.1, 0.1, 0.1]) =
+#   [1/3, 1/3, 1/3], row 4 is about [0.0025, 0.0081, 0.9894]. No printed row matches, whether one uses the
+#   correct or the misprinted vectors, and the second printed row does not even sum to 1 (0.9989). Finally R
+#   is 4×3, so R·pos_i would have four entries; the printed rot_pos_i are just the rows of R again. Whatever
+#   the numbers, a softmax is no rotation: RoPE rotates each pair (2i, 2i+1) of q and k by m·θ_i.
+# 参考答案：先算再信。按 pos_i = [i, i², i³]：pos_2 = [2, 4, 8]，pos_3 = [3, 9, 27]，pos_4 = [4, 16, 64]；文
+#   档却印成 [4, 2, 8]、[9, 9, 27]、[16, 16, 64]。softmax(0.1·pos_i) 的第 i 行是对 pos_i 三个分量做 softmax
+#   ：第 1 行是 softmax([0.1, 0.1, 0.1]) = [1/3, 1/3, 1/3]，第 4 行约为 [0.0025, 0.0081, 0.9894]。无论用正确
+#   的还是印错的向量，都没有一行与印出的 R 相符，而且印出的第 2 行之和都不等于 1（0.9989）。最后，R 是 4×3
+#   矩阵，R·pos_i 应有 4 个分量；印出的 rot_pos_i 只是把 R 的各行又抄了一遍。无论数字如何，softmax 都不是旋
+#   转：RoPE 把 q 和 k 的每一对 (2i, 2i+1) 旋转 m·θ_i。
+# Source: Source document 001 (seeds/001), sections 4.3 and 5.4; Su et al. 2021, RoFormer, arXiv 2104.09864
+ANSWERS["seed_worked_example"] = {"a", "b", "c"}
 ### END SOLUTION

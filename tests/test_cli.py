@@ -203,13 +203,13 @@ def test_an_exercise_whose_package_is_missing_is_skipped_not_failed(workspace):
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_the_readme_example_is_what_check_prints(workspace, dtype):
-    """The README's sinusoidal example: the source document's bug (multiply instead of divide) gets the
-    same named message whether the learner computes the angles in float32 or float64."""
+    """The README's sinusoidal example: frequencies that multiply instead of divide get the same named
+    message whether the learner computes the angles in float32 or float64."""
     source = (ROOT / "solutions" / "sinusoidal.py").read_text()
     wrong = source.replace("omega = base ** (-torch", "omega = base ** (torch")
     (workspace / "exercises" / "sinusoidal.py").write_text(wrong.replace("torch.float64", f"torch.{dtype}"))
     readme = (ROOT / "README.md").read_text()
-    block = readme.split("source document's bug), whether")[1].split("```\n")[1].split("\n```")[0]
+    block = readme.split("gets a message of its own):")[1].split("```\n")[1].split("\n```")[0]
     width = max(len(line) for line in block.splitlines())
     out = ropekit("check", "sinusoidal", root=workspace, env={"COLUMNS": str(width)}).stdout
 

@@ -194,10 +194,21 @@ SINUSOIDAL_MISTAKES = [
         "concatenated",
     ),
     (
-        "multiply instead of divide (the source's bug)",
+        "multiply instead of divide",
         [("omega = base ** (-torch", "omega = base ** (torch")],
         "frequencies omega_i",
-        "source document's bug",
+        "multiplied by the power instead of divided",
+    ),
+    (
+        "angles p * 2i/d with no base (source document 000's formula)",
+        [
+            (
+                "omega = base ** (-torch.arange(0, d_model, 2, dtype=torch.float64) / d_model)",
+                "omega = torch.arange(0, d_model, 2, dtype=torch.float64) / d_model",
+            )
+        ],
+        "frequencies omega_i",
+        "no base at all (source document 000's formula)",
     ),
     (
         "shape [1, L, d]",

@@ -265,6 +265,81 @@ def test_known_numeric_slips_are_recomputed_too():
     assert {_flops(1024, 128) // 2, 2 * 128 * 128 * 2 * 1024, 6 * 128 * 1024 * 2} == flops
 
 
+# 001's worked example (section 4.3) as printed: pos_1 .. pos_4, the matrix R, and rot_pos_1 .. rot_pos_4
+SEED_001_POS = [[1, 1, 1], [4, 2, 8], [9, 9, 27], [16, 16, 64]]
+SEED_001_R = [
+    [0.4519, 0.3131, 0.2349],
+    [0.3535, 0.4324, 0.2130],
+    [0.2833, 0.3517, 0.3649],
+    [0.2359, 0.2736, 0.4905],
+]
+SEED_001_ROT = SEED_001_R  # what it prints for R·pos_1 .. R·pos_4
+
+
+def _seed_001_printed() -> tuple[list, list, list] | None:
+    """The numbers as document 001 prints them, read from ../shared/seeds/ when it is there."""
+    found = sorted((ROOT.parent / "shared" / "seeds").glob("001_*.txt"))
+    if not found:
+        return None
+    text = found[0].read_text(encoding="utf-8")
+    vector = r"\[([\d., ]+)\]"
+    pos = re.findall(r"\\text\{pos\}_\d = \[[^]]*\] = " + vector, text)
+    rot = re.findall(r"\\text\{rot\\_pos\}_\d = R \\text\{pos\}_\d = " + vector, text)
+    matrix = re.search(r"\\begin\{bmatrix\}(.*?)\\end\{bmatrix\}", text, re.S).group(1)
+    rows = [[float(x) for x in row.split("&")] for row in matrix.split("\\\\")]
+
+    def numbers(found: list[str]) -> list[list[float]]:
+        return [[float(x) for x in v.split(",")] for v in found]
+
+    return numbers(pos), rows, numbers(rot)
+
+
+def test_seed_worked_example_key_is_recomputed_from_the_documents_numbers():
+    """seed_worked_example: each option is a claim about 001's printed numbers; the key is exactly the
+    set of claims that recomputing pos_i = [i, i², i³] and softmax(0.1·pos_i) shows true."""
+    printed = _seed_001_printed()
+    if printed is not None:  # the constants above are the document's own
+        assert printed == (SEED_001_POS, SEED_001_R, SEED_001_ROT)
+    shown = np.array(SEED_001_POS, dtype=float)  # [4, 3]
+    R = np.array(SEED_001_R)  # [4, 3]
+    rot = np.array(SEED_001_ROT)  # [4, 3]
+    pos = np.array([[i, i**2, i**3] for i in range(1, 5)], dtype=float)  # [4, 3]
+
+    def softmax(x):
+        e = np.exp(x - x.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+
+    def row_matches(vectors) -> list[bool]:  # printed to 4 decimals
+        return [bool(np.allclose(R[i], softmax(0.1 * vectors[i]), atol=1e-4)) for i in range(4)]
+
+    def rounding_allows_sum_1(row) -> bool:
+        return abs(row.sum() - 1) <= len(row) * 0.5e-4
+
+    claims = {
+        # pos_2, pos_3, pos_4 misprinted; pos_3 and pos_4 with i² as first entry
+        "a": bool((shown[1:] != pos[1:]).any(axis=1).all())
+        and bool((shown[2:, 0] == pos[2:, 0] ** 2).all() and (shown[2:, 1:] == pos[2:, 1:]).all()),
+        # R is the softmax of neither the correct nor the printed vectors; row 1 would be uniform
+        "b": not any(row_matches(pos) + row_matches(shown))
+        and bool(np.allclose(softmax(0.1 * pos[0]), 1 / 3)),
+        # rot_pos_i are R's rows, and R·pos_i (R is 4×3) would have 4 entries
+        "c": bool(np.array_equal(rot, R)) and all((R @ p).shape == (4,) for p in pos),
+        # "R is right: every row sums to 1"
+        "d": all(rounding_allows_sum_1(row) for row in R) and all(row_matches(pos)),
+        # "only pos_2 is misprinted; the rest follows from the formulas"
+        "e": bool((shown[2:] == pos[2:]).all()) and all(row_matches(pos)) and not np.array_equal(rot, R),
+        # "with the numbers corrected, R is a rotation": square and orthogonal
+        "f": softmax(0.1 * pos).shape[0] == softmax(0.1 * pos).shape[1],
+    }
+    item = get_item("seed_worked_example")
+    assert {o.key for o in item.options} == set(claims)
+    assert set(item.answer) == {key for key, true in claims.items() if true}
+    for vector in pos[1:].astype(int).tolist():  # the option states the recomputed vectors
+        assert str(vector) in item.option("a").en and str(vector) in item.option("a").zh
+    assert not rounding_allows_sum_1(R[1]) and f"{R[1].sum():.4f}" in item.option("d").why
+    assert "softmax([0.1, 0.1, 0.1]) = [1/3, 1/3, 1/3]" in item.option("b").en
+
+
 # ----------------------------------------------------------------------------------------------------
 # Coverage and content
 

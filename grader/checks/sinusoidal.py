@@ -58,8 +58,9 @@ def test_position_zero(impl):
     row = _table(impl, 4, 8)[0]
     if np.allclose(row, [0, 0, 0, 0, 1, 1, 1, 1], atol=1e-6):
         fail(
-            "row 0 is [0, 0, 0, 0, 1, 1, 1, 1]: sin and cos are concatenated; they must be "
-            "interleaved (sin in even columns, cos in odd columns)"
+            "row 0 is [0, 0, 0, 0, 1, 1, 1, 1]: sin and cos are concatenated ([sin | cos]), a permutation "
+            "of the features but not the paper's interleaved layout that this exercise asks for "
+            "(sin in even columns, cos in odd columns)"
         )
     if np.allclose(row, [1, 0, 1, 0, 1, 0, 1, 0], atol=1e-6):
         fail("row 0 is [1, 0, 1, 0, ...]: sin and cos are swapped; even columns hold sin")
@@ -74,8 +75,9 @@ def test_interleaved(impl):
         return
     if np.allclose(pe[:, :8] ** 2 + pe[:, 8:] ** 2, 1.0, atol=1e-5):
         fail(
-            "sin and cos are concatenated ([sin | cos]); PE[p, 2i] = sin and PE[p, 2i+1] = cos of the "
-            "same angle: interleave them"
+            "sin and cos are concatenated ([sin | cos]): a permutation of the features, but not the "
+            "paper's interleaved layout that this exercise asks for, PE[p, 2i] = sin and PE[p, 2i+1] = cos "
+            "of the same angle"
         )
     fail("columns 2i and 2i+1 must be sin and cos of one angle (their squares sum to 1)")
 
@@ -96,8 +98,8 @@ def test_frequencies(impl):
         return
     if matches(_omega(d_model, 10000.0, exponent=-2.0)):
         fail(
-            "angles are p * 10000**(2i/d): the source document's bug; divide p by 10000**(2i/d) "
-            "(the frequencies must shrink with i)",
+            "angles are p * 10000**(2i/d): multiplied by the power instead of divided; divide p by "
+            "10000**(2i/d) (the frequencies must shrink with i)",
             cause="frequencies",
         )
     if matches(_omega(d_model, 10000.0, exponent=1.0)):
@@ -107,7 +109,8 @@ def test_frequencies(impl):
         )
     if matches(2 * np.arange(0, d_model // 2) / d_model):
         fail(
-            "angles are p * 2i/d (the source document's formula); they are p / 10000**(2i/d)",
+            "angles are p * 2i/d, with no base at all (source document 000's formula); they are "
+            "p / 10000**(2i/d)",
             cause="frequencies",
         )
     error = np.abs(wrap(measured - p * _omega(d_model, 10000.0)))

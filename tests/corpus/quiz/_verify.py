@@ -65,7 +65,7 @@ CHOICE_KEY = {
     "myth_citation": (False, "b"), "myth_sinusoidal_code": (False, "c"), "myth_added_to_embeddings": (False, "a"),
     "myth_groups_of_positions": (False, "b"), "seed_code_bugs": {"a", "b", "c"}, "why_base_10000": "a",
     "why_only_qk": "b", "larger_base": {"a", "b", "c"}, "rope_vs_alibi": {"a", "b", "d"}, "nope_causal": (False, "b"),
-    "kv_cache": "d",
+    "kv_cache": "d", "seed_worked_example": {"a", "b", "c"},
 }
 
 
@@ -126,7 +126,7 @@ EXPECTED = {
 
 def main() -> int:
     items = parse_items()
-    assert len(items) == 38 and set(items) == set(NUMERIC_KEY) | set(CHOICE_KEY), sorted(items)
+    assert len(items) == 39 and set(items) == set(NUMERIC_KEY) | set(CHOICE_KEY), sorted(items)
     assert sum(i["kind"] == "numeric" for i in items.values()) == len(NUMERIC_KEY)
     exact = {"num_seed_sinusoidal_width", "num_kv_position", "num_flops"}
     assert {k for k, i in items.items() if i["kind"] == "numeric" and i["tol"][0] == "exact"} == exact, items
@@ -139,20 +139,20 @@ def main() -> int:
         mod = load_case(path)
         fails = item_failures(items, mod.ANSWERS)
         if set(mod.ANSWERS) != set(items):
-            print(f"FAIL {path.name} answers {len(mod.ANSWERS)} items, not the 38")
+            print(f"FAIL {path.name} answers {len(mod.ANSWERS)} items, not the 39")
             failed += 1
         elif name.startswith("valid_"):
             if fails:
                 print(f"FAIL {path.name} {fails}")
                 failed += 1
             else:
-                print(f"OK {path.name} all 38 answers well-formed and right (numeric within the stated tolerance)")
+                print(f"OK {path.name} all 39 answers well-formed and right (numeric within the stated tolerance)")
         elif set(fails) != {EXPECTED.get(name)}:
             print(f"FAIL {path.name} expected only {EXPECTED.get(name)} to fail, got {fails}")
             failed += 1
         else:
             (item_id, msg), = fails.items()
-            print(f"OK {path.name} {item_id}: {msg}; the other 37 answers are right")
+            print(f"OK {path.name} {item_id}: {msg}; the other 38 answers are right")
     print(f"{len(cases('quiz', 'wrong'))} wrong, {len(cases('quiz', 'valid'))} valid, {failed} failed")
     return 1 if failed else 0
 

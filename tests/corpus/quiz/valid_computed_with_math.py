@@ -565,3 +565,4 @@ ANSWERS["num_score_2d"] = math.cos((2 - 5) * 1.0)
 # YaRN 建议在把上下文扩展 s 倍时，将 q 和 k 乘以 √(1/t) = 0.1·ln(s) + 1（自然对数）。s = 16 时该系数是多少？
 # （绝对误差 0.001）
 ANSWERS["num_yarn_factor"] = 0.1 * math.log(16) + 1
+ANSWERS["seed_worked_example"] = {"a", "b", "c"}

@@ -1,5 +1,5 @@
 # corpus: wrong
-# mistake: the angle multiplies the position by base ** (2i / d_model) instead of dividing by it (the source document's bug), so the frequencies grow instead of shrinking
+# mistake: the angle multiplies the position by base ** (2i / d_model) instead of dividing by it, so the frequencies grow instead of shrinking
 # evidence: _verify.py, float64 formula: length 50, d_model 16: PE[12, 15] = -0.9994, the formula gives 1.0000 (max |diff| 2)
 """Sinusoidal positional encoding (Vaswani et al. 2017, "Attention Is All You Need", section 3.5).
 
