@@ -1,6 +1,7 @@
 """Inside a grading child: the file system rules. Learner code may not read the reference solutions or
 the checks' stored fixtures, and may not write, rename or delete anything in the kit's folders
-or the progress store.
+or the progress store; nor send a signal to any process but itself and those it started (a SIGKILL to
+the grader would end the grading of a whole class).
 
 The verdict does not depend on this guard: checks run in the judge (grader/isolation.py), so replacing
 functions in the child's memory changes only the child's answers. What the guard protects is the disk
@@ -62,6 +63,12 @@ class Guard:
             if (writing or os.path.isdir(target)) and self._inside(target, self.no_write):
                 # a directory descriptor of the kit would let dir_fd= operations write in it
                 self._refuse(f"writing {target}" if writing else f"opening the folder {target}")
+        elif event in ("os.kill", "os.killpg"):
+            target, sig = args[0], args[1]
+            own = os.getpgrp() if event == "os.killpg" else os.getpid()
+            if isinstance(target, int) and target != own and not self._own_child(event, target):
+                kind = "process group" if event == "os.killpg" else "process"
+                self._refuse(f"sending signal {sig} to {kind} {target}")
         elif event in _PATH_EVENTS:
             for path in args[:2]:
                 if isinstance(path, (str, bytes, os.PathLike)):
@@ -69,12 +76,25 @@ class Guard:
                     if self._inside(target, self.no_write):
                         self._refuse(f"{event} on {target}")
 
+    @staticmethod
+    def _own_child(event: str, target: int) -> bool:
+        """A process the child started itself (its parent is the child), or the child's own group."""
+        if event == "os.killpg" or target <= 0:
+            return target in (0, -os.getpgrp())
+        try:
+            with open(f"/proc/{target}/stat", "rb") as stat:
+                return int(stat.read().rsplit(b")", 1)[1].split()[1]) == os.getpid()
+        except (OSError, ValueError, IndexError):
+            return False  # not Linux, or gone: only the child itself may be signalled
+
     def install(self) -> None:
         import sys
 
         sys.addaudithook(self._hook)
 
     def message(self) -> str:
+        if self.refused[0].startswith("sending signal"):
+            return f"your code tried {self.refused[0]}: signalling the grader is not allowed (it was refused)"
         return (
             f"your code tried {self.refused[0]}: reading the solutions or the checks, or writing into the "
             "kit, is not allowed while grading (it was refused)"

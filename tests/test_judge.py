@@ -316,3 +316,28 @@ def test_malformed_data_from_the_child_fails_only_its_exercise(workspace, tmp_pa
         for c in graded["rope"]["checks"]
     )
     assert graded["sinusoidal"]["score"] == 10
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "os.kill(os.getppid(), signal.SIGKILL)",
+        "os.killpg(os.getpgid(os.getppid()), signal.SIGKILL)",
+        "os.kill(-1, signal.SIGTERM)",
+    ],
+)
+def test_a_submission_cannot_signal_its_grader(workspace, tmp_path, code):
+    """At import, a signal to the grader (or to every process) is refused: that submission fails with
+    the reason, the next one is still graded."""
+    class_folder = tmp_path / "class"
+    class_folder.mkdir()
+    _submission(
+        class_folder, "a-killer", sinusoidal=solution_source("sinusoidal") + f"\nimport os, signal\n{code}\n"
+    )
+    _submission(class_folder, "b-honest", sinusoidal=solution_source("sinusoidal"))
+    done = ropekit("grade", "sinusoidal", "--submissions", str(class_folder), root=workspace)
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [line["submission"] for line in lines] == ["a-killer", "b-honest"], done.stdout + done.stderr
+    killer, honest = lines
+    assert killer["score"] == 0 and "signalling the grader is not allowed" in json.dumps(killer)
+    assert honest["score"] == honest["max_score"] > 0
