@@ -6,7 +6,8 @@ keys inside attention, never to values and never added to the embeddings. Becaus
 
     <R(m) q, R(n) k> = <q, R(m)^T R(n) k> = <q, R(n - m) k>,
 
-so the attention score depends on the positions only through the offset n - m (section 3.4.2).
+so the attention score depends on the positions only through the offset n - m (RoFormer section
+3.2.2, eq. 16; derived in section 3.4.1).
 
 Two layouts of the pairs exist in the wild, and they are the same map up to a fixed permutation of
 features:
@@ -54,6 +55,7 @@ def apply_rope(
     base: float = 10000.0,
     interleaved: bool = False,
     rotary_dim: int | None = None,
+    cos_sin: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """Rotate the feature pairs of x by position-dependent angles.
 
@@ -64,6 +66,8 @@ def apply_rope(
     and copies the other dim - r unchanged. Returns a new tensor with x's shape, dtype and device;
     x itself is not modified. No [T, dim, dim] rotation matrix is ever built. Differentiable: the
     gradient of a rotation is the inverse rotation, R(m)^T = R(-m).
+    cos_sin (optional): the table rope_cos_sin(positions, r, base, dtype=x.dtype) of these same
+    positions, computed once for q, k and all layers; when given, it is used instead of recomputing it.
     Raises ValueError when dim or rotary_dim is odd, or rotary_dim is negative or larger than dim
     (rotary_dim=0 may raise too: nothing would rotate).
     """

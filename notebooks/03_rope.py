@@ -106,14 +106,18 @@ plt.show()
 
 # %% [markdown]
 # **Spot the bug (source document 000).** The sinusoidal code in the first source document is wrong in
-# three ways, and interviewers like to ask "what is wrong with this code?":
+# two ways and differs from the paper in a third, and interviewers like to ask "what is wrong with this
+# code?":
 #
 # - it takes `torch.arange(0, d_model // 2, 2)` as the exponents, so it gets only d/4 frequencies and
 #   its table has **d/2 columns** (the comment claims `[1, 512, 1024]`; the code gives `[1, 512, 256]`);
 # - it **multiplies** the position by $2i/d$ instead of dividing by $\text{base}^{2i/d}$, so the
 #   frequencies grow linearly from 0 instead of falling geometrically from 1 (its first "frequency" is 0:
 #   a constant column);
-# - it concatenates `[sin | cos]`, a different layout from the formula above.
+# - it concatenates `[sin | cos]` instead of interleaving them. That is not a bug: it is a fixed
+#   permutation of the features, which the first layer's weights absorb (tensor2tensor's
+#   `get_timing_signal_1d` concatenates too); it is just not the paper's layout, which this exercise asks
+#   for.
 #
 # Correct looks like the heat map: shape `[length, d_model]`, column 0 (= $\sin p$) and column 1
 # (= $\cos p$) change at every row, and columns further right vary more and more slowly.
@@ -337,7 +341,8 @@ print("fixed matrix is relative:     ", bug.is_relative(lambda m: bug.fixed_matr
 #   integer positions broadcastable to `[..., T]`. `interleaved=False` pairs $(i, i + d/2)$,
 #   `interleaved=True` pairs $(2i, 2i+1)$; `rotary_dim=r` rotates the first r features only. Same shape,
 #   dtype and device as x; do not modify x; never build a `[T, dim, dim]` matrix; `ValueError` for an
-#   odd dim or rotary_dim, or rotary_dim > dim.
+#   odd dim or rotary_dim, or rotary_dim > dim. Optional `cos_sin=rope_cos_sin(positions, r, base,
+#   dtype=x.dtype)`: a table computed once and shared by q, k and every layer (section 7.4).
 # - `apply_rope_complex(x, positions, *, base=10000.0)`: view adjacent features as complex numbers and
 #   multiply by $e^{\mathrm{i}\,m\theta_i}$; equals `apply_rope(..., interleaved=True)`.
 #
@@ -407,9 +412,16 @@ print("complex == interleaved:          ", torch.allclose(rope.apply_rope_comple
 # For random q and k = q, the score of q at position 0 against the same vector at distance r is
 # $\sum_i (q_{i,1}^2 + q_{i,2}^2)\cos(r\theta_i)$, whose average is proportional to
 # $\frac{2}{d}\sum_i \cos(r\theta_i)$: it starts at 1 and decays (with ripples) as r grows, because the
-# pairs' angles drift out of phase. Closer tokens tend to score higher: a soft locality prior that RoPE
-# gets for free. (RoFormer section 3.4.3 proves an upper bound of this kind; you will compute it in the
+# pairs' angles drift out of phase. So *for a key equal to the query*, closer tokens tend to score
+# higher. (RoFormer section 3.4.3 proves an upper bound of this kind; you will compute it in the
 # long-context notebook.) The grey band shows that a *single* draw is much noisier than the average.
+#
+# Be careful how far this goes: for independent random q and k the expected score is 0 at *every*
+# distance (each pair's rotated dot product averages to zero), so the decay is a statement about keys
+# that resemble the query, not a locality prior for free on any input. Barbero et al. 2024 ("Round and
+# Round We Go! What makes Rotary Positional Encodings useful?", arXiv 2410.06205) argue that this decay
+# is not why RoPE works: trained models use the low frequencies as semantic channels and the high ones
+# to build positional attention patterns.
 
 # %%
 d, n_draws = 128, 400
@@ -472,18 +484,55 @@ plt.show()
 # 否则在大位置上位置信息完全错误。
 
 # %% [markdown]
-# ### 7.4 Why a careful `apply_rope` is 2-3x faster than `x * cos + rotate_half(x) * sin`
+# ### 7.4 Speed: memory passes for prefill, operations for decode / 速度：预填充看内存遍数，解码看算子数
 #
-# RoPE does almost no arithmetic per byte: it is limited by memory traffic, so speed is a count of
-# passes over `[B, H, T, d]`. The Hugging Face form makes about five: `rotate_half` slices and negates
-# (one pass) and concatenates (another), then `x * cos`, `rotate_half(x) * sin` and the sum each read
-# and write a full-size tensor. The reference writes into one output buffer instead: for each half,
-# `torch.mul(x1, cos, out=...)` then `addcmul_(x2, sin, value=-1)` (a fused multiply-add in place) —
-# no rotated copy, no concatenation, no temporaries, and `cos`/`sin` only `[T, d/2]`. `ropekit bench`
-# measures both in one run (about 2.7x on 2 CPU cores at [1, 32, 2048, 128]). The in-place `out=`
-# path does not support autograd, so when `x.requires_grad` the reference computes the same formula
-# with ordinary operations. On a GPU the same reasoning leads to one fused kernel that reads q and k
-# once and writes them once (the optional `rope_triton` exercise).
+# RoPE does almost no arithmetic per byte, so for a prompt (prefill, many tokens) its speed is a count
+# of passes over `[B, H, T, d]`. The Hugging Face form `x * cos + rotate_half(x) * sin` makes about
+# five: `rotate_half` negates one half and concatenates (two passes), then `x * cos`,
+# `rotate_half(x) * sin` and the sum each read and write a full-size tensor. The reference makes three:
+# `torch.mul(x, cat(cos, cos), out=out)`, which is $(x_1\cos, x_2\cos)$ in one contiguous pass, then
+# one fused multiply-add in place per half, `out[..., :d/2].addcmul_(x2, sin, value=-1)` and
+# `out[..., d/2:].addcmul_(x1, sin)` — no rotated copy, no concatenation, no temporaries;
+# the result lands in `out` through `out=` arguments (autograd cannot follow those, so when
+# `x.requires_grad` the same formula runs with ordinary operations).
+# The table matters as much: the plain call computes `rope_cos_sin` (float64 angles, float64 cos
+# and sin, for every call). A model computes it once per forward pass and passes it to every layer:
+# `apply_rope(q, pos, cos_sin=table)`, `table = rope_cos_sin(pos, d, dtype=q.dtype)`.
+#
+# For one new token (decode, `[1, 32, 1, 128]`) nothing is memory-bound: 4096 numbers, and each
+# PyTorch operation costs ~1.5 µs of dispatch whatever its size. Speed is then the number of
+# operations: HF's form is 7, the reference's rotation about 12 (a slice costs as much as a multiply),
+# and building the table about 11 more — which is why the table should be built once per step and
+# shared by the layers, not rebuilt in each.
+#
+# Why eager bf16 on a CPU stays far from the memory limit: each eager operation converts bf16 to
+# float32, computes, and rounds back, separately; the conversions are the work, not the bytes. Even
+# three passes are three rounds of conversions plus the rounding of the intermediate `x * cos`.
+# `torch.compile` fuses the whole formula into one loop (read bf16 once, compute in float32, write
+# bf16 once), which is why it leads in bf16 and why the fused Triton kernel (optional `rope_triton`)
+# is the GPU answer.
+#
+# `ropekit bench` on this project's 2-core x86-64 machine (AMD EPYC, torch 2.13 CPU, 2 threads; one
+# run, medians of interleaved calls; a shared machine, so read the ratios, not the times):
+#
+# | case | `apply_rope` | HF eager | `torch.compile` | `x.clone()` | vs HF eager | of clone | vs compile |
+# | --- | --- | --- | --- | --- | --- | --- | --- |
+# | prefill [1, 32, 2048, 128] fp32 | 17.8 ms | 56.2 ms | 30.9 ms | 13.0 ms | 3.16x | 73 % | 1.74x |
+# | prefill [1, 32, 2048, 128] bf16 | 15.8 ms | 23.1 ms | 5.8 ms | 0.7 ms | 1.47x | 4 % | 0.37x |
+# | prefill [8, 32, 512, 64] bf16 | 7.6 ms | 22.7 ms | 2.5 ms | 0.6 ms | 2.97x | 8 % | 0.33x |
+# | decode [1, 32, 1, 128] fp32, plain call | 43.2 µs | 11.6 µs | 20.1 µs | 1.4 µs | 0.27x | 3 % | 0.46x |
+# | decode, `cos_sin=` precomputed table | 20.0 µs | 11.6 µs | 20.1 µs | 1.4 µs | 0.58x | 7 % | 1.00x |
+#
+# Prefill: 1.5-3x HF eager, and ahead of `torch.compile` in fp32; in bf16 compile is 3x ahead (it
+# converts once). Decode: sharing the table halves the cost (43 -> 20 µs), but the rotation's ~12
+# small operations still cost more than HF's 7: at this size, fewer operations beat fewer passes.
+#
+# RoPE 几乎没有计算量：预填充时速度取决于对 `[B, H, T, d]` 的内存遍数（HF 写法约 5 遍，参考实现 3 遍：
+# `x * cos` 写入 `out` 一遍，再对两半各做一次原地 `addcmul_`）。cos/sin 表只需每次前向计算一次、各层共享
+# （`cos_sin=` 参数）；角度与 cos/sin 都在 float64 中计算，精度不降。
+# 解码时只有一个 token，耗时取决于算子个数（每个约 1.5 µs），因此表要在每步只算一次。
+# CPU 上 eager 的 bf16 每个算子都要单独做 bf16↔fp32 转换，所以离内存带宽上限很远；`torch.compile`
+# 把整个公式融合成一个循环，只转换一次。
 
 # %% [markdown]
 # ## 8. Interview questions / 面试题

@@ -6,7 +6,8 @@ keys inside attention, never to values and never added to the embeddings. Becaus
 
     <R(m) q, R(n) k> = <q, R(m)^T R(n) k> = <q, R(n - m) k>,
 
-so the attention score depends on the positions only through the offset n - m (section 3.4.2).
+so the attention score depends on the positions only through the offset n - m (RoFormer section
+3.2.2, eq. 16; derived in section 3.4.1).
 
 Two layouts of the pairs exist in the wild, and they are the same map up to a fixed permutation of
 features:
@@ -62,6 +63,7 @@ def apply_rope(
     base: float = 10000.0,
     interleaved: bool = False,
     rotary_dim: int | None = None,
+    cos_sin: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """Rotate the feature pairs of x by position-dependent angles.
 
@@ -72,6 +74,8 @@ def apply_rope(
     and copies the other dim - r unchanged. Returns a new tensor with x's shape, dtype and device;
     x itself is not modified. No [T, dim, dim] rotation matrix is ever built. Differentiable: the
     gradient of a rotation is the inverse rotation, R(m)^T = R(-m).
+    cos_sin (optional): the table rope_cos_sin(positions, r, base, dtype=x.dtype) of these same
+    positions, computed once for q, k and all layers; when given, it is used instead of recomputing it.
     Raises ValueError when dim or rotary_dim is odd, or rotary_dim is negative or larger than dim
     (rotary_dim=0 may raise too: nothing would rotate).
     """
@@ -87,7 +91,10 @@ def apply_rope(
     if not 0 < r <= dim:
         raise ValueError(f"rotary_dim must be in (0, dim={dim}], got {r}")
     half = r // 2
-    cos, sin = rope_cos_sin(torch.as_tensor(positions, device=x.device), r, base, dtype=x.dtype)
+    if cos_sin is None:
+        cos, sin = rope_cos_sin(torch.as_tensor(positions, device=x.device), r, base, dtype=x.dtype)
+    else:  # a table computed once by the caller and shared by q, k and every layer
+        cos, sin = cos_sin
     cos, sin = cos[..., :half], sin[..., :half]  # [..., T, r/2]: the angles of the r/2 pairs
 
     # which features form pair i: (2i, 2i + 1) interleaved, (i, i + r/2) half-split
@@ -97,9 +104,12 @@ def apply_rope(
     if torch.is_grad_enabled() and x.requires_grad:  # training: autograd cannot follow out= writes
         out[..., first] = x1 * cos - x2 * sin
         out[..., second] = x2 * cos + x1 * sin
-    else:  # inference: one fused pass per half into `out`, no temporaries
-        torch.mul(x1, cos, out=out[..., first]).addcmul_(x2, sin, value=-1)  # x1' = x1 cos - x2 sin
-        torch.mul(x2, cos, out=out[..., second]).addcmul_(x1, sin)  # x2' = x2 cos + x1 sin
+    else:  # inference: three passes over memory, all into `out`, no temporaries
+        # cos of each feature's pair: [a0, a0, a1, a1, ...] interleaved, cat(freqs, freqs) half-split
+        wide_cos = cos.repeat_interleave(2, dim=-1) if interleaved else torch.cat((cos, cos), dim=-1)
+        torch.mul(x[..., :r], wide_cos, out=out[..., :r])  # (x1 cos, x2 cos) in place of (x1, x2)
+        out[..., first].addcmul_(x2, sin, value=-1)  # x1' = x1 cos - x2 sin
+        out[..., second].addcmul_(x1, sin)  # x2' = x2 cos + x1 sin
     out[..., r:] = x[..., r:]  # partial rotary: the rest passes through
     return out
     ### END SOLUTION

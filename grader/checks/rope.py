@@ -443,3 +443,44 @@ def test_forms_agree(impl):
         )
     if not torch.allclose(complex_form, adjacent, atol=1e-3):
         fail("apply_rope_complex(x) must equal apply_rope(x, interleaved=True)")
+
+
+def _takes_table(apply_rope) -> bool:
+    """In the learner's process: does apply_rope accept the optional cos_sin table?"""
+    import inspect
+
+    try:
+        parameters = inspect.signature(apply_rope).parameters
+    except (TypeError, ValueError):
+        return False
+    return "cos_sin" in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+
+
+@check(1, "cos_sin: a precomputed table gives the same rotation")
+def test_cos_sin_table(impl):
+    if not call_inside(_takes_table, impl, "apply_rope"):
+        return  # the table is an optional extra of the API: an apply_rope without it is complete
+    x = _random(2, 3, 1, 16, dtype=torch.float64, seed=15)  # [B, H, T=1, d]: one decoding step
+    positions = torch.tensor([[[1000]], [[7]]])  # [B, 1, T]: a late step and an early one
+    for interleaved, rotary_dim in ((False, None), (True, None), (False, 8)):
+        r = rotary_dim or 16
+        table = call(impl, "rope_cos_sin", positions, r, 500.0, dtype=torch.float64)
+        what = (
+            f"apply_rope(x [2, 3, 1, 16], interleaved={interleaved}, rotary_dim={rotary_dim}, cos_sin=table)"
+        )
+        out = tensor_result(
+            call(
+                impl,
+                "apply_rope",
+                x,
+                positions,
+                base=500.0,
+                interleaved=interleaved,
+                rotary_dim=rotary_dim,
+                cos_sin=table,
+            ),
+            what,
+        )
+        expected = x.numpy().copy()
+        expected[..., :r] = rotate(x[..., :r].numpy(), positions.numpy(), 500.0, interleaved)
+        _close(out, expected, torch.float64, what, scale=1e7)  # float32 angles are allowed
