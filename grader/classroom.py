@@ -130,7 +130,9 @@ def _meta(kind: str, grade_id: str, points: int = 0) -> dict:
 
 
 def _code(source: str, kind: str | None = None, grade_id: str = "", points: int = 0):
-    import nbformat
+    from ._nbformat import load_nbformat
+
+    nbformat = load_nbformat()
 
     cell = nbformat.v4.new_code_cell(source.strip("\n"))
     if kind:
@@ -141,7 +143,9 @@ def _code(source: str, kind: str | None = None, grade_id: str = "", points: int 
 
 
 def _markdown(text: str):
-    import nbformat
+    from ._nbformat import load_nbformat
+
+    nbformat = load_nbformat()
 
     return nbformat.v4.new_markdown_cell(text.strip("\n"))
 
@@ -243,12 +247,14 @@ def _quiz_cells(module: str, prefix: str) -> list:
 
 def build_notebook(exercise: Exercise):
     """The nbgrader source notebook of one exercise."""
-    import nbformat
+    from ._nbformat import load_nbformat
 
-    from .runner import checks_for
+    nbformat = load_nbformat()
+
+    from .runner import declared_checks
 
     prefix = exercise.id
-    checks = checks_for(exercise)
+    checks = declared_checks(exercise)  # (name, points): the checks themselves are not imported
     cells = [
         _markdown(
             f"# {exercise.title_en}\n# {exercise.title_zh}\n\n"
@@ -271,17 +277,17 @@ def build_notebook(exercise: Exercise):
         )
     )
     cells.append(_markdown("## Autograder cells / 自动评分\n\nOne cell per hidden check."))
-    for i, item in enumerate(checks):
+    for i, (name, points) in enumerate(checks):
         cells.append(
             _code(
-                f"# hidden check: {item.name} ({item.points} point{'s' if item.points != 1 else ''})\n"
+                f"# hidden check: {name} ({points} point{'s' if points != 1 else ''})\n"
                 "### BEGIN HIDDEN TESTS\n"
                 "from grader.classroom import run_check\n\n"
-                f"run_check({exercise.id!r}, {item.name!r}, globals())\n"
+                f"run_check({exercise.id!r}, {name!r}, globals())\n"
                 "### END HIDDEN TESTS",
                 "tests",
                 f"{prefix}-check-{i:02d}",
-                item.points,
+                points,
             )
         )
     for i, cell in enumerate(cells):  # stable ids: the same export gives the same file
@@ -308,9 +314,9 @@ c.Execute.kernel_name = "python3"
 
 def _cell_timeout(exercise: Exercise) -> int:
     """Seconds one cell may take: importing (twice the time limit) plus every check's time limit."""
-    from .runner import checks_for
+    from .runner import declared_checks
 
-    return int(exercise.time_limit * (len(checks_for(exercise)) + 2)) + 60
+    return int(exercise.time_limit * (len(declared_checks(exercise)) + 2)) + 60
 
 
 def exportable(exercises: list[str] | None = None) -> list[Exercise]:
@@ -337,7 +343,9 @@ def export(
     import shutil
     import time
 
-    import nbformat
+    from ._nbformat import load_nbformat
+
+    nbformat = load_nbformat()
 
     from .files import atomic_write
 
@@ -395,27 +403,86 @@ def add_autograde_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--student", action="append", dest="students", metavar="ID", help="only this student (repeatable)"
     )
+    batch_arguments(parser)
+
+
+def batch_arguments(parser: argparse.ArgumentParser) -> None:
+    from .batch import jobs_count, shard_spec
+
+    parser.add_argument(
+        "--jobs",
+        type=jobs_count,
+        default=1,
+        metavar="N",
+        help="N worker processes forked from this one, each grading whole submissions (default 1)",
+    )
+    parser.add_argument(
+        "--shard",
+        type=shard_spec,
+        metavar="I/N",
+        help="grade only shard I of N (1-based, round-robin over the sorted students) and write nothing "
+        "into the gradebook: `ropekit classroom merge --course` does",
+    )
+
+
+def add_merge_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("out", type=Path, metavar="OUT.json", help="the report to write")
+    parser.add_argument("shards", type=Path, nargs="+", metavar="SHARD.jsonl", help="what each shard printed")
+    parser.add_argument(
+        "--course",
+        nargs=2,
+        metavar=("DIR", "ID"),
+        help="also write the scores of assignment ID into the gradebook of the nbgrader course DIR",
+    )
 
 
 def _missing_extra(exc: ModuleNotFoundError) -> str:
     return f"ropekit: {exc.name} is missing: pip install 'ropekit[classroom]' (nbgrader and nbformat)"
 
 
+def _merge_main(args: argparse.Namespace) -> int:
+    """`ropekit classroom merge OUT.json SHARD.jsonl... [--course DIR ID]`; 1 when a line has an error
+    or a failed check (as `grade --submissions`), 2 when nothing could be merged."""
+    import sys
+
+    from .autograde import AutogradeError, merge
+    from .catalog import UnknownExercise
+
+    course, assignment = (Path(args.course[0]), args.course[1]) if args.course else (None, None)
+    try:
+        report = merge(args.out, args.shards, course, assignment)
+    except ModuleNotFoundError as exc:
+        print(_missing_extra(exc), file=sys.stderr)
+        return 2
+    except (AutogradeError, UnknownExercise) as exc:
+        print(f"ropekit: {exc}", file=sys.stderr)
+        return 2
+    lines = report["submissions"]
+    print(f"merged {len(lines)} submissions into {args.out}", file=sys.stderr)
+    failed = ["error" in line or line["score"] < line["max_score"] for line in lines]
+    return 1 if any(failed) else 0
+
+
 def _autograde_main(args: argparse.Namespace) -> int:
+    import sys
+
     from .autograde import AutogradeError, autograde
 
     try:
-        lines = autograde(args.course, args.assignment, args.students)
+        lines = autograde(args.course, args.assignment, args.students, jobs=args.jobs, shard=args.shard)
     except ModuleNotFoundError as exc:
         print(_missing_extra(exc))
         return 2
     except AutogradeError as exc:
         print(f"ropekit: {exc}")
         return 2
-    if not lines:
+    if not lines and not args.shard:  # a shard may be empty (more shards than students)
         print(f"ropekit: no collected {args.assignment} notebook in {args.course / 'submitted'}")
         return 2
-    return 0
+    for line in lines:
+        if "error" in line:
+            print(f"ropekit: {line['student']}: {line['error']} (not in the gradebook)", file=sys.stderr)
+    return 1 if any("error" in line for line in lines) else 0
 
 
 def main(args: argparse.Namespace | list[str] | None = None) -> int:
@@ -425,6 +492,8 @@ def main(args: argparse.Namespace | list[str] | None = None) -> int:
         args = parser.parse_args(args)
     if getattr(args, "classroom_command", "export") == "autograde":
         return _autograde_main(args)
+    if getattr(args, "classroom_command", "export") == "merge":
+        return _merge_main(args)
     try:
         written = export(args.dest, args.course_id, args.exercises, force=args.force)
     except ModuleNotFoundError as exc:

@@ -172,18 +172,25 @@ def cmd_grade(args) -> int:
     exercises = [get_exercise(i) for i in args.ids] if args.ids else list(load_catalog())
     if args.submissions:
         return _grade_submissions(args, exercises)
+    if args.jobs != 1 or args.shard:
+        raise UsageError("--jobs and --shard go with --submissions DIR")
     results = _grade(exercises, _implementation(args), args.time_limit)
     return _emit(args, results, tables=len(results) == 1 or args.tables or args.verbose)
 
 
 def _grade_submissions(args, exercises: list[Exercise]) -> int:
-    """Every sub-folder of --submissions is one submission (a folder of exercise modules): each is
-    graded in this process (torch and the checks imported once), one isolated child per exercise,
-    and reported as one JSON line {"submission", "score", "max_score", "exercises"} as soon as it is
-    done. Only the exercises a submission holds a module for are graded."""
+    """Every sub-folder of --submissions is one submission (a folder of exercise modules), reported
+    as one JSON line {"submission", "score", "max_score", "exercises"} in the order of their names,
+    each as soon as every earlier one is printed. Only the exercises a submission holds a module for
+    are graded, one isolated child per exercise, by this process (torch and the checks imported once)
+    or, with --jobs N, by N workers forked from it. --shard I/N grades only shard I (1-based) of N,
+    round-robin over the sorted names; its lines carry {"shard": {"index", "count", "total"}} so that
+    `ropekit classroom merge` can tell a missing submission. A submission whose grading fails (or
+    kills its worker) gets a line with "error" and every check failed; the others go on."""
     import json
 
-    from .runner import grade_exercise
+    from .batch import grade_in_workers, take_shard
+    from .runner import checks_for, failed_result, grade_exercise, warm_up
 
     folder = Path(args.submissions)
     if not folder.is_dir():
@@ -191,24 +198,55 @@ def _grade_submissions(args, exercises: list[Exercise]) -> int:
     if args.exercises or args.solutions or args.report:
         raise UsageError("--submissions grades its folders: it takes no --exercises, --solutions or --report")
     submissions = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
-    status = 0
-    for submission in submissions:
+    total = len(submissions)
+    submissions = take_shard(submissions, args.shard)
+
+    def held(submission: Path) -> tuple[Implementation, list[Exercise]]:
         impl = from_folder(submission, label=submission.name)
-        held = [e for e in exercises if impl.source_file(e.module).is_file()]
-        results = [
-            grade_exercise(e, impl, time_limit=args.time_limit, fail_fast=args.fail_fast) for e in held
-        ]
+        return impl, [e for e in exercises if impl.source_file(e.module).is_file()]
+
+    def line(submission: Path, results: list, error: str | None = None) -> dict:
         graded = [r for r in results if not r.skipped]
-        line = {
+        out = {
             "submission": submission.name,
             "score": sum(r.score for r in graded),
             "max_score": sum(r.max_score for r in graded),
             "exercises": [r.to_dict() for r in results],
         }
-        print(json.dumps(line, ensure_ascii=False), flush=True)
-        if not all(r.all_passed for r in results):
-            status = 1
-    return status
+        if error is not None:
+            out["error"] = error
+        if args.shard:
+            out["shard"] = {"index": args.shard[0], "count": args.shard[1], "total": total}
+        return out
+
+    def work(submission: Path) -> dict:
+        impl, chosen = held(submission)
+        kwargs = {"time_limit": args.time_limit, "fail_fast": args.fail_fast}
+        return line(submission, [grade_exercise(e, impl, **kwargs) for e in chosen])
+
+    def on_error(submission: Path, reason: str) -> dict:
+        try:
+            impl, chosen = held(submission)
+            results = [failed_result(e, impl, reason) for e in chosen]
+        except Exception:  # noqa: BLE001 - the line still names the submission and the reason
+            results = []
+        return line(submission, results, error=reason)
+
+    def prepare() -> None:  # imported once here, before any worker is forked
+        warm_up()
+        for exercise in exercises:
+            if not exercise.missing_requirements():
+                checks_for(exercise)
+
+    failed = []
+
+    def emit(_: int, out: dict) -> None:
+        print(json.dumps(out, ensure_ascii=False), flush=True)
+        if "error" in out or any(e["passed"] != e["total"] for e in out["exercises"]):
+            failed.append(out["submission"])
+
+    grade_in_workers(submissions, work, on_error, emit, jobs=args.jobs, prepare=prepare)
+    return 1 if failed else 0
 
 
 def cmd_list(args) -> int:
@@ -582,7 +620,9 @@ def cmd_bench(args) -> int:
     for key, title in (
         ("grader_latency", "grader latency (median wall time of whole processes)"),
         ("rope_cpu", f"RoPE on the CPU, [1, 32, 2048, 128] fp32, {report['rope_cpu_threads']} threads"),
+        ("rope_cases", "RoPE per shape and dtype vs HF eager, torch.compile and x.clone() (2 threads)"),
         ("classifier", "classifier on the order task (2 threads)"),
+        ("startup", "start-up of the teachers' commands (median wall time of whole processes)"),
     ):
         rows = report[key]
         table = Table(title=title, title_justify="left")
@@ -591,6 +631,33 @@ def cmd_bench(args) -> int:
         for row in rows:
             table.add_row(*("" if v is None else str(v) for v in row.values()))
         console.print(table)
+    if report.get("batch_grading"):  # a class graded from one warm judge vs one process each
+        table = Table(title="grading a class: `grade --submissions` vs one process per submission (s)")
+        columns = {  # heading: key of the report's row
+            "what": "exercises",
+            "N": "N",
+            "jobs": "jobs",
+            "batch /sub": "batch s/submission",
+            "after start-up /sub": "after start-up s/submission",
+            "separate /sub": "separate s/submission",
+            "speed-up": "speedup",
+            "target": "target",
+            "met": "met",
+        }
+        for heading in columns:
+            table.add_column(heading, justify="left" if heading == "what" else "right")
+        notes: list[str] = []  # footnotes: how a row was measured
+        for row in report["batch_grading"]:
+            cells = ["" if row[key] is None else str(row[key]) for key in columns.values()]
+            separate = row["separate processes"]
+            for text in (f"separate processes {separate}" if separate != "measured" else "", row["note"]):
+                if text:
+                    notes += [text] if text not in notes else []
+                    cells[0] += f" ({notes.index(text) + 1})"
+            table.add_row(*cells)
+        console.print(table)
+        for number, text in enumerate(notes, start=1):
+            console.print(f"  ({number}) {text}", markup=False)
     if "notebooks" in report:
         nb = report["notebooks"]
         console.print(
@@ -769,6 +836,21 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --submissions: stop each exercise at its first failing check",
     )
+    p.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=1,
+        metavar="N",
+        help="with --submissions: N worker processes forked from this one, each grading whole submissions "
+        "(default 1); the lines stay in the order of the submissions' names",
+    )
+    p.add_argument(
+        "--shard",
+        type=_shard,
+        metavar="I/N",
+        help="with --submissions: grade only shard I of N (1-based), round-robin over the sorted names; "
+        "`ropekit classroom merge` joins the shards' lines",
+    )
     p = sub.add_parser(
         "watch", help="re-grade on every save; without an id, move on to the next exercise on a pass"
     )
@@ -793,7 +875,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("ids", nargs="*", metavar="ID", help="only these exercises (default: all)")
     p = sub.add_parser("classroom", help="teachers: export the kit as an nbgrader course")
     classroom = p.add_subparsers(dest="classroom_command", required=True, parser_class=_Parser)
-    from .classroom import add_arguments, add_autograde_arguments
+    from .classroom import add_arguments, add_autograde_arguments, add_merge_arguments
 
     add_arguments(
         classroom.add_parser("export", help="write nbgrader_config.py and source/<exercise>/<exercise>.ipynb")
@@ -802,6 +884,12 @@ def build_parser() -> argparse.ArgumentParser:
         classroom.add_parser(
             "autograde",
             help="grade collected notebooks with the trusted judge and write the scores into the gradebook",
+        )
+    )
+    add_merge_arguments(
+        classroom.add_parser(
+            "merge",
+            help="join the JSON lines of shards into one report (and, with --course, into the gradebook)",
         )
     )
     p = sub.add_parser("quiz", help="answer the concept quiz in the terminal (recorded in exercises/quiz.py)")
@@ -843,6 +931,18 @@ def _version() -> str:
         return version("ropekit")
     except PackageNotFoundError:  # run from a checkout that was never installed
         return "unknown (not installed)"
+
+
+def _jobs(text: str) -> int:
+    from .batch import jobs_count
+
+    return jobs_count(text)
+
+
+def _shard(text: str) -> tuple[int, int]:
+    from .batch import shard_spec
+
+    return shard_spec(text)
 
 
 def _time_limit(text: str) -> float:

@@ -97,6 +97,27 @@ def checks_for(exercise: Exercise) -> list[Check]:
     return checks_of(importlib.import_module(exercise.checks_module))
 
 
+def declared_checks(exercise: Exercise) -> list[tuple[str, int]]:
+    """(name, points) of the exercise's checks, in order, read from the `@check(points, "name")` lines
+    of grader/checks/<module>.py without importing it (it imports torch); a module whose checks are
+    built at import (the quiz's, from grader/quiz.toml: no torch) is imported."""
+    import ast
+
+    path = Path(__file__).with_name("checks") / f"{exercise.module}.py"
+    declared = []
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        for decorator in getattr(node, "decorator_list", []):
+            if (
+                isinstance(decorator, ast.Call)
+                and getattr(decorator.func, "id", None) == "check"
+                and len(decorator.args) == 2
+                and all(isinstance(a, ast.Constant) for a in decorator.args)
+            ):
+                points, name = (a.value for a in decorator.args)
+                declared.append((name, points))
+    return declared or [(c.name, c.points) for c in checks_for(exercise)]
+
+
 def warm_up() -> None:
     """Import what every child needs once, in the grader, so that forked children start warm."""
     import numpy  # noqa: F401
@@ -158,3 +179,11 @@ def grade_exercise(
         code_hash=impl.code_hash(exercise.module),
         source=impl.label,
     )
+
+
+def failed_result(exercise: Exercise, impl: Implementation, reason: str) -> ExerciseResult:
+    """An exercise that could not be graded: every check failed with `reason` (worth its points)."""
+    if exercise.missing_requirements():
+        return grade_exercise(exercise, impl)  # skipped, as when graded
+    checks = [CheckResult(c.name, False, c.points, visible(reason)) for c in checks_for(exercise)]
+    return ExerciseResult(id=exercise.id, checks=checks, source=impl.label)

@@ -10,3 +10,12 @@ def test_rope_cpu_reports_every_form_against_the_copy_limit():
     assert "reference apply_rope" in names and any(n.startswith("Hugging Face eager") for n in names)
     assert all(r["ms"] >= 0 and r["share_of_copy_bandwidth"].endswith("%") for r in rows)
     assert set(machine()) == {"cpu", "cores", "python", "torch"}
+
+
+def test_startup_reports_each_command_against_import_torch():
+    from grader.bench import startup
+
+    rows = startup(repeats=1)
+    assert [r["command"] for r in rows][0] == 'python -c "import torch"'
+    assert {"nbformat as the kit loads it", "ropekit classroom export (rope)"} <= {r["command"] for r in rows}
+    assert all(r["median s"] > 0 for r in rows)

@@ -72,6 +72,32 @@ def test_export_writes_one_assignment_per_exercise(tmp_path):
         assert "from ." not in code  # sibling imports are replaced by the siblings' cells
 
 
+def test_export_imports_neither_torch_nor_the_iri_grammar(tmp_path):
+    """`classroom export` reads the checks' names and points from their source (no torch) and loads
+    nbformat without compiling rfc3987-syntax's grammar (grader/_nbformat.py); the export is the same."""
+    import subprocess
+
+    probe = (
+        "import sys; from grader.cli import main; code = main(['classroom', 'export', sys.argv[1], "
+        "'--course-id', 'x']); print(code, 'torch' in sys.modules, 'rfc3987_syntax' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(tmp_path / "course")], capture_output=True, text=True, timeout=120
+    )
+    assert done.stdout.split()[-3:] == ["0", "False", "False"], done.stdout + done.stderr
+    for exercise in load_catalog():
+        if exercise.id in EXCLUDED:
+            continue
+        nb = nbformat.read(tmp_path / "course" / "source" / exercise.id / f"{exercise.id}.ipynb", 4)
+        graded = [
+            (c.source.split("run_check(")[1], c.metadata["nbgrader"]["points"]) for c in _cells(nb, "points")
+        ]
+        assert [
+            (f"{exercise.id!r}, {c.name!r}, globals())\n### END HIDDEN TESTS", c.points)
+            for c in checks_for(exercise)
+        ] == graded
+
+
 def test_export_rejects_an_excluded_exercise(tmp_path, capsys):
     from grader.classroom import main
 
