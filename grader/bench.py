@@ -41,6 +41,18 @@ def _wall(command: list[str], env: dict) -> float:
     return time.perf_counter() - started
 
 
+def _interleaved_walls(commands: dict[str, list[str]], env: dict, repeats: int) -> dict[str, list[float]]:
+    """Wall times of whole processes, run in turn so that drift hits all alike (the file cache warmed
+    by one run of each first)."""
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for command in commands.values():
+        _wall(command, env)
+    for _ in range(repeats):
+        for name, command in commands.items():
+            times[name].append(_wall(command, env))
+    return times
+
+
 def grader_latency(repeats: int = 5) -> list[dict]:
     """Whole processes, interleaved so that drift hits all three alike; medians."""
     exe = str(Path(sys.executable).with_name("ropekit"))
@@ -52,12 +64,7 @@ def grader_latency(repeats: int = 5) -> list[dict]:
         "ropekit check rope --solutions": [exe, "check", "rope", "--solutions"],
         "ropekit grade --solutions (all but training, optional)": [exe, "grade", *heavy, "--solutions"],
     }
-    times: dict[str, list[float]] = {name: [] for name in commands}
-    for command in commands.values():  # warm the file cache once
-        _wall(command, env)
-    for _ in range(repeats):
-        for name, command in commands.items():
-            times[name].append(_wall(command, env))
+    times = _interleaved_walls(commands, env, repeats)
     base = statistics.median(times['python -c "import torch"'])
     targets = {
         "ropekit check rope --solutions": 1.5,
@@ -439,12 +446,7 @@ def startup(repeats: int = 5) -> list[dict]:
                 "--force",
             ],
         }
-        times: dict[str, list[float]] = {name: [] for name in commands}
-        for command in commands.values():  # warm the file cache once
-            _wall(command, env)
-        for _ in range(repeats):
-            for name, command in commands.items():
-                times[name].append(_wall(command, env))
+        times = _interleaved_walls(commands, env, repeats)
     torch_s = statistics.median(times['python -c "import torch"'])
     return [
         {
