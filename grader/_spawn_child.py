@@ -17,15 +17,6 @@ from collections.abc import Callable
 from typing import Any
 
 
-def _die_with_judge(judge_pid: int) -> None:
-    """Linux: the kernel kills this process when the judge dies; elsewhere, a closed pipe ends it."""
-    from .isolation import PR_SET_PDEATHSIG, _prctl
-
-    _prctl(PR_SET_PDEATHSIG, getattr(signal, "SIGKILL", 9))
-    if os.getppid() != judge_pid:  # the judge died before the line above
-        os._exit(0)
-
-
 def _move_standard_streams() -> tuple[int, int]:
     """The protocol's descriptors (not inherited by processes the learner starts); fd 0 becomes the
     null device and fd 1 the output pipe, which fd 2 already is."""
@@ -42,7 +33,9 @@ def _move_standard_streams() -> tuple[int, int]:
 
 def _start() -> tuple[int, int, Callable[[], Any], Any]:
     """Everything a forked child would have inherited; returns the protocol's descriptors and setup."""
-    _die_with_judge(int(sys.argv[1]))
+    from .isolation import die_with_parent
+
+    die_with_parent(int(sys.argv[1]), 0)  # Linux; elsewhere a closed pipe ends this process
     to_child, to_judge = _move_standard_streams()
     from .remote import Peer
 

@@ -174,6 +174,11 @@ def record_scores(gradebook, assignment: str, student: str, checks: list[dict]) 
 _SHARD = ("index", "count", "total")
 
 
+def _name(line: dict):
+    """Whose result a line is: "submission" (grade --submissions) or "student" (classroom autograde)."""
+    return line.get("submission", line.get("student"))
+
+
 def read_shards(paths: list[Path]) -> list[dict]:
     """The JSON lines that shards printed (`ropekit grade --submissions ... --shard I/N` or
     `ropekit classroom autograde ... --shard I/N`), checked and joined: sorted by submission (or
@@ -197,7 +202,7 @@ def read_shards(paths: list[Path]) -> list[dict]:
                 line = json.loads(raw)
             except ValueError:
                 line = None
-            name = line.get("submission", line.get("student")) if isinstance(line, dict) else None
+            name = _name(line) if isinstance(line, dict) else None
             if not isinstance(name, str):
                 raise AutogradeError(
                     f"{where}: not a result line of `ropekit grade --submissions` or autograde"
@@ -227,7 +232,7 @@ def read_shards(paths: list[Path]) -> list[dict]:
                     f"shard {index}/{count} has {got} of its {share} submissions (not finished, or its "
                     "output not given); nothing written"
                 )
-    return sorted(lines, key=lambda line: line.get("submission", line.get("student")))
+    return sorted(lines, key=_name)
 
 
 def merge(out: Path, paths: list[Path], course: Path | None = None, assignment: str | None = None) -> dict:
@@ -243,7 +248,7 @@ def merge(out: Path, paths: list[Path], course: Path | None = None, assignment: 
     if course is not None:
         get_exercise(assignment)
         for line in lines:
-            name = line.get("submission", line.get("student"))
+            name = _name(line)
             if "exercises" in line:  # from `ropekit grade --submissions`: this assignment's exercise
                 entry = next((e for e in line["exercises"] if e.get("id") == assignment), None)
                 if entry is None:
@@ -259,7 +264,7 @@ def merge(out: Path, paths: list[Path], course: Path | None = None, assignment: 
     if course is not None:
         with open_gradebook(Path(course).resolve()) as gradebook:
             for line in lines:
-                name = line.get("submission", line.get("student"))
+                name = _name(line)
                 if "error" in line:
                     print(
                         f"ropekit: {name}: not written into the gradebook: {line['error']}", file=sys.stderr

@@ -13,6 +13,13 @@ def _stopped(*_) -> None:
     raise _Stopped
 
 
+def _graded(item, work, on_error):
+    try:
+        return work(item)
+    except Exception as exc:  # noqa: BLE001 - one submission's trouble is its own
+        return on_error(item, f"grading failed: {type(exc).__name__}: {exc}")
+
+
 def _worker_main(task_fd: int, result_fd: int, items: list, work, on_error) -> None:
     """Body of a pool worker: grade the items whose indexes arrive on task_fd, one result line each
     ("<index>\\t<json>") on result_fd, until task_fd closes. Never returns."""
@@ -26,10 +33,7 @@ def _worker_main(task_fd: int, result_fd: int, items: list, work, on_error) -> N
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the coordinator, which stops us
         signal.signal(signal.SIGTERM, _stopped)
-        parent = os.getppid()
-        isolation._prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != parent:  # the coordinator died before the line above
-            os._exit(1)
+        isolation.die_with_parent(os.getppid(), 1)
         isolation._SUBREAPER.clear()  # not inherited through fork: this worker must become one itself
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
@@ -39,10 +43,7 @@ def _worker_main(task_fd: int, result_fd: int, items: list, work, on_error) -> N
         with os.fdopen(task_fd, "r", encoding="utf-8") as tasks, os.fdopen(result_fd, "wb") as results:
             for task in tasks:
                 index = int(task)
-                try:
-                    result = work(items[index])
-                except Exception as exc:  # noqa: BLE001 - one submission's trouble is its own
-                    result = on_error(items[index], f"grading failed: {type(exc).__name__}: {exc}")
+                result = _graded(items[index], work, on_error)
                 results.write(f"{index}\t{json.dumps(result, ensure_ascii=False)}\n".encode())
                 results.flush()
     except BaseException:  # noqa: BLE001 - a worker must never return into the coordinator's stack
@@ -72,11 +73,7 @@ def grade_in_workers(items: list, work, on_error, emit, *, jobs: int = 1, prepar
         prepare()
     if jobs <= 1 or len(items) <= 1 or not hasattr(os, "fork"):
         for index, item in enumerate(items):
-            try:
-                result = work(item)
-            except Exception as exc:  # noqa: BLE001 - one submission's trouble is its own
-                result = on_error(item, f"grading failed: {type(exc).__name__}: {exc}")
-            emit(index, result)
+            emit(index, _graded(item, work, on_error))
         return
     isolation._become_subreaper()
     before = isolation._children()  # children this process had already: not ours to kill
@@ -184,11 +181,7 @@ def _stop_workers(workers: dict[int, dict], before: set[int], grace: float = 3.0
         for fd in workers:
             os.close(fd)
         workers.clear()
-        for _ in range(20):  # what re-parented to us (we are a subreaper) when a worker died
-            left = isolation._children() - before
-            if not left:
-                break
-            isolation._kill_and_reap(left)
+        isolation.reap_orphans(before)  # what re-parented to us (we are a subreaper) when a worker died
     finally:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, blocked)
 

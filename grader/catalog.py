@@ -100,6 +100,9 @@ def get_exercise(exercise_id: str) -> Exercise:
     raise UnknownExercise(exercise_id)
 
 
+ALL_PASS = "Every exercise passes."
+
+
 def next_exercise(solved: set[str], after: str | None = None) -> Exercise | None:
     """The first exercise in catalog order (after `after`'s place, wrapping round) not in `solved` and
     gradable here (an exercise whose optional packages are missing is skipped); None when all are done."""

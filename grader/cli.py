@@ -8,7 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .catalog import Exercise, UnknownExercise, get_exercise, load_catalog, workspace_root
+from .catalog import ALL_PASS, Exercise, UnknownExercise, get_exercise, load_catalog, workspace_root
 from .files import WorkspaceError
 from .loading import Implementation, from_folder, learner_exercises, reference_solutions
 
@@ -113,11 +113,10 @@ def _solved() -> set[str]:
     from .store import Store
 
     try:
-        latest = Store().latest()
+        solved = Store().solved()
     except WorkspaceError as exc:
         print(f"ropekit: progress not read: {exc}", file=sys.stderr)
-        latest = {}
-    solved = {exercise for exercise, attempt in latest.items() if attempt.solved}
+        solved = set()
     for result in _SAVE:
         (solved.add if result.all_passed else solved.discard)(result.id)
     return solved
@@ -131,13 +130,16 @@ def _where(exercise: Exercise, *, short: bool = False) -> str:
     return escape(where_asked(exercise, short=short))
 
 
-def _next_line(after: str | None = None) -> str:
+_ALL_PASS_LINE = f"[green]{ALL_PASS}[/] `ropekit list` shows your record."
+
+
+def _next_line(after: str | None = None, solved: set[str] | None = None) -> str:
     """One line naming what comes next (markup)."""
     from .catalog import next_exercise
 
-    upcoming = next_exercise(_solved(), after=after)
+    upcoming = next_exercise(_solved() if solved is None else solved, after=after)
     if upcoming is None:
-        return "[green]Every exercise passes.[/] `ropekit list` shows your record."
+        return _ALL_PASS_LINE
     return f"Next: [bold]{upcoming.id}[/] ({_where(upcoming, short=True)})"
 
 
@@ -149,7 +151,7 @@ def cmd_next(args) -> int:
     console = _console()
     upcoming = next_exercise(_solved())
     if upcoming is None:
-        console.print("[green]Every exercise passes.[/] `ropekit list` shows your record.")
+        console.print(_ALL_PASS_LINE)
         return 0
     number = [e.id for e in load_catalog()].index(upcoming.id) + 1
     console.print(
@@ -304,7 +306,7 @@ def cmd_list(args) -> int:
     console.print(
         f"[green]{'█' * filled}[/][dim]{'░' * (width - filled)}[/] {done_points}/{total_points} points"
     )
-    console.print(_next_line())
+    console.print(_next_line(solved={e for e, attempt in latest.items() if attempt.solved}))
     if not long:
         console.print("[dim]`ropekit list --long`: the questions each exercise answers, titles in 中文[/]")
     return 0
@@ -326,12 +328,9 @@ def cmd_hint(args) -> int:
         return 0
     level = min(taken if args.all else taken + 1, len(exercise.hints))
     for number, text in enumerate(exercise.hints[:level], start=1):
-        style = "bold" if number == level and not args.all else "dim" if not args.all else ""
-        label = (
-            f"[{style}]hint {number}/{len(exercise.hints)}:[/]"
-            if style
-            else f"hint {number}/{len(exercise.hints)}:"
-        )
+        label = f"hint {number}/{len(exercise.hints)}:"
+        if not args.all:  # the new hint stands out, the ones taken before are dimmed
+            label = f"[{'bold' if number == level else 'dim'}]{label}[/]"
         console.print(f"{label} {escape(text)}\n")
     if not args.all:
         store.record_hint(exercise.id, level)
@@ -407,24 +406,22 @@ def cmd_reset(args) -> int:
 def cmd_restore(args) -> int:
     """`restore ID`: the saved versions of exercises/<module>.py, newest first (each content once);
     `restore ID N`: put version N back (the current file is saved first unless a copy exists)."""
-    import hashlib
-    import re
-
     from rich.table import Table
 
-    from .files import atomic_write, backup, backups_folder, read_text
+    from .files import atomic_write, backup, backups_folder, read_text, saved_copies
+    from .loading import code_hash_of
     from .store import Store
 
     exercise = get_exercise(args.id)
     target = learner_exercises().source_file(exercise.module)
-    folder = backups_folder()
-    copies = sorted(folder.glob(f"{target.name}.*"), reverse=True) if folder.is_dir() else []
-    versions: dict[bytes, Path] = {}  # content -> its newest copy, newest first
-    for copy in copies:
-        if copy.is_file() and re.fullmatch(r"\d{8}-\d{6}(-\d+)?", copy.name[len(target.name) + 1 :]):
-            versions.setdefault(copy.read_bytes(), copy)
+    versions: dict[bytes, tuple[str, Path]] = {}  # content -> its newest copy and when it was saved
+    for saved_at, copy in saved_copies(target):
+        versions.setdefault(copy.read_bytes(), (saved_at, copy))
     if not versions:
-        print(f"no saved versions of {target.name} yet (they are kept in {folder} when you grade or reset)")
+        print(
+            f"no saved versions of {target.name} yet (they are kept in {backups_folder()} when you grade "
+            "or reset)"
+        )
         return 0 if args.version is None else USAGE_ERROR
     current = target.read_bytes() if target.is_file() else None
     listed = list(versions.items())
@@ -437,14 +434,12 @@ def cmd_restore(args) -> int:
         table = Table(title=f"saved versions of {target}", title_justify="left", padding=(0, 1))
         for name, justify in (("#", "right"), ("saved", "left"), ("lines", "right"), ("graded", "left")):
             table.add_column(name, justify=justify, no_wrap=True)
-        for number, (data, copy) in enumerate(listed, start=1):
-            graded = scores.get(hashlib.sha256(data).hexdigest()[:16])
+        for number, (data, (saved_at, _)) in enumerate(listed, start=1):
+            graded = scores.get(code_hash_of(data))
             note = f"{graded[0]}/{graded[1]}" if graded else ""
             if data == current:
                 note = (note + " (= your file now)").strip()
-            stamp = copy.name[len(target.name) + 1 :]
-            saved = f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]} {stamp[9:11]}:{stamp[11:13]}:{stamp[13:15]}"
-            table.add_row(str(number), saved, str(data.count(b"\n")), note)
+            table.add_row(str(number), saved_at, str(data.count(b"\n")), note)
         console.print(table)
         console.print(
             f"[bold]ropekit restore {exercise.id} N[/] puts version N back (your file is saved first)."
@@ -452,7 +447,7 @@ def cmd_restore(args) -> int:
         return 0
     if not 1 <= args.version <= len(listed):
         raise UsageError(f"{exercise.id} has saved versions 1 to {len(listed)}, not {args.version}")
-    data, chosen = listed[args.version - 1]
+    data, (_, chosen) = listed[args.version - 1]
     text = read_text(chosen)
     if current == data:
         print(f"{target} is already version {args.version}.")
@@ -480,7 +475,7 @@ def cmd_watch(args) -> int:
     current = get_exercise(args.id) if args.id else next_exercise(_solved())
     console = _console()
     if current is None:
-        console.print("[green]Every exercise passes.[/] Watching anyway: save a file to re-check it.")
+        console.print(f"[green]{ALL_PASS}[/] Watching anyway: save a file to re-check it.")
     runs = 0
 
     def run(exercise: Exercise) -> bool:
@@ -500,7 +495,7 @@ def cmd_watch(args) -> int:
         while True:  # an exercise already written but never graded passes at once: on to the next
             upcoming = next_exercise(_solved(), after=passed_id)
             if upcoming is None:
-                console.print("[green]Every exercise passes.[/] `ropekit list` shows your record.")
+                console.print(_ALL_PASS_LINE)
                 current = None
                 return
             console.rule(f"{passed_id} passes — on to {upcoming.id}")
@@ -791,6 +786,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .batch import jobs_count, shard_spec
+
     ids = ", ".join(e.id for e in load_catalog())
     id_help = f"an exercise id or its file (exercises/rope.py); one of: {ids}"
     parser = _Parser(
@@ -799,7 +796,7 @@ def build_parser() -> argparse.ArgumentParser:
         "checks, hints, reference solutions.",
         epilog=f"exercises, in order: {ids}. Start with `ropekit next`.",
     )
-    parser.add_argument("--version", action="version", version=f"ropekit {_version()}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="print the version and exit")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
 
     def source_options(p: argparse.ArgumentParser) -> None:
@@ -838,7 +835,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--jobs",
-        type=_jobs,
+        type=jobs_count,
         default=1,
         metavar="N",
         help="with --submissions: N worker processes forked from this one, each grading whole submissions "
@@ -846,7 +843,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--shard",
-        type=_shard,
+        type=shard_spec,
         metavar="I/N",
         help="with --submissions: grade only shard I of N (1-based), round-robin over the sorted names; "
         "`ropekit classroom merge` joins the shards' lines",
@@ -924,25 +921,18 @@ COMMANDS = {
 }
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
+class _Version(argparse.Action):
+    """--version, looked up only when asked (reading the package metadata costs ~50 ms per command)."""
 
-    try:
-        return version("ropekit")
-    except PackageNotFoundError:  # run from a checkout that was never installed
-        return "unknown (not installed)"
+    def __call__(self, parser, namespace, values, option_string=None):
+        from importlib.metadata import PackageNotFoundError, version
 
-
-def _jobs(text: str) -> int:
-    from .batch import jobs_count
-
-    return jobs_count(text)
-
-
-def _shard(text: str) -> tuple[int, int]:
-    from .batch import shard_spec
-
-    return shard_spec(text)
+        try:
+            found = version("ropekit")
+        except PackageNotFoundError:  # run from a checkout that was never installed
+            found = "unknown (not installed)"
+        print(f"ropekit {found}")
+        parser.exit()
 
 
 def _time_limit(text: str) -> float:

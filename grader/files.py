@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -45,6 +46,22 @@ def backup(path: Path, backups: Path | None = None) -> Path | None:
     except OSError as exc:
         raise WorkspaceError(f"could not back up {path} into {backups}: {exc.strerror or exc}") from None
     return target
+
+
+_STAMP = re.compile(r"(\d{4})(\d\d)(\d\d)-(\d\d)(\d\d)(\d\d)(?:-\d+)?")  # backup()'s suffix
+
+
+def saved_copies(path: Path, backups: Path | None = None) -> list[tuple[str, Path]]:
+    """The copies `backup` made of `path`, newest first, each with its time ("2026-12-02 04:00:21")."""
+    backups = backups or backups_folder()
+    copies = sorted(backups.glob(f"{path.name}.*"), reverse=True) if backups.is_dir() else []
+    found = []
+    for copy in copies:
+        stamp = _STAMP.fullmatch(copy.name[len(path.name) + 1 :])
+        if stamp and copy.is_file():
+            year, month, day, hour, minute, second = stamp.groups()
+            found.append((f"{year}-{month}-{day} {hour}:{minute}:{second}", copy))
+    return found
 
 
 def atomic_write(path: Path, text: str) -> None:

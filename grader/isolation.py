@@ -110,6 +110,23 @@ def _kill_and_reap(pids: set[int]) -> None:
             pass
 
 
+def reap_orphans(before: set[int]) -> None:
+    """Kill and reap the children this process has beyond `before`: orphans that re-parented to it (it
+    is a subreaper), then theirs."""
+    for _ in range(20):
+        left = _children() - before
+        if not left:
+            break
+        _kill_and_reap(left)
+
+
+def die_with_parent(parent: int, exit_status: int) -> None:
+    """Linux: the kernel kills this process when `parent` dies; if it died already, exit now."""
+    _prctl(PR_SET_PDEATHSIG, getattr(signal, "SIGKILL", 9))
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(exit_status)
+
+
 def _death_reason(code: int) -> str:
     """Why a child ended, from its exit code as Popen gives it (minus the signal number if a signal)."""
     if code < 0:
@@ -167,9 +184,7 @@ def _child_main(
     try:
         parent = os.getppid()
         os.setpgid(0, 0)
-        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != parent:  # the judge died before the line above
-            os._exit(0)
+        die_with_parent(parent, 0)
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
         os.dup2(output_fd, 1)
@@ -304,11 +319,7 @@ class Worker:
             except OSError:
                 pass
         self.judge.gone = self.judge.gone or "the grading process was stopped"
-        for _ in range(20):  # orphans that re-parented to us (we are a subreaper), then theirs
-            left = _children() - self.before
-            if not left:
-                break
-            _kill_and_reap(left)
+        reap_orphans(self.before)
 
 
 # ---------------------------------------------------------------------------------------------------

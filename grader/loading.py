@@ -16,6 +16,11 @@ from typing import Any
 from .catalog import workspace_root
 
 
+def code_hash_of(source: bytes) -> str:
+    """The hash the progress store records for a version of a learner's file."""
+    return hashlib.sha256(source).hexdigest()[:16]
+
+
 @dataclass(frozen=True)
 class Implementation:
     """A set of exercise modules: `folder` holds `<module>.py` files, or `namespace` holds names."""
@@ -31,7 +36,7 @@ class Implementation:
         path = self.source_file(module)
         if path is None or not path.is_file():
             return None
-        return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        return code_hash_of(path.read_bytes())
 
     def load(self, module: str, *, fresh: bool = False) -> Any:
         """Import the learner's module (raises whatever the module raises at import).

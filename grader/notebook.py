@@ -55,16 +55,16 @@ def check(exercise_id: str, namespace: dict | None = None, *, record: bool = Tru
 
 
 def _next_after(exercise_id: str) -> str:
-    from .catalog import next_exercise, where_asked
+    from .catalog import ALL_PASS, next_exercise, where_asked
     from .files import WorkspaceError
 
     try:
-        solved = {e for e, attempt in Store().latest().items() if attempt.solved} | {exercise_id}
+        solved = Store().solved() | {exercise_id}
     except WorkspaceError:
         solved = {exercise_id}
     upcoming = next_exercise(solved, after=exercise_id)
     if upcoming is None:
-        return "Every exercise passes."
+        return ALL_PASS
     return f"Next: {upcoming.id} ({where_asked(upcoming, short=True)})"
 
 

@@ -61,10 +61,8 @@ def print_results(
 ) -> None:
     """One table per exercise (none when `tables` is False), and for several exercises a summary of one
     line each. `verbose` adds what the learner's code printed."""
-    for result in results:
+    for result in results if tables else []:
         title = escape(f"{result.id} — {titles.get(result.id, '')}")
-        if not tables:
-            continue
         if result.skipped:
             console.print(
                 f"[yellow]{escape(result.id)}[/] — {escape(titles.get(result.id, ''))}: "

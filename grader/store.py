@@ -175,6 +175,10 @@ class Store:
             ).fetchall()
         return {row[0]: Attempt(*row) for row in rows}
 
+    def solved(self, source: str = "exercises") -> set[str]:
+        """The exercises whose latest attempt passed every check."""
+        return {exercise for exercise, attempt in self.latest(source).items() if attempt.solved}
+
     def ever_solved(self, exercise: str) -> bool:
         if not self.path.exists():
             return False
