@@ -168,6 +168,12 @@ ROPE_MISTAKES = [
         "half-split layout",
     ),
     (
+        "a precomputed table read as (sin, cos)",
+        [("        cos, sin = cos_sin", "        sin, cos = cos_sin")],
+        "cos_sin: a precomputed table gives the same rotation",
+        "differ from RoPE by the definition",
+    ),
+    (
         "complex form rotating backwards",
         [("torch.polar(torch.ones_like(angles), angles)", "torch.polar(torch.ones_like(angles), -angles)")],
         "apply_rope_complex",
