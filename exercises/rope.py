@@ -24,6 +24,8 @@ The cost is O(T * d) element-wise work; it does not change attention's O(T^2 * d
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
 
@@ -45,6 +47,20 @@ def rope_cos_sin(
     # TODO: ValueError for an odd dim.
     # TODO: theta [dim/2]; angles = positions[..., None] * theta -> [*positions.shape, dim/2],
     #       computed in float64 (never in `dtype`); duplicate to [..., dim]; cast cos and sin to dtype.
+    raise NotImplementedError("write your solution here")
+
+
+@functools.lru_cache(maxsize=64)
+def _rotation_constants(
+    r: int, base: float, interleaved: bool, dtype: torch.dtype, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Optional helper for apply_rope (no check calls it; change or delete it freely).
+
+    What a model computes once and keeps in a buffer, here cached per configuration: each feature's
+    frequency, signed as its pair's rotation needs it (-theta_i on the first feature of pair i,
+    +theta_i on the second), [r] float64 in the layout's feature order; and those signs (+1/-1) in
+    `dtype`.
+    """
     raise NotImplementedError("write your solution here")
 
 
@@ -72,9 +88,9 @@ def apply_rope(
     (rotary_dim=0 may raise too: nothing would rotate).
     """
     # TODO: validate dim, rotary_dim (both even, 0 < rotary_dim <= dim) with ValueErrors.
-    # TODO: cos, sin of the angles, [..., T, r/2], in x's dtype (angles computed in float64).
-    # TODO: split the first r features into (x1, x2) by the layout, write
-    #       x1*cos - x2*sin and x2*cos + x1*sin into a new tensor; copy features r: unchanged.
+    # TODO: cos and sin of each feature's angle, in x's dtype (angles computed in float64).
+    # TODO: rotate each pair (x1, x2) of the first r features to (x1*cos - x2*sin, x2*cos + x1*sin)
+    #       in a new tensor; copy features r: unchanged.
     raise NotImplementedError("write your solution here")
 
 

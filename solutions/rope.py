@@ -24,6 +24,8 @@ The cost is O(T * d) element-wise work; it does not change attention's O(T^2 * d
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
 
@@ -56,6 +58,25 @@ def rope_cos_sin(
     ### END SOLUTION
 
 
+@functools.lru_cache(maxsize=64)
+def _rotation_constants(
+    r: int, base: float, interleaved: bool, dtype: torch.dtype, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Optional helper for apply_rope (no check calls it; change or delete it freely).
+
+    What a model computes once and keeps in a buffer, here cached per configuration: each feature's
+    frequency, signed as its pair's rotation needs it (-theta_i on the first feature of pair i,
+    +theta_i on the second), [r] float64 in the layout's feature order; and those signs (+1/-1) in
+    `dtype`.
+    """
+    ### BEGIN SOLUTION
+    theta = base ** (-torch.arange(0, r, 2, dtype=torch.float64, device=device) / r)  # [r/2]
+    signed = torch.stack((-theta, theta))  # [2, r/2]: the pairs' first features, then their second
+    signed = (signed.T if interleaved else signed).flatten()  # [r]: (2i, 2i+1) or (i, i + r/2)
+    return signed, signed.sign().to(dtype)
+    ### END SOLUTION
+
+
 def apply_rope(
     x: torch.Tensor,
     positions: torch.Tensor,
@@ -80,9 +101,9 @@ def apply_rope(
     (rotary_dim=0 may raise too: nothing would rotate).
     """
     # TODO: validate dim, rotary_dim (both even, 0 < rotary_dim <= dim) with ValueErrors.
-    # TODO: cos, sin of the angles, [..., T, r/2], in x's dtype (angles computed in float64).
-    # TODO: split the first r features into (x1, x2) by the layout, write
-    #       x1*cos - x2*sin and x2*cos + x1*sin into a new tensor; copy features r: unchanged.
+    # TODO: cos and sin of each feature's angle, in x's dtype (angles computed in float64).
+    # TODO: rotate each pair (x1, x2) of the first r features to (x1*cos - x2*sin, x2*cos + x1*sin)
+    #       in a new tensor; copy features r: unchanged.
     ### BEGIN SOLUTION
     dim = x.shape[-1]
     r = dim if rotary_dim is None else rotary_dim
@@ -91,27 +112,24 @@ def apply_rope(
     if not 0 < r <= dim:
         raise ValueError(f"rotary_dim must be in (0, dim={dim}], got {r}")
     half = r // 2
+    signed_theta, signs = _rotation_constants(r, float(base), interleaved, x.dtype, x.device)
     if cos_sin is None:
-        cos, sin = rope_cos_sin(torch.as_tensor(positions, device=x.device), r, base, dtype=x.dtype)
+        # each feature's angle with its pair's sign: cos(-a) = cos(a), sin(-a) = -sin(a)
+        angles = torch.as_tensor(positions, device=x.device)[..., None] * signed_theta  # [..., T, r] float64
+        cos, sin = angles.cos().to(x.dtype), angles.sin().to(x.dtype)
     else:  # a table computed once by the caller and shared by q, k and every layer
-        cos, sin = cos_sin
-    cos, sin = cos[..., :half], sin[..., :half]  # [..., T, r/2]: the angles of the r/2 pairs
+        cos, sin = cos_sin  # half-split columns: pair i's angle in columns i and i + r/2
+        if interleaved:  # pair i's angle in columns 2i and 2i + 1
+            cos, sin = cos[..., :half].repeat_interleave(2, -1), sin[..., :half].repeat_interleave(2, -1)
+        sin = sin * signs
 
-    # which features form pair i: (2i, 2i + 1) interleaved, (i, i + r/2) half-split
-    first, second = (slice(0, r, 2), slice(1, r, 2)) if interleaved else (slice(0, half), slice(half, r))
-    x1, x2 = x[..., first], x[..., second]  # [..., T, r/2] each
-    out = torch.empty_like(x)
-    if torch.is_grad_enabled() and x.requires_grad:  # training: autograd cannot follow out= writes
-        out[..., first] = x1 * cos - x2 * sin
-        out[..., second] = x2 * cos + x1 * sin
-    else:  # inference: three passes over memory, all into `out`, no temporaries
-        # cos of each feature's pair: [a0, a0, a1, a1, ...] interleaved, cat(freqs, freqs) half-split
-        wide_cos = cos.repeat_interleave(2, dim=-1) if interleaved else torch.cat((cos, cos), dim=-1)
-        torch.mul(x[..., :r], wide_cos, out=out[..., :r])  # (x1 cos, x2 cos) in place of (x1, x2)
-        out[..., first].addcmul_(x2, sin, value=-1)  # x1' = x1 cos - x2 sin
-        out[..., second].addcmul_(x1, sin)  # x2' = x2 cos + x1 sin
-    out[..., r:] = x[..., r:]  # partial rotary: the rest passes through
-    return out
+    rot = x if r == dim else x[..., :r]
+    # each feature's partner in its pair: (x1, x2) -> (x2, x1), a new tensor
+    swapped = rot.unflatten(-1, (half, 2)).flip(-1).flatten(-2) if interleaved else rot.roll(half, -1)
+    # x1' = x1 cos - x2 sin, x2' = x2 cos + x1 sin, i.e. x * cos + swapped * (-sin, +sin):
+    # two passes in place over the swapped copy, no other full-size temporary
+    out = swapped.mul_(sin).addcmul_(rot, cos)
+    return out if r == dim else torch.cat((out, x[..., r:]), dim=-1)  # partial rotary: the rest as is
     ### END SOLUTION
 
 

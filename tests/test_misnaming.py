@@ -23,17 +23,17 @@ CASES = [
     (
         "rope",
         "exponent -i/d, computed in float64",
-        [("arange(0, dim, 2, dtype=torch.float64", "arange(0, dim // 2, dtype=torch.float64")],
+        [
+            ("arange(0, dim, 2, dtype=torch.float64", "arange(0, dim // 2, dtype=torch.float64"),
+            ("arange(0, r, 2, dtype=torch.float64", "arange(0, r // 2, dtype=torch.float64"),
+        ],
         ["low precision"],
         "exponent is -2i/d",
     ),
     (
         "rope",
         "pass-through features zeroed",
-        [
-            ("out = torch.empty_like(x)", "out = torch.zeros_like(x)"),
-            ("    out[..., r:] = x[..., r:]  # partial rotary: the rest passes through\n", ""),
-        ],
+        [("torch.cat((out, x[..., r:]), dim=-1)", "torch.cat((out, torch.zeros_like(x[..., r:])), dim=-1)")],
         ["rotary_dim ignored", "is rotary_dim ignored"],
         "come out as zeros",
     ),

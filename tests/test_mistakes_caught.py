@@ -9,19 +9,33 @@ from __future__ import annotations
 import pytest
 from conftest import WRONG, assert_caught, grade_wrong, mutate, solution_source
 
-LAYOUT = (
-    "first, second = (slice(0, r, 2), slice(1, r, 2)) if interleaved else (slice(0, half), slice(half, r))"
-)
-ANGLES = "angles = positions.to(torch.float64)[..., None] * theta  # [..., dim/2]"
-THETA = "-torch.arange(0, dim, 2, dtype=torch.float64, device=positions.device) / dim"
+SWAP = "rot.unflatten(-1, (half, 2)).flip(-1).flatten(-2) if interleaved else rot.roll(half, -1)"
+ANGLES = "angles = torch.as_tensor(positions, device=x.device)[..., None] * signed_theta"
+COS_SIN_ANGLES = "angles = positions.to(torch.float64)[..., None] * theta  # [..., dim/2]"
+TABLE = "cos, sin = angles.cos().to(x.dtype), angles.sin().to(x.dtype)"
+THETAS = [  # theta in rope_cos_sin and in apply_rope's constants: a learner writes it the same way twice
+    "-torch.arange(0, dim, 2, dtype=torch.float64, device=positions.device) / dim",
+    "-torch.arange(0, r, 2, dtype=torch.float64, device=device) / r",
+]
+CONSTANTS = "_rotation_constants(r, float(base), interleaved, x.dtype, x.device)"
+TABLE_LAYOUT = "if interleaved:  # pair i's angle in columns 2i and 2i + 1"
 MATRIX_VERSION = """
     idx = torch.arange(0, r, 2, device=x.device)
-    cos_f, sin_f = cos.to(torch.float64), sin.to(torch.float64)
-    R = torch.zeros(*cos.shape[:-1], r, r, dtype=torch.float64, device=x.device)  # [..., T, r, r]
-    a, b = (idx, idx + 1) if interleaved else (idx // 2, idx // 2 + half)
-    R[..., a, a], R[..., a, b], R[..., b, a], R[..., b, b] = cos_f, -sin_f, sin_f, cos_f
+    a = torch.as_tensor(positions, device=x.device).to(torch.float64)[..., None] * signed_theta.abs()[
+        (idx if interleaved else idx // 2)
+    ]
+    cos_f, sin_f = a.cos(), a.sin()
+    R = torch.zeros(*cos_f.shape[:-1], r, r, dtype=torch.float64, device=x.device)  # [..., T, r, r]
+    i, j = (idx, idx + 1) if interleaved else (idx // 2, idx // 2 + half)
+    R[..., i, i], R[..., i, j], R[..., j, i], R[..., j, j] = cos_f, -sin_f, sin_f, cos_f
     out = x.clone()
     out[..., :r] = (R @ x[..., :r, None].to(torch.float64))[..., 0].to(x.dtype)
+    return out
+"""
+OUT_KWARG_VERSION = """
+    out = torch.empty_like(x)
+    torch.mul(x, cos, out=out)
+    torch.addcmul(out, swapped, sin, out=out)
     return out
 """
 
@@ -29,45 +43,67 @@ MATRIX_VERSION = """
 ROPE_MISTAKES = [
     (
         "exponent -i/d",
-        [(THETA, THETA.replace("arange(0, dim, 2", "arange(0, dim // 2"))],
+        [
+            (
+                t,
+                t.replace("arange(0, dim, 2", "arange(0, dim // 2").replace(
+                    "arange(0, r, 2", "arange(0, r // 2"
+                ),
+            )
+            for t in THETAS
+        ],
         "angles m * theta_i",
         "exponent is -2i/d",
     ),
     (
         "rotation the wrong way",
-        [
-            ("addcmul_(x2, sin, value=-1)", "addcmul_(x2, sin)"),
-            ("addcmul_(x1, sin)", "addcmul_(x1, sin, value=-1)"),
-        ],
+        [("signed = torch.stack((-theta, theta))", "signed = torch.stack((theta, -theta))")],
         "half-split pairs",
         "wrong way",
     ),
     (
         "sin and cos swapped",
         [
+            (TABLE, "cos, sin = angles.sin().to(x.dtype), angles.cos().to(x.dtype)"),
             (
                 "return angles.cos().to(dtype), angles.sin().to(dtype)",
                 "return angles.sin().to(dtype), angles.cos().to(dtype)",
-            )
+            ),
         ],
         "position 0 is the identity",
         "sin and cos swapped",
     ),
     (
         "half-split pairs when interleaved=True is asked (interleaved ignored)",
-        [(LAYOUT, LAYOUT.replace("if interleaved else", "if False else"))],
+        [
+            (CONSTANTS, CONSTANTS.replace("interleaved", "False")),
+            (SWAP, SWAP.replace("if interleaved else", "if False else")),
+            (TABLE_LAYOUT, "if False:"),
+        ],
         "adjacent pairs",
         "rotates half-split pairs",
     ),
     (
         "adjacent pairs when interleaved=False is asked",
-        [(LAYOUT, LAYOUT.replace("if interleaved else", "if True else"))],
+        [
+            (CONSTANTS, CONSTANTS.replace("interleaved", "True")),
+            (SWAP, SWAP.replace("if interleaved else", "if True else")),
+            (TABLE_LAYOUT, "if True:"),
+        ],
         "half-split pairs",
         "rotates adjacent pairs",
     ),
     (
         "positions off by one",
-        [(ANGLES, ANGLES.replace("positions.to(torch.float64)", "(positions.to(torch.float64) + 1)"))],
+        [
+            (
+                ANGLES,
+                ANGLES.replace(
+                    "torch.as_tensor(positions, device=x.device)[..., None]",
+                    "(torch.as_tensor(positions, device=x.device)[..., None] + 1)",
+                ),
+            )
+        ],
         "positions used as given",
         "off by one",
     ),
@@ -75,8 +111,8 @@ ROPE_MISTAKES = [
         "positions ignored (arange(T))",
         [
             (
-                "cos, sin = rope_cos_sin(torch.as_tensor(positions, device=x.device)",
-                "cos, sin = rope_cos_sin(torch.arange(x.shape[-2], device=x.device)",
+                ANGLES,
+                ANGLES.replace("torch.as_tensor(positions, device=x.device)", "torch.arange(x.shape[-2])"),
             )
         ],
         "positions used as given",
@@ -95,63 +131,53 @@ ROPE_MISTAKES = [
         "rotary_dim is ignored",
     ),
     (
-        "pass-through features never written (torch.empty_like keeps whatever memory held)",
-        [("    out[..., r:] = x[..., r:]  # partial rotary: the rest passes through\n", "")],
-        "partial rotary",
-        "pass through unchanged",
-    ),
-    (
         "pass-through features zeroed",
-        [
-            ("out = torch.empty_like(x)", "out = torch.zeros_like(x)"),
-            ("    out[..., r:] = x[..., r:]  # partial rotary: the rest passes through\n", ""),
-        ],
+        [("torch.cat((out, x[..., r:]), dim=-1)", "torch.cat((out, torch.zeros_like(x[..., r:])), dim=-1)")],
         "partial rotary",
         "pass through unchanged",
-    ),
-    (
-        "rotary_dim frequencies from the full dim",
-        [
-            (
-                "rope_cos_sin(torch.as_tensor(positions, device=x.device), r, base",
-                "rope_cos_sin(torch.as_tensor(positions, device=x.device), dim, base",
-            )
-        ],
-        "partial rotary",
-        "theta_i = base**(-2i/r)",
     ),
     (
         "dtype not preserved (float32 out)",
         [
-            ("dtype=x.dtype)", "dtype=torch.float32)"),
-            ("out = torch.empty_like(x)", "out = torch.empty_like(x, dtype=torch.float32)"),
+            (TABLE, "cos, sin = angles.cos().float(), angles.sin().float()"),
+            ("out = swapped.mul_(sin)", "out = swapped.float().mul_(sin)"),
         ],
         "bf16 in, bf16 out",
         "bf16 x gave torch.float32",
     ),
     (
         "angles in low precision",
-        [(ANGLES, "angles = positions.to(dtype)[..., None] * theta.to(dtype)")],
+        [
+            (
+                ANGLES,
+                ANGLES.replace(
+                    "[..., None] * signed_theta", "[..., None].to(x.dtype) * signed_theta.to(x.dtype)"
+                ),
+            )
+        ],
         "angles precise at large positions",
         "low precision",
     ),
     (
         "input modified in place",
-        [("out = torch.empty_like(x)", "out = x")],
+        [("out = swapped.mul_(sin).addcmul_(rot, cos)", "out = rot.mul_(cos).addcmul_(swapped, sin)")],
         "x is not modified in place",
         "changed its input x",
     ),
     (
         "[T, dim, dim] matrix built",
         [
-            ("    # which features form pair i", MATRIX_VERSION + "    # which features form pair i"),
+            (
+                "    rot = x if r == dim else x[..., :r]\n",
+                MATRIX_VERSION + "    rot = x if r == dim else x[..., :r]\n",
+            )
         ],
         "no [T, dim, dim]",
         "rotation matrix is O(T d^2)",
     ),
     (
         "out= writes break autograd",
-        [("if torch.is_grad_enabled() and x.requires_grad:", "if False:")],
+        [("    out = swapped.mul_(sin).addcmul_(rot, cos)\n", OUT_KWARG_VERSION)],
         "gradients flow through apply_rope",
         "out= arguments",
     ),
@@ -288,11 +314,16 @@ def test_hf_style_float32_angles_are_accepted(tmp_path):
     source = mutate(
         solution_source("rope"),
         [
-            (ANGLES, "angles = positions.to(torch.float32)[..., None] * theta.float()"),
+            (COS_SIN_ANGLES, "angles = positions.to(torch.float32)[..., None] * theta.float()"),
             (
                 "angles.cos().to(dtype), angles.sin().to(dtype)",
                 "angles.double().cos().to(dtype), angles.double().sin().to(dtype)",
             ),
+            (
+                ANGLES,
+                ANGLES.replace("[..., None] * signed_theta", "[..., None].float() * signed_theta.float()"),
+            ),
+            (TABLE, TABLE.replace("angles.", "angles.double().")),
         ],
     )
     result = grade_wrong(tmp_path, "rope", source)

@@ -51,13 +51,19 @@ def test_identity_at_zero(impl):
         if torch.allclose(out.abs().sum(-1), torch.zeros(4, dtype=torch.float64)):
             fail("at position 0 the output is all zeros; R_0 must be the identity (cos 0 = 1)")
         half = x.shape[-1] // 2
-        swapped = torch.cat([-x[..., half:], x[..., :half]], dim=-1)  # cos 0 and sin 0 trade places
-        if torch.allclose(out, swapped, atol=1e-9):
-            fail(
-                "with positions [0, 0, 0, 0] each pair (x1, x2) comes out as (-x2, x1), a quarter turn: "
-                "sin and cos swapped (cos 0 = 1, sin 0 = 0 must give x unchanged)",
-                cause="sin and cos swapped",
-            )
+        x1, x2 = x[..., :half], x[..., half:]
+        for signs, shown in (
+            ((-1, 1), "(-x2, x1), a quarter turn"),
+            ((1, 1), "(x2, x1)"),
+            ((1, -1), "(x2, -x1)"),
+        ):
+            swapped = torch.cat([signs[0] * x2, signs[1] * x1], dim=-1)  # cos 0 and sin 0 trade places
+            if torch.allclose(out, swapped, atol=1e-9):
+                fail(
+                    f"with positions [0, 0, 0, 0] each pair (x1, x2) comes out as {shown}: sin and cos "
+                    "swapped (cos 0 = 1, sin 0 = 0 must give x unchanged)",
+                    cause="sin and cos swapped",
+                )
         by_index = rotate(x.numpy(), np.arange(4), 10000.0, interleaved=False)
         if np.allclose(out.numpy(), by_index, atol=1e-9):
             fail(
