@@ -1,0 +1,193 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 08 — RoPE in production: the KV cache
+#
+# **Interview questions this notebook answers / 本节回答的面试题**
+#
+# - What does a serving model's KV cache hold under RoPE, and why can a cached key be moved to another
+#   position without recomputing it? / 使用 RoPE 时键值缓存里存的是什么？为什么已缓存的键可以不重新计算就移到
+#   另一个位置？
+# - How does a chat that outgrows its context keep going (StreamingLLM's attention sinks, llama.cpp's
+#   context shift)? / 对话超过上下文长度后如何继续（StreamingLLM 的注意力汇聚点、llama.cpp 的上下文平移）？
+# - Dynamic NTK changes the base with the length: why are keys cached under the old base wrong, and what
+#   does fixing them cost? / 动态 NTK 随长度改变 base：为什么按旧 base 缓存的键是错的？
+#   修正它们要付出什么代价？
+#
+# **What you will do / 你要做的事**: implement `exercises/rope_cache.py` (four functions), then use them
+# to watch a cache being moved, evicted and re-rotated. / 实现 `exercises/rope_cache.py` 的四个函数，
+# 然后用它们观察缓存的平移、淘汰与重新旋转。
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from grader import check, load
+
+gen = torch.Generator().manual_seed(0)  # every random draw in this notebook comes from a seeded generator
+
+# %% [markdown]
+# ## 1. The cache holds rotated keys, and rotations compose / 缓存里是旋转后的键，旋转可以叠加
+#
+# Each layer caches, for every token seen so far, its value $v_m$ and its key **already rotated**,
+# $R(m)\,k_m$: a key's rotation depends only on its own position, so it is computed once. The pre-RoPE
+# key is gone. Because the angles of one pair add, $R(m+\Delta) = R(\Delta)\,R(m)$: a cached key moves from
+# position $m$ to $m+\Delta$ by **one more rotation**, without its pre-RoPE value and without re-running
+# the layer. Values are never rotated, so they never move.
+#
+# 每一层为已见过的每个词缓存其值 $v_m$ 和**已经旋转过的**键 $R(m)\,k_m$（键的旋转只取决于它自己的位置，
+# 只需算一次），旋转前的键不再保存。同一对特征的角度相加，$R(m+\Delta) = R(\Delta)R(m)$：已缓存的键
+# 再旋转一次就从位置 $m$ 移到 $m+\Delta$，不需要旋转前的键，也不需要重新计算这一层。值从不旋转，所以不用移动。
+#
+# Two places use it / 两个用途:
+#
+# - **Context shift** (llama.cpp): when the context is full, drop the oldest tokens and rotate every
+#   remaining key back by the number dropped. / **上下文平移**：上下文满时丢掉最早的词，其余键整体往回旋转。
+# - **Attention sinks** (StreamingLLM, Xiao et al. 2023, arXiv 2309.17453): keep the first few tokens
+#   (the model parks attention on them; dropping them breaks generation) plus a window of recent
+#   tokens, and give the kept tokens their positions *inside the cache*, 0, 1, 2, ... — the recent keys
+#   move back by the number of evicted tokens. / **注意力汇聚点**：保留最前面几个词（模型会把多余的注意力
+#   放在它们身上，丢掉会破坏生成）和最近的一段窗口，并按缓存内的位置 0, 1, 2, ... 重新编号：
+#   最近的键往回移动被淘汰的词数。
+#
+# **Exercise / 练习**: `shift_keys`, `evict_middle`, `dynamic_ntk_base`, `rerotate_keys` in
+# `exercises/rope_cache.py`; save, then run the next cell. / 在 `exercises/rope_cache.py` 中实现这四个函数，
+# 保存后运行下一个单元格评分。
+
+# %%
+check("rope_cache")
+
+# %% [markdown]
+# The cells below import **your** `exercises/rope_cache.py` and `exercises/rope.py` (re-run them after
+# editing). First the composition law, measured: a key cached at 40 and moved by 1000 against the same
+# key rotated at 1040 from the start. / 下面的单元格使用**你的**实现。先测量叠加律：在位置 40 缓存、再移动
+# 1000 的键，与一开始就在 1040 旋转的键相比。
+
+# %%
+rope, cache = load("rope"), load("rope_cache")
+k0 = torch.randn(1, 2, 1, 64, generator=gen, dtype=torch.float64)  # one pre-RoPE key, 2 KV heads
+moved = cache.shift_keys(rope.apply_rope(k0, torch.tensor([40])), 1000)
+direct = rope.apply_rope(k0, torch.tensor([1040]))
+print(f"largest difference: {float((moved - direct).abs().max()):.2e} (float64)")
+
+# %% [markdown]
+# ## 2. Attention sinks: a query sees the evicted cache as a fresh one / 淘汰后的缓存与新缓存等价
+#
+# A cache of 24 tokens keeps 4 sinks and the last 8. The next query, at position 12 (the length of the
+# kept cache), scores the kept keys exactly as it would score those 12 tokens rotated at 0 .. 11 from
+# the start: the scores depend only on offsets inside the cache. / 24 个词的缓存保留 4 个汇聚点和最后 8 个。
+# 下一个查询位于位置 12，它对保留下来的键的打分，与这 12 个词一开始就在 0..11 旋转时完全相同。
+
+# %%
+P, n_sink, n_recent, d = 24, 4, 8, 64
+keys0 = torch.randn(1, 1, P, d, generator=gen, dtype=torch.float64)
+values = torch.randn(1, 1, P, d, generator=gen, dtype=torch.float64)
+k_cache = rope.apply_rope(keys0, torch.arange(P))
+k_kept, v_kept = cache.evict_middle(k_cache, values, n_sink, n_recent)
+kept0 = torch.cat((keys0[..., :n_sink, :], keys0[..., P - n_recent :, :]), dim=-2)
+q = rope.apply_rope(torch.randn(1, 1, 1, d, generator=gen, dtype=torch.float64), torch.tensor([12]))
+evicted_scores = (q @ k_kept.transpose(-1, -2)).flatten()
+fresh_scores = (q @ rope.apply_rope(kept0, torch.arange(12)).transpose(-1, -2)).flatten()
+not_moved = torch.cat((k_cache[..., :n_sink, :], k_cache[..., P - n_recent :, :]), dim=-2)
+stale_scores = (q @ not_moved.transpose(-1, -2)).flatten()
+fig, ax = plt.subplots(figsize=(7, 3))
+ax.plot(fresh_scores.numpy(), "o-", label="fresh cache, positions 0 .. 11")
+ax.plot(evicted_scores.numpy(), "x", ms=9, label="evict_middle (recent keys moved back)")
+ax.plot(stale_scores.numpy(), ".--", label="kept but not moved (stale positions)")
+ax.set(xlabel="kept token", ylabel="score q·k", title="one query against the kept cache")
+ax.legend(fontsize=8)
+plt.show()
+
+# %% [markdown]
+# ## 3. Dynamic NTK and stale keys / 动态 NTK 与过期的键
+#
+# Hugging Face's `dynamic` rope type keeps the trained base up to $L$ = `max_position_embeddings`, then
+# grows it with the current length $s$:
+# $\text{base}' = \text{base}\,(f\,s/L - (f-1))^{d/(d-2)}$. The base changes with every new token past
+# $L$. Keys cached earlier were rotated with smaller bases; new queries use the new one. The score of
+# query $n$ and key $m$ is then no longer a function of $n - m$: the cached keys are **wrong**, not
+# merely old. / 超过训练长度 $L$ 后，base 随当前长度 $s$ 增大，而且每生成一个新词都会变。之前缓存的键用的是
+# 更小的 base，新的查询用的是新 base：打分不再只依赖 $n-m$，缓存的键是**错的**，而不只是旧的。
+
+# %%
+L, factor, d = 4096, 2.0, 128
+lengths = np.arange(1, 4 * L, 64)
+bases = [cache.dynamic_ntk_base(10000.0, d, int(s), L, factor) for s in lengths]
+fig, ax = plt.subplots(figsize=(7, 3))
+ax.plot(lengths, bases)
+ax.axvline(L, color="gray", lw=0.8, ls=":")
+ax.set(xlabel="current length s", ylabel="base'", title=f"Dynamic NTK, L = {L}, factor = {factor:g}, d = {d}")
+plt.show()
+
+# %% [markdown]
+# Measure the damage: a key cached at position $m$ when the length was $L$ (base 10 000), read by the
+# query at $n = m + 10$ once the length is $2L$ (base about 30 500), against the same key rotated with
+# the new base. `rerotate_keys` mends it: $R_{\text{new}}(m)\,R_{\text{old}}(-m)$. / 测量误差：长度为 $L$
+# 时在位置 $m$ 缓存的键（base 10 000），在长度 $2L$ 时被位置 $n=m+10$ 的查询读取；`rerotate_keys` 修正它。
+
+# %%
+old, new = 10000.0, cache.dynamic_ntk_base(10000.0, d, 2 * L, L, factor)
+q0 = torch.randn(1, 1, 1, d, generator=gen, dtype=torch.float64)
+key0 = torch.randn(1, 1, 1, d, generator=gen, dtype=torch.float64)
+rows = []
+for m in (0, 100, 1000, 4000):
+    qn = rope.apply_rope(q0, torch.tensor([m + 10]), base=new)
+    stale = rope.apply_rope(key0, torch.tensor([m]), base=old)
+    right = rope.apply_rope(key0, torch.tensor([m]), base=new)
+    mended = cache.rerotate_keys(stale, torch.tensor([m]), old, new)
+    rows.append((m, float(qn @ right.mT), float(qn @ stale.mT), float(qn @ mended.mT)))
+print(f"new base {new:.0f}")
+print(f"{'key at m':>9} {'right score':>12} {'stale score':>12} {'re-rotated':>11}")
+for m, right, stale, mended in rows:
+    print(f"{m:>9} {right:>12.4f} {stale:>12.4f} {mended:>11.4f}")
+
+# %% [markdown]
+# At $m = 0$ nothing is rotated and the stale key is right; the error grows with $m$ because the
+# difference of the angles, $m\,(\theta_i - \theta'_i)$, grows with $m$.
+#
+# **What re-rotating costs / 重新旋转的代价.** One more rotation of every cached key in every layer and KV
+# head: for Llama-3-8B (32 layers, 8 KV heads, $d$ = 128, bf16) with 32 768 cached tokens that is
+# reading and writing the whole key cache, 2 GiB each way — and Dynamic NTK changes the base at **every**
+# new token past $L$, so each decoding step would pay it: twice the key-cache traffic that the attention
+# itself reads. That is why Hugging Face keeps the stale keys (transformers issue #25104:
+# the exact fix was judged too slow) and why static scalings (PI, YaRN, Llama 3.1, notebook 06) are what
+# serving systems use: their frequencies do not change with the length.
+# 每层、每个 KV 头的所有缓存键都要再旋转一次：以 Llama-3-8B（32 层、8 个 KV 头、$d$=128、bf16）
+# 缓存 32 768 个词为例，需要把整个键缓存读写一遍（各 2 GiB）；而动态 NTK 在超过 $L$ 后每生成一个词
+# 就改变一次 base，所以每一步解码都要付出这个代价：注意力本身读取键缓存流量的两倍。
+# 这就是 Hugging Face 保留过期键（issue #25104）、而推理系统采用静态缩放（PI、YaRN、Llama 3.1，
+# 见第 06 节）的原因：它们的频率不随长度变化。
+
+# %%
+layers, kv_heads, head_dim, tokens, bytes_per = 32, 8, 128, 32768, 2
+key_cache = layers * kv_heads * head_dim * tokens * bytes_per
+gib = key_cache / 2**30
+print(f"key cache: {gib:.1f} GiB; re-rotating it reads and writes it: {2 * gib:.1f} GiB of traffic")
+
+# %% [markdown]
+# ## 4. Interview questions / 面试题
+#
+# **Why is a KV cache of rotated keys enough for decoding? / 为什么缓存旋转后的键就够解码用？**
+# A key's rotation depends only on its own position, which never changes while decoding; the new
+# query is rotated at its own position, and the score $\langle R(n)q, R(m)k\rangle$ depends on $n-m$.
+# 键的旋转只取决于它自己的位置，解码时不变；新查询按自己的位置旋转，分数只依赖 $n-m$。
+#
+# **How do you drop tokens from the middle of a RoPE cache? / 如何从 RoPE 缓存中间删掉词？**
+# Remove their keys and values and rotate every later key back by the number removed ($R(-\Delta)$):
+# $O(P\,d)$ per layer and KV head, no recomputation. 删除它们的键和值，把之后的每个键往回旋转删除的词数。
+#
+# **Why is Dynamic NTK awkward with a KV cache? / 为什么动态 NTK 与键值缓存难以配合？**
+# Its base changes with the length, so keys cached under earlier bases no longer pair with new
+# queries by offset; fixing them means re-rotating the whole key cache at every step. 它的 base 随长度
+# 变化，旧 base 下缓存的键与新查询不再只按相对位置配对；修正它们需要每一步都重新旋转整个键缓存。
