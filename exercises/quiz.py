@@ -595,3 +595,301 @@ ANSWERS["num_yarn_factor"] = None
 #   f) With the numbers corrected, R would be a valid rotation matrix.
 #      把数字改正后，R 就是合法的旋转矩阵。
 ANSWERS["seed_worked_example"] = None
+
+# ----------------------------------------------------------------------------------------------------------
+# 40. [gqa_rope] single choice, 1 pt (Track E)
+# Llama 2 70B and Llama 3 use grouped-query attention (GQA): each key/value head is shared by a group of
+# query heads. Where does RoPE go, and what does the KV cache hold?
+# Llama 2 70B 和 Llama 3 使用分组查询注意力（GQA）：每个 key/value 头由一组查询头共享。RoPE 应该加在哪里？键
+# 值缓存里存的是什么？
+#   a) Repeat the KV heads up to the number of query heads first, then rotate each copy with its own query
+#      head's rotation; the cache holds the repeated keys.
+#      先把 KV 头复制到与查询头一样多，再用各自查询头的旋转分别旋转每个副本；缓存保存复制后的 key。
+#   b) Rotate q (every query head) and k (each of the n_kv_heads key heads) at their positions, cache the
+#      rotated, un-repeated keys, and repeat (or broadcast) the KV heads only inside attention.
+#      在各自位置上旋转 q（每个查询头）和 k（n_kv_heads 个 key 头），缓存旋转后、未复制的 key，只在注意力计
+#      算内部复制（或广播）KV 头。
+#   c) Cache the keys before RoPE and rotate the whole cache at every step, since a shared key head must be
+#      rotated once per query head.
+#      缓存未经 RoPE 的 key，每一步重新旋转整个缓存，因为共享的 key 头必须为每个查询头各旋转一次。
+#   d) GQA is incompatible with RoPE: a shared key has no single position, so GQA models use ALiBi.
+#      GQA 与 RoPE 不兼容：共享的 key 没有唯一的位置，所以 GQA 模型都用 ALiBi。
+ANSWERS["gqa_rope"] = None
+
+# ----------------------------------------------------------------------------------------------------------
+# 41. [num_gqa_cache_bytes] numeric, 2 pts (Track E)
+# A Llama-3-8B-like model: 32 layers, 32 query heads, 8 KV heads (GQA), head_dim = 128, KV cache in
+# bfloat16. How many bytes of KV cache does one token take, summed over all layers? (exact)
+# 一个类似 Llama-3-8B 的模型：32 层，32 个查询头，8 个 KV 头（GQA），head_dim = 128，键值缓存用 bfloat16 存
+# 储。一个词在所有层上一共占多少字节的键值缓存？（精确值）
+# (unit: bytes)
+ANSWERS["num_gqa_cache_bytes"] = None
+
+# ----------------------------------------------------------------------------------------------------------
+# 42. [left_padding_positions] multiple choice, 2 pts (Track E)
+# A batch for generation is left-padded: one row is [pad, pad, pad, t0, t1, t2, t3] with attention mask [0,
+# 0, 0, 1, 1, 1, 1]. Which statements about its position ids are true? Choose every true statement.
+# 一个用于生成的批次采用左填充：其中一行是 [pad, pad, pad, t0, t1, t2, t3]，注意力掩码为 [0, 0, 0, 1, 1, 1,
+# 1]。关于这一行的位置 id，哪些说法正确？选出所有正确的说法。
+#   a) The real tokens should get positions 0, 1, 2, 3, that is cumsum(mask) − 1 on the real tokens;
+#      whatever the pads get does not matter, since the mask hides them (transformers fills in 1).
+#      真实词应得到位置 0、1、2、3，即真实词上的 cumsum(mask) − 1；填充词取什么值都无所谓，因为掩码把它们屏
+#      蔽了（transformers 填 1）。
+#   b) For a pure RoPE model, numbering the real tokens 3 … 6 (counting the pads) would leave every score
+#      between them unchanged in exact arithmetic: a constant shift cancels in R_mᵀR_n = R_{n−m}.
+#      对纯 RoPE 模型，把真实词编号为 3 … 6（把填充词计入）在精确算术下不会改变它们之间的任何分数：常数平移
+#      在 R_mᵀR_n = R_{n−m} 中抵消。
+#   c) transformers' generate rebuilds the position ids from the attention mask (cumsum − 1) at every step,
+#      so each new token continues the numbering of the prompt's cached keys.
+#      transformers 的 generate 每一步都从注意力掩码重新构造位置 id（cumsum − 1），因此每个新词都延续提示词
+#      缓存 key 的编号。
+#   d) Counting the pads is harmless for every model, since the pads are masked anyway.
+#      把填充词计入位置对任何模型都无害，反正填充词被掩码屏蔽了。
+#   e) The pads must get position −1 so that RoPE leaves them unrotated.
+#      填充词必须取位置 −1，这样 RoPE 就不会旋转它们。
+ANSWERS["left_padding_positions"] = None
+
+# ----------------------------------------------------------------------------------------------------------
+# 43. [num_left_pad_position] numeric, 1 pt (Track E)
+# In a left-padded generation batch, one row holds 13 pad tokens followed by a prompt of real tokens; the
+# row is 34 columns wide. Position ids come from the attention mask as cumsum(mask) − 1 (positions start at
+# 0). At which position must the first generated token of this row be rotated? (exact)
+# 在一个左填充的生成批次中，某一行先是 13 个填充词，后面是提示词的真实词；这一行共 34 列。位置 id 由注意力掩
+# 码按 cumsum(mask) − 1 计算（位置从 0 开始）。这一行生成的第一个词应按哪个位置旋转？（精确值）
+ANSWERS["num_left_pad_position"] = None
+
+# ----------------------------------------------------------------------------------------------------------
+# 44. [sliding_window_offsets] single choice, 1 pt (Track E)
+# Mistral 7B combines RoPE with sliding-window attention (window W = 4096) and a rolling KV cache of W
+# slots. When it generates the token at position 100 000, what does RoPE contribute to one layer's scores?
+# Mistral 7B 把 RoPE 与滑动窗口注意力（窗口 W = 4096）以及 W 个槽位的滚动键值缓存结合使用。当它生成位置 100
+# 000 上的词时，RoPE 对某一层的注意力分数起什么作用？
+#   a) Offsets of up to 100 000, far beyond training, so the model needs Position Interpolation to run past
+#      4096 tokens.
+#      最大到 100 000 的偏移，远超训练范围，所以模型超过 4096 个词就需要位置插值。
+#   b) Only offsets 0 … W: the query is rotated at 100 000 and each key in the window at its own true
+#      position, and each score depends on the offset alone.
+#      只有 0 … W 的偏移：query 按 100 000 旋转，窗口内每个 key 按其真实位置旋转，每个分数只依赖偏移。
+#   c) The rolling buffer keeps position i in slot i mod W, so q and k must be rotated at i mod W.
+#      滚动缓存把位置 i 存在槽位 i mod W，所以 q 和 k 必须按 i mod W 旋转。
+#   d) The relative property is lost: with a window, the scores depend on the absolute position 100 000
+#      again.
+#      相对性质丢失了：有了窗口，分数又依赖绝对位置 100 000 了。
+ANSWERS["sliding_window_offsets"] = None
+
+# ----------------------------------------------------------------------------------------------------------
+# 45. [cache_shift_rotation] myth or fact, with a reason, 1 pt (Track E)
+# Myth or fact: a cache that moves tokens to new positions (StreamingLLM keeps 4 attention-sink tokens plus
+# a rolling window and numbers the positions inside the cache) must store the keys before RoPE, because an
+# already-rotated key cannot be moved from position m to m + Δ.
+# 是误区还是事实：会把词挪到新位置的缓存（StreamingLLM 保留 4 个注意力汇聚词（attention sink）加一个滚动窗口
+# ，并按缓存内的位置编号）必须存储 RoPE 之前的 key，因为已经旋转过的 key 无法从位置 m 挪到 m + Δ。
+# Reasons / 理由:
+#   a) Myth: rotations compose, R(m + Δ) = R(Δ)R(m) pair by pair, so one more rotation by Δ (negative to
+#      move a key earlier) moves the rotated key exactly.
+#      误区：旋转可以复合，逐对有 R(m + Δ) = R(Δ)R(m)，再旋转一次 Δ（往前挪时为负）就能把已旋转的 key 精确挪
+#      过去。
+#   b) Fact: the rotation was applied after the projection W_k, so it cannot be changed without recomputing
+#      k = W_k x.
+#      事实：旋转是在投影 W_k 之后做的，不重新计算 k = W_k x 就无法改变它。
+#   c) Myth: StreamingLLM never moves keys; every token keeps its position in the original text.
+#      误区：StreamingLLM 从不挪动 key，每个词都保持它在原文中的位置。
+ANSWERS["cache_shift_rotation"] = None
+
+# ----------------------------------------------------------------------------------------------------------
+# 46. [num_streaming_position] numeric, 1 pt (Track E)
+# StreamingLLM setting: the cache keeps the first 4 tokens of the stream (attention sinks) and the 1020 most
+# recent tokens; 10 000 tokens have been streamed so far. Positions are assigned within the cache, starting
+# at 0. At which position is the query of the next (10 001st) token rotated? (exact)
+# StreamingLLM 的设置：缓存保留数据流的前 4 个词（注意力汇聚词）和最近的 1020 个词；目前已经流入 10 000 个词
+# 。位置按缓存内的顺序分配，从 0 开始。下一个（第 10 001 个）词的 query 按哪个位置旋转？（精确值）
+ANSWERS["num_streaming_position"] = None
+
+# ----------------------------------------------------------------------------------------------------------
+# 47. [num_dynamic_ntk_base] numeric, 2 pts (Track E)
+# transformers' "dynamic" RoPE type (_compute_dynamic_ntk_parameters) recomputes the base whenever the
+# current length seq_len exceeds max_position_embeddings: base' = base · ((factor · seq_len /
+# max_position_embeddings) − (factor − 1)) ^ (d / (d − 2)). A Llama-2-like model: base = 10000, head
+# dimension d = 128, max_position_embeddings = 4096, factor = 2, and seq_len = 12288. What is base'?
+# (relative tolerance 0.1 %)
+# transformers 的 "dynamic" RoPE 类型（_compute_dynamic_ntk_parameters）在当前长度 seq_len 超过
+# max_position_embeddings 时重新计算 base：base' = base · ((factor · seq_len / max_position_embeddings) −
+# (factor − 1)) ^ (d / (d − 2))。一个类似 Llama 2 的模型：base = 10000，头维度 d = 128，
+# max_position_embeddings = 4096，factor = 2，seq_len = 12288。base' 是多少？（相对误差 0.1 %）
+ANSWERS["num_dynamic_ntk_base"] = None
+
+# ----------------------------------------------------------------------------------------------------------
+# 48. [dynamic_ntk_cache] single choice, 1 pt (Track E)
+# Generating past max_position_embeddings with the "dynamic" RoPE type and a KV cache of rotated keys: at
+# every step the base is recomputed from the current length. What goes wrong?
+# 使用 "dynamic" RoPE 类型、并缓存旋转后的 key，生成长度超过 max_position_embeddings：每一步都按当前长度重新
+# 计算 base。会出什么问题？
+#   a) Nothing: RoPE is relative, so the scores are the same whatever the base.
+#      没有问题：RoPE 是相对的，无论 base 取多少分数都一样。
+#   b) The cached values were computed at the old base and must be re-rotated as well.
+#      缓存的 value 是按旧 base 计算的，也必须重新旋转。
+#   c) The cached keys keep the rotation of the base in force when they were computed, while each new query
+#      uses the current base: per pair the angle becomes mθ'_i − nθ_i, not a function of n − m, so the
+#      relative property breaks for the cached context.
+#      缓存的 key 保留着计算它们时所用 base 的旋转，而每个新 query 用当前的 base：每一对的角度变成 mθ'_i −
+#      nθ_i，不再是 n − m 的函数，所以对缓存中的上下文相对性质被破坏。
+#   d) Only the keys cached after the trained length are wrong; the early keys used the original base, which
+#      is what the query uses.
+#      只有超过训练长度之后缓存的 key 有问题；早期的 key 用的是原始 base，与 query 一致。
+ANSWERS["dynamic_ntk_cache"] = None
+
+# ----------------------------------------------------------------------------------------------------------
+# 49. [packed_sequences] multiple choice, 2 pts (Track E)
+# Training on packed sequences: several documents are concatenated into one row of the batch, for example
+# documents of 3, 2 and 4 tokens in a row of 9. Choose every true statement.
+# 用打包序列训练：把几篇文档拼接成批次中的一行，例如长度为 3、2、4 的三篇文档拼成 9 个词的一行。选出所有正确
+# 的说法。
+#   a) Each document needs its own causal block: a block-diagonal causal mask (or a varlen kernel given the
+#      document boundaries); with a plain causal mask later documents attend to earlier, unrelated ones.
+#      每篇文档需要自己的因果块：块对角因果掩码（或给定文档边界的变长内核）；用普通因果掩码时，后面的文档会
+#      关注前面无关的文档。
+#   b) The position ids restart at each document, [0, 1, 2, 0, 1, 0, 1, 2, 3], so every document is numbered
+#      as it will be at inference; transformers' padding-free path with FlashAttention-2 even reads the
+#      document boundaries from where the ids return to 0.
+#      位置 id 在每篇文档处重新开始，[0, 1, 2, 0, 1, 0, 1, 2, 3]，使每篇文档的编号与推理时一致；transformers
+#      配合 FlashAttention-2 的无填充路径甚至从 id 归零处读出文档边界。
+#   c) With a correct block-diagonal mask, letting the positions run on (0 … 8) changes no RoPE score in
+#      exact arithmetic: within one document it is a constant shift.
+#      在掩码正确（块对角）的前提下，让位置一直连续编号（0 … 8）在精确算术下不会改变任何 RoPE 分数：在同一篇
+#      文档内这只是常数平移。
+#   d) Restarting the position ids is enough on its own: with a plain causal mask, RoPE keeps the documents
+#      apart.
+#      只要重新编号位置 id 就够了：用普通因果掩码时，RoPE 也会把各文档隔开。
+#   e) A plain causal mask is fine as long as the positions run on across the row, since earlier documents
+#      are then far away.
+#      只要位置在整行中连续编号，用普通因果掩码就没问题，因为前面的文档离得很远。
+ANSWERS["packed_sequences"] = None
+
+# ----------------------------------------------------------------------------------------------------------
+# 50. [alibi_slopes_12_heads] single choice, 1 pt (Track E)
+# ALiBi (Press et al. 2021) adds −m_h·(i − j) to the score of query i and key j ≤ i, with a fixed slope m_h
+# per head; for n heads, n a power of two, the slopes are 2^(−8h/n) for h = 1 … n. The authors' code handles
+# other n differently. Which slopes does it give a 12-head model?
+# ALiBi（Press et al. 2021）给 query i 与 key j ≤ i 的分数加上 −m_h·(i − j)，每个头有固定的斜率 m_h；当头数
+# n 为 2 的幂时，斜率为 2^(−8h/n)，h = 1 … n。作者的代码对其他 n 另有处理。12 个头的模型得到哪些斜率？
+#   a) 2^(−8h/12) for h = 1 … 12: the same formula with n = 12.
+#      2^(−8h/12)，h = 1 … 12：直接把 n = 12 代入同一公式。
+#   b) The 8 slopes of an 8-head model, 1/2, 1/4, …, 1/256, followed by every other slope of the 16-head
+#      sequence: 2^(−0.5), 2^(−1.5), 2^(−2.5), 2^(−3.5).
+#      8 个头模型的 8 个斜率 1/2、1/4、…、1/256，再加上 16 个头序列中隔一个取一个的斜率：2^(−0.5)、2^(−1.5)
+#      、2^(−2.5)、2^(−3.5)。
+#   c) The first 12 slopes of the 16-head sequence: 2^(−0.5), 2^(−1), …, 2^(−6).
+#      16 个头序列的前 12 个斜率：2^(−0.5)、2^(−1)、…、2^(−6)。
+#   d) The slopes are learned, one per head, starting at 1/12.
+#      斜率是可学习的，每个头一个，初始值为 1/12。
+ANSWERS["alibi_slopes_12_heads"] = None
+
+# ----------------------------------------------------------------------------------------------------------
+# 51. [xpos_decay] single choice, 1 pt (Track E)
+# xPos (Sun et al. 2022, "A Length-Extrapolatable Transformer") keeps RoPE's rotation and adds a per-pair
+# scale ζ_i in (0, 1): the query at position m is multiplied by ζ_i^(m/B) and the key at position n by
+# ζ_i^(−n/B) (B is a fixed scale, 512 in the authors' code). What does this do to the score?
+# xPos（Sun et al. 2022，"A Length-Extrapolatable Transformer"）保留 RoPE 的旋转，并为每一对加一个缩放因子
+# ζ_i ∈ (0, 1)：位置 m 的 query 乘以 ζ_i^(m/B)，位置 n 的 key 乘以 ζ_i^(−n/B)（B 是固定的尺度，作者代码中为
+# 512）。这对分数有什么影响？
+#   a) The scales multiply to ζ_i^((m − n)/B): a factor that depends only on the offset and shrinks as the
+#      key lies further back, an explicit long-term decay on top of RoPE's rotation.
+#      两个缩放因子相乘得到 ζ_i^((m − n)/B)：只依赖偏移、key 越靠前越小的因子，即在 RoPE 旋转之上加的显式远
+#      程衰减。
+#   b) It normalises q and k to unit length, so the score becomes a cosine similarity.
+#      它把 q 和 k 归一化为单位长度，使分数变成余弦相似度。
+#   c) It makes the score depend on the absolute positions m and n, which is why xPos extrapolates.
+#      它使分数依赖绝对位置 m 和 n，这就是 xPos 能外推的原因。
+#   d) The same factor ζ_i^(m/B) is applied to both q and k, so both shrink together at long range.
+#      q 和 k 都乘以同一个因子 ζ_i^(m/B)，所以在长距离上两者一起变小。
+ANSWERS["xpos_decay"] = None
+
+# ----------------------------------------------------------------------------------------------------------
+# 52. [nope_recover_position] single choice, 1 pt (Track E)
+# A decoder-only model with a causal mask and no positional encoding at all (NoPE). How can its first layer
+# tell how far into the sequence token t is?
+# 一个带因果掩码、完全不加位置编码（NoPE）的 decoder-only 模型。它的第一层如何得知第 t 个词在序列中的位置？
+#   a) Through the mask: token t attends to exactly t tokens, so a head that attends uniformly, for instance
+#      to a feature only the first token carries, outputs about 1/t of it, a monotone function of t.
+#      通过掩码：第 t 个词恰好关注 t 个词，所以一个均匀关注的头（例如关注只有第一个词才带有的某个特征）输出
+#      约为该特征的 1/t，是 t 的单调函数。
+#   b) It cannot: without a positional encoding attention is permutation-equivariant, mask or not.
+#      做不到：没有位置编码时，不论有无掩码，注意力都是置换等变的。
+#   c) Through the feed-forward layers, which act differently at each position.
+#      通过前馈层，前馈层在每个位置上的作用不同。
+#   d) Through the tokenizer, which writes each token's index into its embedding.
+#      通过分词器，分词器把每个词的下标写进它的词向量。
+ANSWERS["nope_recover_position"] = None
+
+# ----------------------------------------------------------------------------------------------------------
+# 53. [mla_decoupled_rope] single choice, 1 pt (Track E)
+# DeepSeek-V2's multi-head latent attention (MLA) caches one compressed latent c_t (d_c = 512 values) per
+# token and layer instead of keys and values; at inference the key up-projection W^UK can be absorbed into
+# the query projection. Why can't RoPE simply be applied to the keys k_t = W^UK c_t, and what does the paper
+# do instead?
+# DeepSeek-V2 的多头潜在注意力（MLA）每个词每层只缓存一个压缩后的潜向量 c_t（d_c = 512 个数），而不是 key 和
+# value；推理时 key 的上投影 W^UK 可以吸收进 query 的投影。为什么不能直接对 key k_t = W^UK c_t 做 RoPE？论文
+# 改用了什么办法？
+#   a) A position-dependent RoPE matrix would sit between W^Q and W^UK in the score, and matrix products do
+#      not commute, so W^UK could no longer be absorbed and every prefix key would have to be recomputed;
+#      instead each head gets extra rotary query dimensions and all heads share one rotary key (d_h^R =
+#      d_h/2 = 64), concatenated to the non-rotary parts and cached next to c_t.
+#      分数中 W^Q 与 W^UK 之间会夹着一个依赖位置的 RoPE 矩阵，而矩阵乘法不满足交换律，于是 W^UK 无法再被吸收
+#      ，所有前缀 key 都要重新计算；论文改为给每个头额外的旋转 query 维度，所有头共享一个旋转 key（d_h^R =
+#      d_h/2 = 64），拼接在不旋转的部分之后，并与 c_t 一起缓存。
+#   b) RoPE cannot rotate vectors that small, so MLA rotates the 512-dimensional latent c_t directly.
+#      RoPE 不能旋转这么小的向量，所以 MLA 直接旋转 512 维的潜向量 c_t。
+#   c) MLA drops positional encoding altogether (NoPE), because the latent already encodes order.
+#      MLA 完全不用位置编码（NoPE），因为潜向量已经编码了顺序。
+#   d) The problem is only speed: rotating 128 heads costs too much, so one head is rotated and copied.
+#      问题只是速度：旋转 128 个头代价太高，所以只旋转一个头再复制。
+ANSWERS["mla_decoupled_rope"] = None
+
+# ----------------------------------------------------------------------------------------------------------
+# 54. [roformer_derivation] single choice, 1 pt (Track E)
+# RoFormer (section 3.4.1) derives RoPE from one requirement: the inner product of the encoded query and key
+# must depend only on the two vectors and their offset, ⟨f(q, m), f(k, n)⟩ = g(q, k, m − n). In 2-D, with
+# vectors written as complex numbers, what is the solution?
+# RoFormer（第 3.4.1 节）从一个要求推导出 RoPE：编码后的 query 与 key 的内积只能依赖这两个向量及其偏移，
+# ⟨f(q, m), f(k, n)⟩ = g(q, k, m − n)。在二维情形下，把向量写成复数，解是什么？
+#   a) f(q, m) = q·e^{imθ}: the length does not change with position and the angle grows linearly with m, so
+#      ⟨f(q, m), f(k, n)⟩ = Re[q·k̄·e^{i(m−n)θ}].
+#      f(q, m) = q·e^{imθ}：长度不随位置变化，角度随 m 线性增长，所以 ⟨f(q, m), f(k, n)⟩ =
+#      Re[q·k̄·e^{i(m−n)θ}]。
+#   b) f(q, m) = q + p_m, adding a position vector as in the original Transformer.
+#      f(q, m) = q + p_m，像原始 Transformer 那样加一个位置向量。
+#   c) f(q, m) = q·e^{−λm}, shrinking with position.
+#      f(q, m) = q·e^{−λm}，随位置缩小。
+#   d) f(q, m) = m·q·e^{imθ}, a rotation scaled by the position.
+#      f(q, m) = m·q·e^{imθ}，按位置缩放的旋转。
+ANSWERS["roformer_derivation"] = None
+
+# ----------------------------------------------------------------------------------------------------------
+# 55. [num_bf16_spacing] numeric, 2 pts (Track E)
+# At long context the angle of the fastest RoPE pair is m·θ_0 = m radians. bfloat16 has 8 significant bits
+# (7 stored plus the implicit leading one). What is the spacing between consecutive bfloat16 numbers near m
+# = 40 000, that is, the resolution with which such an angle can be stored? (exact, in radians)
+# 在长上下文中，最快那一对 RoPE 的角度是 m·θ_0 = m 弧度。bfloat16 有 8 位有效位（存储 7 位，外加隐含的首位 1
+# ）。在 m = 40 000 附近，相邻两个 bfloat16 数的间距是多少，也就是这样的角度能以多大的分辨率存储？（精确值，
+# 单位弧度）
+# (unit: rad)
+ANSWERS["num_bf16_spacing"] = None
+
+# ----------------------------------------------------------------------------------------------------------
+# 56. [angle_precision] single choice, 1 pt (Track E)
+# A RoPE implementation runs under bfloat16 autocast. Which way of computing the rotation is right for a
+# 128K-token context?
+# 一个 RoPE 实现在 bfloat16 autocast 下运行。对 128K 个词的上下文，哪种计算旋转的方式是正确的？
+#   a) Compute positions × inverse frequencies in bfloat16 with the rest of the model, then take cos and
+#      sin.
+#      和模型其余部分一样，用 bfloat16 计算位置 × 逆频率，再取 cos 和 sin。
+#   b) Compute the angles in float32 (autocast disabled), take cos and sin there, and cast only cos and sin
+#      to bfloat16 before multiplying q and k.
+#      用 float32 计算角度（关闭 autocast），在 float32 中取 cos 和 sin，只把 cos 和 sin 转成 bfloat16 再与
+#      q、k 相乘。
+#   c) Store the positions as bfloat16 and reduce the angle modulo 2π in bfloat16 before cos and sin.
+#      把位置存成 bfloat16，在取 cos 和 sin 之前用 bfloat16 把角度对 2π 取模。
+#   d) Keep the angles in bfloat16 but evaluate cos and sin in float32: the rounding of cos and sin is what
+#      matters.
+#      角度保持 bfloat16，但用 float32 计算 cos 和 sin：关键是 cos 和 sin 的舍入。
+ANSWERS["angle_precision"] = None

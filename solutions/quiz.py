@@ -1087,3 +1087,578 @@ ANSWERS["seed_worked_example"] = None
 # Source: Source document 001 (seeds/001), sections 4.3 and 5.4; Su et al. 2021, RoFormer, arXiv 2104.09864
 ANSWERS["seed_worked_example"] = {"a", "b", "c"}
 ### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 40. [gqa_rope] single choice, 1 pt (Track E)
+# Llama 2 70B and Llama 3 use grouped-query attention (GQA): each key/value head is shared by a group of
+# query heads. Where does RoPE go, and what does the KV cache hold?
+# Llama 2 70B 和 Llama 3 使用分组查询注意力（GQA）：每个 key/value 头由一组查询头共享。RoPE 应该加在哪里？键
+# 值缓存里存的是什么？
+#   a) Repeat the KV heads up to the number of query heads first, then rotate each copy with its own query
+#      head's rotation; the cache holds the repeated keys.
+#      先把 KV 头复制到与查询头一样多，再用各自查询头的旋转分别旋转每个副本；缓存保存复制后的 key。
+#   b) Rotate q (every query head) and k (each of the n_kv_heads key heads) at their positions, cache the
+#      rotated, un-repeated keys, and repeat (or broadcast) the KV heads only inside attention.
+#      在各自位置上旋转 q（每个查询头）和 k（n_kv_heads 个 key 头），缓存旋转后、未复制的 key，只在注意力计
+#      算内部复制（或广播）KV 头。
+#   c) Cache the keys before RoPE and rotate the whole cache at every step, since a shared key head must be
+#      rotated once per query head.
+#      缓存未经 RoPE 的 key，每一步重新旋转整个缓存，因为共享的 key 头必须为每个查询头各旋转一次。
+#   d) GQA is incompatible with RoPE: a shared key has no single position, so GQA models use ALiBi.
+#      GQA 与 RoPE 不兼容：共享的 key 没有唯一的位置，所以 GQA 模型都用 ALiBi。
+ANSWERS["gqa_rope"] = None
+### BEGIN SOLUTION
+# Model answer: GQA (Ainslie et al. 2023) lets a group of query heads share one key/value head. RoPE acts
+#   per head and per position, and every head at position n uses the same rotation R_n, so rotating a key
+#   head once and then copying it gives exactly the copies rotated one by one. transformers' Llama attention
+#   therefore rotates q (all query heads) and k (only the n_kv_heads key heads), writes the rotated keys and
+#   the unrotated values into the cache, and only then repeats the KV heads (repeat_kv) for the attention
+#   product. The cache keeps n_kv_heads heads, 2·n_kv_heads·head_dim values per token and layer: for Llama 3
+#   8B (8 KV heads for 32 query heads) a quarter of what multi-head attention would store.
+# 参考答案：GQA（Ainslie et al. 2023）让一组查询头共享一个 key/value 头。RoPE 按头、按位置作用，位置 n 上所
+#   有头用的都是同一个旋转 R_n，所以先把一个 key 头旋转一次再复制，与先复制再逐个旋转结果完全相同。因此
+#   transformers 的 Llama 注意力先旋转 q（全部查询头）和 k（只有 n_kv_heads 个 key 头），把旋转后的 key 和未
+#   旋转的 value 写入缓存，然后才为注意力计算复制 KV 头（repeat_kv）。缓存只保存 n_kv_heads 个头，每个词每层
+#   2·n_kv_heads·head_dim 个数：对 Llama 3 8B（32 个查询头共用 8 个 KV 头）来说，只有多头注意力的四分之一。
+# Source: Ainslie et al. 2023, GQA, arXiv 2305.13245; Hugging Face transformers,
+#   models/llama/modeling_llama.py (apply_rotary_pos_emb, then the cache update, then repeat_kv)
+ANSWERS["gqa_rope"] = "b"
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 41. [num_gqa_cache_bytes] numeric, 2 pts (Track E)
+# A Llama-3-8B-like model: 32 layers, 32 query heads, 8 KV heads (GQA), head_dim = 128, KV cache in
+# bfloat16. How many bytes of KV cache does one token take, summed over all layers? (exact)
+# 一个类似 Llama-3-8B 的模型：32 层，32 个查询头，8 个 KV 头（GQA），head_dim = 128，键值缓存用 bfloat16 存
+# 储。一个词在所有层上一共占多少字节的键值缓存？（精确值）
+# (unit: bytes)
+ANSWERS["num_gqa_cache_bytes"] = None
+### BEGIN SOLUTION
+# Model answer: 2 (k and v) × 8 KV heads × 128 values × 2 bytes = 4 096 bytes per layer, × 32 layers = 131
+#   072 bytes (128 KiB) per token. An 8 192-token context then takes 1 GiB per sequence; with 32 KV heads
+#   (multi-head attention) it would take 4 GiB. That 4× saving is why GQA became the default, and the keys
+#   in that cache are stored already rotated by RoPE.
+# 参考答案：2（k 和 v）× 8 个 KV 头 × 128 个数 × 2 字节 = 每层 4 096 字节，× 32 层 = 每个词 131 072 字节（
+#   128 KiB）。8 192 个词的上下文每条序列需要 1 GiB；若用 32 个 KV 头（多头注意力）则需要 4 GiB。正是这 4 倍
+#   的节省让 GQA 成为默认选择；缓存中的 key 是已经做过 RoPE 旋转的。
+# Source: Ainslie et al. 2023, GQA, arXiv 2305.13245; Llama Team (Meta) 2024, The Llama 3 Herd of Models,
+#   arXiv 2407.21783
+ANSWERS["num_gqa_cache_bytes"] = 131072
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 42. [left_padding_positions] multiple choice, 2 pts (Track E)
+# A batch for generation is left-padded: one row is [pad, pad, pad, t0, t1, t2, t3] with attention mask [0,
+# 0, 0, 1, 1, 1, 1]. Which statements about its position ids are true? Choose every true statement.
+# 一个用于生成的批次采用左填充：其中一行是 [pad, pad, pad, t0, t1, t2, t3]，注意力掩码为 [0, 0, 0, 1, 1, 1,
+# 1]。关于这一行的位置 id，哪些说法正确？选出所有正确的说法。
+#   a) The real tokens should get positions 0, 1, 2, 3, that is cumsum(mask) − 1 on the real tokens;
+#      whatever the pads get does not matter, since the mask hides them (transformers fills in 1).
+#      真实词应得到位置 0、1、2、3，即真实词上的 cumsum(mask) − 1；填充词取什么值都无所谓，因为掩码把它们屏
+#      蔽了（transformers 填 1）。
+#   b) For a pure RoPE model, numbering the real tokens 3 … 6 (counting the pads) would leave every score
+#      between them unchanged in exact arithmetic: a constant shift cancels in R_mᵀR_n = R_{n−m}.
+#      对纯 RoPE 模型，把真实词编号为 3 … 6（把填充词计入）在精确算术下不会改变它们之间的任何分数：常数平移
+#      在 R_mᵀR_n = R_{n−m} 中抵消。
+#   c) transformers' generate rebuilds the position ids from the attention mask (cumsum − 1) at every step,
+#      so each new token continues the numbering of the prompt's cached keys.
+#      transformers 的 generate 每一步都从注意力掩码重新构造位置 id（cumsum − 1），因此每个新词都延续提示词
+#      缓存 key 的编号。
+#   d) Counting the pads is harmless for every model, since the pads are masked anyway.
+#      把填充词计入位置对任何模型都无害，反正填充词被掩码屏蔽了。
+#   e) The pads must get position −1 so that RoPE leaves them unrotated.
+#      填充词必须取位置 −1，这样 RoPE 就不会旋转它们。
+ANSWERS["left_padding_positions"] = None
+### BEGIN SOLUTION
+# Model answer: A token's position is the number of real tokens before it in its row: position_ids =
+#   cumsum(mask) − 1, which gives t0 … t3 the positions 0 … 3; the pads get a placeholder (transformers
+#   writes 1) because no query attends to them. transformers' generate recomputes the ids from the growing
+#   attention mask at every step, so decoding continues the same numbering. For a pure RoPE model a constant
+#   shift of a whole row would cancel in R_mᵀR_n = R_{n−m}, so the real danger is inconsistency: prompt keys
+#   rotated in one numbering and new tokens in another. For absolute embeddings (learned or sinusoidal),
+#   counting the pads would make a prompt's output depend on its batch-mates.
+# 参考答案：一个词的位置等于它所在行中它前面真实词的个数：position_ids = cumsum(mask) − 1，t0 … t3 得到位置
+#   0 … 3；填充词随便给一个占位值（transformers 填 1），因为没有任何 query 会关注它们。transformers 的
+#   generate 每一步都用变长的注意力掩码重新计算位置 id，所以解码延续同一套编号。对纯 RoPE 模型，整行的常数平
+#   移会在 R_mᵀR_n = R_{n−m} 中抵消，真正的危险是编号不一致：提示词的 key 按一套编号旋转，新词按另一套编号旋
+#   转。对绝对位置编码（可学习的或正弦的），把填充词计入位置会让同一提示的输出随同批次的其他样本而变。
+# Source: Hugging Face transformers, generation utils (prepare_inputs_for_generation: position_ids =
+#   attention_mask.cumsum(-1) − 1); Su et al. 2021, RoFormer, arXiv 2104.09864
+ANSWERS["left_padding_positions"] = {"a", "b", "c"}
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 43. [num_left_pad_position] numeric, 1 pt (Track E)
+# In a left-padded generation batch, one row holds 13 pad tokens followed by a prompt of real tokens; the
+# row is 34 columns wide. Position ids come from the attention mask as cumsum(mask) − 1 (positions start at
+# 0). At which position must the first generated token of this row be rotated? (exact)
+# 在一个左填充的生成批次中，某一行先是 13 个填充词，后面是提示词的真实词；这一行共 34 列。位置 id 由注意力掩
+# 码按 cumsum(mask) − 1 计算（位置从 0 开始）。这一行生成的第一个词应按哪个位置旋转？（精确值）
+ANSWERS["num_left_pad_position"] = None
+### BEGIN SOLUTION
+# Model answer: 21: the prompt has 34 − 13 = 21 real tokens at positions 0 … 20, so the new token sits at
+#   21, which is what generate computes from the extended mask (22 ones, cumsum − 1). Rotating it at 34, the
+#   padded length (and the cache length), would make every offset to the prompt 13 too large: RoPE sees that
+#   relative error, and the row's output would depend on how much it happened to be padded.
+# 参考答案：21：提示词有 34 − 13 = 21 个真实词，位置为 0 … 20，所以新词位于 21，这正是 generate 用延长后的掩
+#   码（22 个 1，cumsum − 1）算出的值。若按 34（填充后的长度，也是缓存长度）旋转，它与提示词的每个偏移都会多
+#   出 13：RoPE 会看到这个相对误差，这一行的输出还会取决于它恰好被填充了多少。
+# Source: Hugging Face transformers, generation utils (position ids from the attention mask); Su et al.
+#   2021, RoFormer, arXiv 2104.09864
+ANSWERS["num_left_pad_position"] = 21
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 44. [sliding_window_offsets] single choice, 1 pt (Track E)
+# Mistral 7B combines RoPE with sliding-window attention (window W = 4096) and a rolling KV cache of W
+# slots. When it generates the token at position 100 000, what does RoPE contribute to one layer's scores?
+# Mistral 7B 把 RoPE 与滑动窗口注意力（窗口 W = 4096）以及 W 个槽位的滚动键值缓存结合使用。当它生成位置 100
+# 000 上的词时，RoPE 对某一层的注意力分数起什么作用？
+#   a) Offsets of up to 100 000, far beyond training, so the model needs Position Interpolation to run past
+#      4096 tokens.
+#      最大到 100 000 的偏移，远超训练范围，所以模型超过 4096 个词就需要位置插值。
+#   b) Only offsets 0 … W: the query is rotated at 100 000 and each key in the window at its own true
+#      position, and each score depends on the offset alone.
+#      只有 0 … W 的偏移：query 按 100 000 旋转，窗口内每个 key 按其真实位置旋转，每个分数只依赖偏移。
+#   c) The rolling buffer keeps position i in slot i mod W, so q and k must be rotated at i mod W.
+#      滚动缓存把位置 i 存在槽位 i mod W，所以 q 和 k 必须按 i mod W 旋转。
+#   d) The relative property is lost: with a window, the scores depend on the absolute position 100 000
+#      again.
+#      相对性质丢失了：有了窗口，分数又依赖绝对位置 100 000 了。
+ANSWERS["sliding_window_offsets"] = None
+### BEGIN SOLUTION
+# Model answer: Sliding-window attention (Jiang et al. 2023) lets the token at position i attend only to
+#   positions i − W … i. RoPE is unchanged: q is rotated at i = 100 000 and every key in the window at its
+#   own true position, so each score depends on an offset of at most W, which the model saw in training. The
+#   rolling buffer stores the key of position i in slot i mod W: memory layout, not position. Information
+#   still travels further through depth (k layers reach k·W tokens, about 131 K for 32 layers). The large
+#   absolute angles m·θ_i are a precision matter (compute them in float32), not an extrapolation one.
+# 参考答案：滑动窗口注意力（Jiang et al. 2023）让位置 i 的词只关注位置 i − W … i。RoPE 本身不变：q 按 i =
+#   100 000 旋转，窗口内每个 key 按它自己的真实位置旋转，所以每个分数只依赖不超过 W 的偏移，这些偏移模型在训
+#   练中都见过。滚动缓存把位置 i 的 key 存在槽位 i mod W：这只是内存布局，不是位置。信息仍能随层数传得更远（
+#   k 层可达 k·W 个词，32 层约 131 K）。绝对角度 m·θ_i 很大，这是精度问题（要用 float32 计算），不是外推问题
+#   。
+# Source: Jiang et al. 2023, Mistral 7B, arXiv 2310.06825 (sliding-window attention, rolling buffer cache);
+#   Su et al. 2021, RoFormer, arXiv 2104.09864
+ANSWERS["sliding_window_offsets"] = "b"
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 45. [cache_shift_rotation] myth or fact, with a reason, 1 pt (Track E)
+# Myth or fact: a cache that moves tokens to new positions (StreamingLLM keeps 4 attention-sink tokens plus
+# a rolling window and numbers the positions inside the cache) must store the keys before RoPE, because an
+# already-rotated key cannot be moved from position m to m + Δ.
+# 是误区还是事实：会把词挪到新位置的缓存（StreamingLLM 保留 4 个注意力汇聚词（attention sink）加一个滚动窗口
+# ，并按缓存内的位置编号）必须存储 RoPE 之前的 key，因为已经旋转过的 key 无法从位置 m 挪到 m + Δ。
+# Reasons / 理由:
+#   a) Myth: rotations compose, R(m + Δ) = R(Δ)R(m) pair by pair, so one more rotation by Δ (negative to
+#      move a key earlier) moves the rotated key exactly.
+#      误区：旋转可以复合，逐对有 R(m + Δ) = R(Δ)R(m)，再旋转一次 Δ（往前挪时为负）就能把已旋转的 key 精确挪
+#      过去。
+#   b) Fact: the rotation was applied after the projection W_k, so it cannot be changed without recomputing
+#      k = W_k x.
+#      事实：旋转是在投影 W_k 之后做的，不重新计算 k = W_k x 就无法改变它。
+#   c) Myth: StreamingLLM never moves keys; every token keeps its position in the original text.
+#      误区：StreamingLLM 从不挪动 key，每个词都保持它在原文中的位置。
+ANSWERS["cache_shift_rotation"] = None
+### BEGIN SOLUTION
+# Model answer: Myth. For each pair i, a rotation by mθ_i followed by one by Δθ_i is a rotation by (m +
+#   Δ)θ_i, so R(Δ)·R(m)k = R(m + Δ)k: a cached, rotated key is moved without its pre-RoPE value. When
+#   StreamingLLM (Xiao et al. 2023) evicts tokens after the sinks, the kept keys move to earlier cache
+#   positions (Δ < 0). The paper's code caches keys before RoPE and rotates the window at every step; the
+#   SinkCache that transformers shipped kept rotated keys and applied one correcting rotation, computed in
+#   float32, on eviction. Both are exact in exact arithmetic; repeated corrections accumulate rounding in
+#   bfloat16, which is the argument for caching raw keys.
+# 参考答案：误区。对每一对 i，先旋转 mθ_i 再旋转 Δθ_i，等于旋转 (m + Δ)θ_i，所以 R(Δ)·R(m)k = R(m + Δ)k：不
+#   需要 RoPE 之前的值，就能把缓存中已旋转的 key 挪到新位置。StreamingLLM（Xiao et al. 2023）淘汰汇聚词之后
+#   的词时，保留下来的 key 会挪到缓存中更靠前的位置（Δ < 0）。论文代码缓存 RoPE 之前的 key，每一步重新旋转整
+#   个窗口；transformers 曾提供的 SinkCache 则缓存旋转后的 key，在淘汰时再用 float32 计算的一次校正旋转。两
+#   者在精确算术下都正确；在 bfloat16 下反复校正会累积舍入误差，这才是缓存原始 key 的理由。
+# Source: Xiao et al. 2023, Efficient Streaming Language Models with Attention Sinks, arXiv 2309.17453;
+#   Hugging Face transformers, cache_utils.py (SinkCache re-rotation)
+ANSWERS["cache_shift_rotation"] = (False, "a")
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 46. [num_streaming_position] numeric, 1 pt (Track E)
+# StreamingLLM setting: the cache keeps the first 4 tokens of the stream (attention sinks) and the 1020 most
+# recent tokens; 10 000 tokens have been streamed so far. Positions are assigned within the cache, starting
+# at 0. At which position is the query of the next (10 001st) token rotated? (exact)
+# StreamingLLM 的设置：缓存保留数据流的前 4 个词（注意力汇聚词）和最近的 1020 个词；目前已经流入 10 000 个词
+# 。位置按缓存内的顺序分配，从 0 开始。下一个（第 10 001 个）词的 query 按哪个位置旋转？（精确值）
+ANSWERS["num_streaming_position"] = None
+### BEGIN SOLUTION
+# Model answer: 1024: the 4 sinks take positions 0 … 3 and the window 4 … 1023, so the new token is at 1024,
+#   the cache length. In the text it is the token at position 10 000, but StreamingLLM (Xiao et al. 2023)
+#   numbers by place in the cache, so RoPE never sees an offset larger than the cache, which stays inside
+#   the pre-training length; with text positions the offsets to the sinks would grow without bound.
+# 参考答案：1024：4 个汇聚词占位置 0 … 3，窗口占 4 … 1023，所以新词位于 1024，即缓存长度。它在原文中的位置是
+#   10 000，但 StreamingLLM（Xiao et al. 2023）按缓存内的顺序编号，RoPE 看到的偏移永远不超过缓存大小，也就保
+#   持在预训练长度之内；若用原文位置，到汇聚词的偏移会无限增长。
+# Source: Xiao et al. 2023, Efficient Streaming Language Models with Attention Sinks, section 3.2, arXiv
+#   2309.17453
+ANSWERS["num_streaming_position"] = 1024
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 47. [num_dynamic_ntk_base] numeric, 2 pts (Track E)
+# transformers' "dynamic" RoPE type (_compute_dynamic_ntk_parameters) recomputes the base whenever the
+# current length seq_len exceeds max_position_embeddings: base' = base · ((factor · seq_len /
+# max_position_embeddings) − (factor − 1)) ^ (d / (d − 2)). A Llama-2-like model: base = 10000, head
+# dimension d = 128, max_position_embeddings = 4096, factor = 2, and seq_len = 12288. What is base'?
+# (relative tolerance 0.1 %)
+# transformers 的 "dynamic" RoPE 类型（_compute_dynamic_ntk_parameters）在当前长度 seq_len 超过
+# max_position_embeddings 时重新计算 base：base' = base · ((factor · seq_len / max_position_embeddings) −
+# (factor − 1)) ^ (d / (d − 2))。一个类似 Llama 2 的模型：base = 10000，头维度 d = 128，
+# max_position_embeddings = 4096，factor = 2，seq_len = 12288。base' 是多少？（相对误差 0.1 %）
+ANSWERS["num_dynamic_ntk_base"] = None
+### BEGIN SOLUTION
+# Model answer: The bracket is 2·12288/4096 − 1 = 5, so base' = 10000 · 5^(128/126) ≈ 51 294. At seq_len =
+#   max_position_embeddings the bracket is exactly 1, so the base is untouched within the trained length and
+#   grows continuously beyond it; the exponent d/(d − 2) slows the slowest pair by the full bracket while
+#   the fastest pair (θ_0 = 1) keeps its frequency. Because base' follows the current length, the
+#   frequencies change during generation, which is what makes a cache of already-rotated keys inconsistent.
+# 参考答案：括号内为 2·12288/4096 − 1 = 5，所以 base' = 10000 · 5^(128/126) ≈ 51 294。当 seq_len =
+#   max_position_embeddings 时括号恰好为 1，因此在训练长度以内 base 不变，超出后连续增大；指数 d/(d − 2) 让
+#   最慢的一对正好慢下括号那么多倍，而最快的一对（θ_0 = 1）频率不变。由于 base' 随当前长度变化，生成过程中频
+#   率会改变，这正是已旋转 key 的缓存变得不一致的原因。
+# Source: Hugging Face transformers, modeling_rope_utils.py, _compute_dynamic_ntk_parameters (dynamic NTK
+#   scaling, credited to /u/bloc97 and /u/emozilla); Peng et al. 2023, YaRN, arXiv 2309.00071
+ANSWERS["num_dynamic_ntk_base"] = 51293.78726815244
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 48. [dynamic_ntk_cache] single choice, 1 pt (Track E)
+# Generating past max_position_embeddings with the "dynamic" RoPE type and a KV cache of rotated keys: at
+# every step the base is recomputed from the current length. What goes wrong?
+# 使用 "dynamic" RoPE 类型、并缓存旋转后的 key，生成长度超过 max_position_embeddings：每一步都按当前长度重新
+# 计算 base。会出什么问题？
+#   a) Nothing: RoPE is relative, so the scores are the same whatever the base.
+#      没有问题：RoPE 是相对的，无论 base 取多少分数都一样。
+#   b) The cached values were computed at the old base and must be re-rotated as well.
+#      缓存的 value 是按旧 base 计算的，也必须重新旋转。
+#   c) The cached keys keep the rotation of the base in force when they were computed, while each new query
+#      uses the current base: per pair the angle becomes mθ'_i − nθ_i, not a function of n − m, so the
+#      relative property breaks for the cached context.
+#      缓存的 key 保留着计算它们时所用 base 的旋转，而每个新 query 用当前的 base：每一对的角度变成 mθ'_i −
+#      nθ_i，不再是 n − m 的函数，所以对缓存中的上下文相对性质被破坏。
+#   d) Only the keys cached after the trained length are wrong; the early keys used the original base, which
+#      is what the query uses.
+#      只有超过训练长度之后缓存的 key 有问题；早期的 key 用的是原始 base，与 query 一致。
+ANSWERS["dynamic_ntk_cache"] = None
+### BEGIN SOLUTION
+# Model answer: Each cached key keeps the frequencies of the step at which it was computed (the original
+#   base while the sequence was short, larger bases later), but the new query is rotated with the current
+#   base'. Per pair the score then involves mθ'_i − nθ_i instead of (m − n)θ_i: the relative property, and
+#   the offsets the model learned, are off for the cached context, and incremental decoding disagrees with a
+#   full forward pass over the same text (transformers issue #25104). Exact fixes are to cache keys before
+#   RoPE and re-rotate all of them whenever the base changes, or to rotate each cached key by n(θ'_i − θ_i);
+#   both add work proportional to the cache at every step, which the maintainers judged too slow. Static
+#   schemes (linear interpolation, YaRN with a fixed factor, Llama 3's rope type) fix the frequencies once
+#   and avoid the problem.
+# 参考答案：每个缓存的 key 都保留着计算它那一步的频率（序列较短时是原始 base，之后是更大的 base），而新的
+#   query 按当前的 base' 旋转。于是每一对的分数涉及 mθ'_i − nθ_i，而不是 (m − n)θ_i：对缓存中的上下文，相对
+#   性质以及模型学到的偏移都对不上，增量解码与对同一文本的完整前向计算结果不一致（transformers issue #25104
+#   ）。精确的修法是缓存 RoPE 之前的 key，每次 base 改变时全部重新旋转，或者把每个缓存 key 再旋转 n(θ'_i −
+#   θ_i)；两者每一步都要做与缓存长度成正比的额外工作，维护者认为太慢。静态方案（线性插值、固定因子的 YaRN、
+#   Llama 3 的 rope 类型）一次性固定频率，没有这个问题。
+# Source: Hugging Face transformers issue #25104 (Inconsistent Rotation Base for Dynamic NTK Scaling RoPE)
+#   and modeling_rope_utils.py; Su et al. 2021, RoFormer, arXiv 2104.09864
+ANSWERS["dynamic_ntk_cache"] = "c"
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 49. [packed_sequences] multiple choice, 2 pts (Track E)
+# Training on packed sequences: several documents are concatenated into one row of the batch, for example
+# documents of 3, 2 and 4 tokens in a row of 9. Choose every true statement.
+# 用打包序列训练：把几篇文档拼接成批次中的一行，例如长度为 3、2、4 的三篇文档拼成 9 个词的一行。选出所有正确
+# 的说法。
+#   a) Each document needs its own causal block: a block-diagonal causal mask (or a varlen kernel given the
+#      document boundaries); with a plain causal mask later documents attend to earlier, unrelated ones.
+#      每篇文档需要自己的因果块：块对角因果掩码（或给定文档边界的变长内核）；用普通因果掩码时，后面的文档会
+#      关注前面无关的文档。
+#   b) The position ids restart at each document, [0, 1, 2, 0, 1, 0, 1, 2, 3], so every document is numbered
+#      as it will be at inference; transformers' padding-free path with FlashAttention-2 even reads the
+#      document boundaries from where the ids return to 0.
+#      位置 id 在每篇文档处重新开始，[0, 1, 2, 0, 1, 0, 1, 2, 3]，使每篇文档的编号与推理时一致；transformers
+#      配合 FlashAttention-2 的无填充路径甚至从 id 归零处读出文档边界。
+#   c) With a correct block-diagonal mask, letting the positions run on (0 … 8) changes no RoPE score in
+#      exact arithmetic: within one document it is a constant shift.
+#      在掩码正确（块对角）的前提下，让位置一直连续编号（0 … 8）在精确算术下不会改变任何 RoPE 分数：在同一篇
+#      文档内这只是常数平移。
+#   d) Restarting the position ids is enough on its own: with a plain causal mask, RoPE keeps the documents
+#      apart.
+#      只要重新编号位置 id 就够了：用普通因果掩码时，RoPE 也会把各文档隔开。
+#   e) A plain causal mask is fine as long as the positions run on across the row, since earlier documents
+#      are then far away.
+#      只要位置在整行中连续编号，用普通因果掩码就没问题，因为前面的文档离得很远。
+ANSWERS["packed_sequences"] = None
+### BEGIN SOLUTION
+# Model answer: Packing removes padding, but two things must be right. The mask: block-diagonal causal
+#   (varlen attention kernels take the cumulative document lengths), so a token attends only to earlier
+#   tokens of its own document. The positions: ids restarting at 0 per document, [0, 1, 2, 0, 1, 0, 1, 2,
+#   3], as the document will look at inference. For RoPE alone the mask is what matters, since a
+#   per-document constant shift cancels in R_mᵀR_n = R_{n−m}; restarting matters for absolute embeddings,
+#   and in transformers' padding-free path (DataCollatorWithFlattening with FlashAttention-2) the restarts
+#   are where the document boundaries are read from. Restarted ids with a plain causal mask are the worst
+#   case: attention across documents, at offsets the model never saw.
+# 参考答案：打包省去了填充，但有两件事必须做对。掩码：块对角的因果掩码（变长注意力内核接收各文档的累计长度）
+#   ，使每个词只关注本文档中更早的词。位置：每篇文档的位置 id 从 0 重新开始，[0, 1, 2, 0, 1, 0, 1, 2, 3]，与
+#   推理时文档的样子一致。单就 RoPE 而言，关键是掩码，因为每篇文档的常数平移会在 R_mᵀR_n = R_{n−m} 中抵消；
+#   重新编号对绝对位置编码很重要，而在 transformers 的无填充路径（DataCollatorWithFlattening 配合
+#   FlashAttention-2）中，文档边界正是从位置 id 重新归零的地方读出来的。重新编号却只用普通因果掩码是最坏的情
+#   况：跨文档注意力，而且偏移是模型从未见过的。
+# Source: Hugging Face transformers, DataCollatorWithFlattening and modeling_flash_attention_utils.py
+#   (document boundaries from position_ids); Su et al. 2021, RoFormer, arXiv 2104.09864
+ANSWERS["packed_sequences"] = {"a", "b", "c"}
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 50. [alibi_slopes_12_heads] single choice, 1 pt (Track E)
+# ALiBi (Press et al. 2021) adds −m_h·(i − j) to the score of query i and key j ≤ i, with a fixed slope m_h
+# per head; for n heads, n a power of two, the slopes are 2^(−8h/n) for h = 1 … n. The authors' code handles
+# other n differently. Which slopes does it give a 12-head model?
+# ALiBi（Press et al. 2021）给 query i 与 key j ≤ i 的分数加上 −m_h·(i − j)，每个头有固定的斜率 m_h；当头数
+# n 为 2 的幂时，斜率为 2^(−8h/n)，h = 1 … n。作者的代码对其他 n 另有处理。12 个头的模型得到哪些斜率？
+#   a) 2^(−8h/12) for h = 1 … 12: the same formula with n = 12.
+#      2^(−8h/12)，h = 1 … 12：直接把 n = 12 代入同一公式。
+#   b) The 8 slopes of an 8-head model, 1/2, 1/4, …, 1/256, followed by every other slope of the 16-head
+#      sequence: 2^(−0.5), 2^(−1.5), 2^(−2.5), 2^(−3.5).
+#      8 个头模型的 8 个斜率 1/2、1/4、…、1/256，再加上 16 个头序列中隔一个取一个的斜率：2^(−0.5)、2^(−1.5)
+#      、2^(−2.5)、2^(−3.5)。
+#   c) The first 12 slopes of the 16-head sequence: 2^(−0.5), 2^(−1), …, 2^(−6).
+#      16 个头序列的前 12 个斜率：2^(−0.5)、2^(−1)、…、2^(−6)。
+#   d) The slopes are learned, one per head, starting at 1/12.
+#      斜率是可学习的，每个头一个，初始值为 1/12。
+ANSWERS["alibi_slopes_12_heads"] = None
+### BEGIN SOLUTION
+# Model answer: For 8 heads, 2^(−8h/8) gives 1/2, 1/4, …, 1/256. For n not a power of two, get_slopes takes
+#   the slopes of the largest power of two below n (8: 1/2 … 1/256) and appends the first n − 8 = 4 of every
+#   other slope of the 16-head sequence 2^(−h/2): 2^(−0.5) ≈ 0.707, 2^(−1.5), 2^(−2.5), 2^(−3.5), which fall
+#   between the first ones. The authors trained only power-of-two head counts and use this workaround to
+#   keep that geometry. The bias is added to the logits: nothing is rotated, the slopes are set before
+#   training and never learned, and unlike RoPE the bias does not depend on q or k.
+# 参考答案：8 个头时，2^(−8h/8) 给出 1/2、1/4、…、1/256。n 不是 2 的幂时，get_slopes 先取不超过 n 的最大 2
+#   的幂的斜率（8 个头：1/2 … 1/256），再从 16 个头的序列 2^(−h/2) 中隔一个取一个，取前 n − 8 = 4 个：
+#   2^(−0.5) ≈ 0.707、2^(−1.5)、2^(−2.5)、2^(−3.5)，它们正好落在前 8 个斜率之间。作者只训练过头数为 2 的幂的
+#   模型，用这个变通办法保持那种几何结构。偏置加在 logits 上：不做任何旋转，斜率在训练前设定、从不学习，而且
+#   与 RoPE 不同，偏置不依赖 q 和 k。
+# Source: Press, Smith, Lewis 2021, Train Short, Test Long (ALiBi), arXiv 2108.12409; get_slopes in
+#   github.com/ofirpress/attention_with_linear_biases (fairseq/models/transformer.py)
+ANSWERS["alibi_slopes_12_heads"] = "b"
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 51. [xpos_decay] single choice, 1 pt (Track E)
+# xPos (Sun et al. 2022, "A Length-Extrapolatable Transformer") keeps RoPE's rotation and adds a per-pair
+# scale ζ_i in (0, 1): the query at position m is multiplied by ζ_i^(m/B) and the key at position n by
+# ζ_i^(−n/B) (B is a fixed scale, 512 in the authors' code). What does this do to the score?
+# xPos（Sun et al. 2022，"A Length-Extrapolatable Transformer"）保留 RoPE 的旋转，并为每一对加一个缩放因子
+# ζ_i ∈ (0, 1)：位置 m 的 query 乘以 ζ_i^(m/B)，位置 n 的 key 乘以 ζ_i^(−n/B)（B 是固定的尺度，作者代码中为
+# 512）。这对分数有什么影响？
+#   a) The scales multiply to ζ_i^((m − n)/B): a factor that depends only on the offset and shrinks as the
+#      key lies further back, an explicit long-term decay on top of RoPE's rotation.
+#      两个缩放因子相乘得到 ζ_i^((m − n)/B)：只依赖偏移、key 越靠前越小的因子，即在 RoPE 旋转之上加的显式远
+#      程衰减。
+#   b) It normalises q and k to unit length, so the score becomes a cosine similarity.
+#      它把 q 和 k 归一化为单位长度，使分数变成余弦相似度。
+#   c) It makes the score depend on the absolute positions m and n, which is why xPos extrapolates.
+#      它使分数依赖绝对位置 m 和 n，这就是 xPos 能外推的原因。
+#   d) The same factor ζ_i^(m/B) is applied to both q and k, so both shrink together at long range.
+#      q 和 k 都乘以同一个因子 ζ_i^(m/B)，所以在长距离上两者一起变小。
+ANSWERS["xpos_decay"] = None
+### BEGIN SOLUTION
+# Model answer: RoPE's own long-term decay is only an oscillating bound (RoFormer section 3.4.3). xPos (Sun
+#   et al. 2022) adds an explicit one: pair i is scaled by ζ_i^(m/B) on the query side and by ζ_i^(−n/B) on
+#   the key side, so its term of the score carries ζ_i^((m − n)/B), which shrinks as the key lies further
+#   back in a causal model. In the authors' torchscale code ζ_i = (2i/d + 0.4)/1.4, from about 0.29 for the
+#   fastest pair to nearly 1 for the slowest, and B = 512: fast pairs decay quickly, slow pairs barely.
+#   Since the key factor grows exponentially with n, the code centres the positions around zero to keep the
+#   factors in range.
+# 参考答案：RoPE 自身的远程衰减只是一个振荡的上界（RoFormer 第 3.4.3 节）。xPos（Sun et al. 2022）加入显式衰
+#   减：第 i 对在 query 一侧乘以 ζ_i^(m/B)，在 key 一侧乘以 ζ_i^(−n/B)，于是它在分数中的那一项带有 ζ_i^((m −
+#   n)/B)，在因果模型中 key 越靠前它越小。作者的 torchscale 代码中 ζ_i = (2i/d + 0.4)/1.4，从最快一对的约
+#   0.29 到最慢一对的接近 1，B = 512：高频对衰减快，低频对几乎不衰减。由于 key 一侧的因子随 n 指数增长，代码
+#   把位置以 0 为中心对称排布，使因子保持在合理范围内。
+# Source: Sun et al. 2022, A Length-Extrapolatable Transformer (xPos), arXiv 2212.10554;
+#   microsoft/torchscale, torchscale/component/xpos_relative_position.py
+ANSWERS["xpos_decay"] = "a"
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 52. [nope_recover_position] single choice, 1 pt (Track E)
+# A decoder-only model with a causal mask and no positional encoding at all (NoPE). How can its first layer
+# tell how far into the sequence token t is?
+# 一个带因果掩码、完全不加位置编码（NoPE）的 decoder-only 模型。它的第一层如何得知第 t 个词在序列中的位置？
+#   a) Through the mask: token t attends to exactly t tokens, so a head that attends uniformly, for instance
+#      to a feature only the first token carries, outputs about 1/t of it, a monotone function of t.
+#      通过掩码：第 t 个词恰好关注 t 个词，所以一个均匀关注的头（例如关注只有第一个词才带有的某个特征）输出
+#      约为该特征的 1/t，是 t 的单调函数。
+#   b) It cannot: without a positional encoding attention is permutation-equivariant, mask or not.
+#      做不到：没有位置编码时，不论有无掩码，注意力都是置换等变的。
+#   c) Through the feed-forward layers, which act differently at each position.
+#      通过前馈层，前馈层在每个位置上的作用不同。
+#   d) Through the tokenizer, which writes each token's index into its embedding.
+#      通过分词器，分词器把每个词的下标写进它的词向量。
+ANSWERS["nope_recover_position"] = None
+### BEGIN SOLUTION
+# Model answer: Under a causal mask the set of tokens a query can see grows with its position. If a head's
+#   scores are all equal (W_q = 0 is enough), token t averages the values of tokens 1 … t; if only the first
+#   token (say <bos>) has a non-zero value in some channel, the output there is 1/t of it, from which later
+#   layers can read t. Kazemnejad et al. 2023 prove that the first layer can recover absolute positions this
+#   way (and that later layers can then implement relative ones); Haviv et al. 2022 find causal LMs without
+#   positional encoding competitive and their positions recoverable by probes. A bidirectional encoder
+#   without positions has no such signal.
+# 参考答案：在因果掩码下，一个 query 能看到的词的集合随它的位置增大。若某个头的分数全都相等（令 W_q = 0 即可
+#   ），第 t 个词就对第 1 … t 个词的 value 取平均；若只有第一个词（例如 <bos>）在某个通道上的 value 不为零，
+#   输出在该通道上就是它的 1/t，后面的层可以由此读出 t。Kazemnejad et al. 2023 证明第一层可以这样恢复绝对位
+#   置（后面的层进而可以实现相对位置）；Haviv et al. 2022 发现不加位置编码的因果语言模型表现相当，并且用探针
+#   能从中恢复位置。双向的编码器没有位置编码就没有这种信号。
+# Source: Kazemnejad et al. 2023, The Impact of Positional Encoding on Length Generalization in
+#   Transformers, arXiv 2305.19466; Haviv et al. 2022, Transformer Language Models without Positional
+#   Encodings Still Learn Positional Information, arXiv 2203.16634
+ANSWERS["nope_recover_position"] = "a"
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 53. [mla_decoupled_rope] single choice, 1 pt (Track E)
+# DeepSeek-V2's multi-head latent attention (MLA) caches one compressed latent c_t (d_c = 512 values) per
+# token and layer instead of keys and values; at inference the key up-projection W^UK can be absorbed into
+# the query projection. Why can't RoPE simply be applied to the keys k_t = W^UK c_t, and what does the paper
+# do instead?
+# DeepSeek-V2 的多头潜在注意力（MLA）每个词每层只缓存一个压缩后的潜向量 c_t（d_c = 512 个数），而不是 key 和
+# value；推理时 key 的上投影 W^UK 可以吸收进 query 的投影。为什么不能直接对 key k_t = W^UK c_t 做 RoPE？论文
+# 改用了什么办法？
+#   a) A position-dependent RoPE matrix would sit between W^Q and W^UK in the score, and matrix products do
+#      not commute, so W^UK could no longer be absorbed and every prefix key would have to be recomputed;
+#      instead each head gets extra rotary query dimensions and all heads share one rotary key (d_h^R =
+#      d_h/2 = 64), concatenated to the non-rotary parts and cached next to c_t.
+#      分数中 W^Q 与 W^UK 之间会夹着一个依赖位置的 RoPE 矩阵，而矩阵乘法不满足交换律，于是 W^UK 无法再被吸收
+#      ，所有前缀 key 都要重新计算；论文改为给每个头额外的旋转 query 维度，所有头共享一个旋转 key（d_h^R =
+#      d_h/2 = 64），拼接在不旋转的部分之后，并与 c_t 一起缓存。
+#   b) RoPE cannot rotate vectors that small, so MLA rotates the 512-dimensional latent c_t directly.
+#      RoPE 不能旋转这么小的向量，所以 MLA 直接旋转 512 维的潜向量 c_t。
+#   c) MLA drops positional encoding altogether (NoPE), because the latent already encodes order.
+#      MLA 完全不用位置编码（NoPE），因为潜向量已经编码了顺序。
+#   d) The problem is only speed: rotating 128 heads costs too much, so one head is rotated and copied.
+#      问题只是速度：旋转 128 个头代价太高，所以只旋转一个头再复制。
+ANSWERS["mla_decoupled_rope"] = None
+### BEGIN SOLUTION
+# Model answer: MLA stores c_t and rebuilds k = W^UK c_t and v = W^UV c_t; since q·k = (W^Q h)ᵀ W^UK c, W^UK
+#   can be folded into the query side and the keys are never materialised. RoPE would put a
+#   position-dependent rotation between W^Q and W^UK, and matrix products do not commute, so the fold breaks
+#   and every prefix key would have to be recomputed. Decoupled RoPE splits each head into a content part
+#   computed through the latent without rotation and a rotary part: per-head rotary query dimensions q^R and
+#   one rotary key k^R shared by all heads, d_h^R = d_h/2 = 64, rotated and cached next to c_t. The cache
+#   holds d_c + d_h^R = 576 values per token and layer, against 2·n_h·d_h = 32 768 for multi-head attention
+#   with 128 heads of 128.
+# 参考答案：MLA 缓存 c_t，并由它重建 k = W^UK c_t 和 v = W^UV c_t；由于 q·k = (W^Q h)ᵀ W^UK c，W^UK 可以并入
+#   query 一侧，key 永远不必显式算出。若使用 RoPE，W^Q 与 W^UK 之间会夹着一个依赖位置的旋转矩阵，而矩阵乘法
+#   不满足交换律，于是无法合并，所有前缀的 key 都得重新计算。解耦 RoPE 把每个头分成两部分：经由潜向量计算、
+#   不旋转的内容部分，以及旋转部分：每个头额外的旋转 query 维度 q^R，和所有头共享的一个旋转 key k^R，d_h^R =
+#   d_h/2 = 64，旋转后与 c_t 一起缓存。缓存每个词每层 d_c + d_h^R = 576 个数，而 128 个头、每头 128 维的多头
+#   注意力需要 2·n_h·d_h = 32 768 个。
+# Source: DeepSeek-AI 2024, DeepSeek-V2: A Strong, Economical, and Efficient Mixture-of-Experts Language
+#   Model, arXiv 2405.04434 (section 2.1, decoupled rotary position embedding)
+ANSWERS["mla_decoupled_rope"] = "a"
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 54. [roformer_derivation] single choice, 1 pt (Track E)
+# RoFormer (section 3.4.1) derives RoPE from one requirement: the inner product of the encoded query and key
+# must depend only on the two vectors and their offset, ⟨f(q, m), f(k, n)⟩ = g(q, k, m − n). In 2-D, with
+# vectors written as complex numbers, what is the solution?
+# RoFormer（第 3.4.1 节）从一个要求推导出 RoPE：编码后的 query 与 key 的内积只能依赖这两个向量及其偏移，
+# ⟨f(q, m), f(k, n)⟩ = g(q, k, m − n)。在二维情形下，把向量写成复数，解是什么？
+#   a) f(q, m) = q·e^{imθ}: the length does not change with position and the angle grows linearly with m, so
+#      ⟨f(q, m), f(k, n)⟩ = Re[q·k̄·e^{i(m−n)θ}].
+#      f(q, m) = q·e^{imθ}：长度不随位置变化，角度随 m 线性增长，所以 ⟨f(q, m), f(k, n)⟩ =
+#      Re[q·k̄·e^{i(m−n)θ}]。
+#   b) f(q, m) = q + p_m, adding a position vector as in the original Transformer.
+#      f(q, m) = q + p_m，像原始 Transformer 那样加一个位置向量。
+#   c) f(q, m) = q·e^{−λm}, shrinking with position.
+#      f(q, m) = q·e^{−λm}，随位置缩小。
+#   d) f(q, m) = m·q·e^{imθ}, a rotation scaled by the position.
+#      f(q, m) = m·q·e^{imθ}，按位置缩放的旋转。
+ANSWERS["roformer_derivation"] = None
+### BEGIN SOLUTION
+# Model answer: Write f(q, m) = R(q, m)·e^{iΘ(q, m)}. The requirement splits into moduli, R(q, m)R(k, n) =
+#   R_g(q, k, m − n), and angles, Θ(q, m) − Θ(k, n) = Θ_g(q, k, m − n). Setting m = n shows the modulus does
+#   not depend on position (R(q, m) = ‖q‖, with f(q, 0) = q), and that Θ(q, m) − arg q is one function φ(m)
+#   for every vector; comparing m and m + 1 makes φ an arithmetic progression, φ(m) = mθ. So f(q, m) =
+#   q·e^{imθ}, a rotation by mθ, and ⟨f(q, m), f(k, n)⟩ = Re[q·k̄·e^{i(m−n)θ}]. In d dimensions, d/2 such
+#   planes with frequencies θ_i give RoPE.
+# 参考答案：把 f(q, m) 写成 R(q, m)·e^{iΘ(q, m)}。要求分成模长部分 R(q, m)R(k, n) = R_g(q, k, m − n) 和角度
+#   部分 Θ(q, m) − Θ(k, n) = Θ_g(q, k, m − n)。令 m = n 可知模长与位置无关（R(q, m) = ‖q‖，且 f(q, 0) = q）
+#   ，并且 Θ(q, m) − arg q 对所有向量都是同一个函数 φ(m)；比较 m 与 m + 1 可知 φ 是等差数列，φ(m) = mθ。所以
+#   f(q, m) = q·e^{imθ}，即旋转 mθ，且 ⟨f(q, m), f(k, n)⟩ = Re[q·k̄·e^{i(m−n)θ}]。在 d 维中，用 d/2 个频率为
+#   θ_i 的平面就得到 RoPE。
+# Source: Su et al. 2021, RoFormer: Enhanced Transformer with Rotary Position Embedding, section 3.4.1,
+#   arXiv 2104.09864
+ANSWERS["roformer_derivation"] = "a"
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 55. [num_bf16_spacing] numeric, 2 pts (Track E)
+# At long context the angle of the fastest RoPE pair is m·θ_0 = m radians. bfloat16 has 8 significant bits
+# (7 stored plus the implicit leading one). What is the spacing between consecutive bfloat16 numbers near m
+# = 40 000, that is, the resolution with which such an angle can be stored? (exact, in radians)
+# 在长上下文中，最快那一对 RoPE 的角度是 m·θ_0 = m 弧度。bfloat16 有 8 位有效位（存储 7 位，外加隐含的首位 1
+# ）。在 m = 40 000 附近，相邻两个 bfloat16 数的间距是多少，也就是这样的角度能以多大的分辨率存储？（精确值，
+# 单位弧度）
+# (unit: rad)
+ANSWERS["num_bf16_spacing"] = None
+### BEGIN SOLUTION
+# Model answer: 2^15 = 32 768 ≤ 40 000 < 65 536, so bfloat16 numbers there are 2^(15−7) = 256 apart: 40 000
+#   itself is stored as 39 936, and an angle can be off by up to 128 rad, so the phase of the fast pairs is
+#   noise. Angles formed in bfloat16 (for example under autocast) destroy positions long before any
+#   extrapolation problem; transformers computes them in float32 with autocast disabled and casts only cos
+#   and sin to the model dtype. float32 is not exact either (spacing 1/256 rad at 40 000, 1/16 rad at 10^6),
+#   which matters for very long contexts; Llama 3 raises the base to 500 000, putting the slowest wavelength
+#   at 2π·500 000^(126/128) ≈ 2.6 M tokens for d = 128.
+# 参考答案：2^15 = 32 768 ≤ 40 000 < 65 536，所以那里的 bfloat16 数间距为 2^(15−7) = 256：40 000 本身被存成
+#   39 936，角度误差最大可达 128 弧度，高频对的相位完全是噪声。在 bfloat16 中（例如 autocast 下）计算角度，
+#   早在外推问题出现之前就毁掉了位置信息；transformers 关闭 autocast、用 float32 计算角度，只把 cos 和 sin
+#   转成模型的数据类型。float32 也不是精确的（在 40 000 处间距为 1/256 弧度，在 10^6 处为 1/16 弧度），对超
+#   长上下文要注意；Llama 3 把 base 提高到 500 000，d = 128 时最慢一对的波长为 2π·500 000^(126/128) ≈ 2.6 M
+#   个词。
+# Source: Hugging Face transformers, models/llama/modeling_llama.py (LlamaRotaryEmbedding computes the
+#   angles in float32 with autocast disabled); Llama Team (Meta) 2024, The Llama 3 Herd of Models, arXiv
+#   2407.21783
+ANSWERS["num_bf16_spacing"] = 256
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 56. [angle_precision] single choice, 1 pt (Track E)
+# A RoPE implementation runs under bfloat16 autocast. Which way of computing the rotation is right for a
+# 128K-token context?
+# 一个 RoPE 实现在 bfloat16 autocast 下运行。对 128K 个词的上下文，哪种计算旋转的方式是正确的？
+#   a) Compute positions × inverse frequencies in bfloat16 with the rest of the model, then take cos and
+#      sin.
+#      和模型其余部分一样，用 bfloat16 计算位置 × 逆频率，再取 cos 和 sin。
+#   b) Compute the angles in float32 (autocast disabled), take cos and sin there, and cast only cos and sin
+#      to bfloat16 before multiplying q and k.
+#      用 float32 计算角度（关闭 autocast），在 float32 中取 cos 和 sin，只把 cos 和 sin 转成 bfloat16 再与
+#      q、k 相乘。
+#   c) Store the positions as bfloat16 and reduce the angle modulo 2π in bfloat16 before cos and sin.
+#      把位置存成 bfloat16，在取 cos 和 sin 之前用 bfloat16 把角度对 2π 取模。
+#   d) Keep the angles in bfloat16 but evaluate cos and sin in float32: the rounding of cos and sin is what
+#      matters.
+#      角度保持 bfloat16，但用 float32 计算 cos 和 sin：关键是 cos 和 sin 的舍入。
+ANSWERS["angle_precision"] = None
+### BEGIN SOLUTION
+# Model answer: The angle m·θ_i grows with position, and bfloat16 has 8 significant bits: between 65 536 and
+#   131 072 its numbers are 512 apart, so angles formed in bfloat16 are wrong by up to hundreds of radians
+#   for the fast pairs at 100K tokens. cos and sin lie in [−1, 1], where bfloat16's rounding error (at most
+#   about 0.002) is harmless. Hence the rule: positions and inverse frequencies in float32, their product
+#   and cos/sin in float32 (transformers disables autocast for exactly this), then cast cos/sin to the
+#   activation dtype before rotating q and k. A fused RoPE kernel should do the same internally.
+# 参考答案：角度 m·θ_i 随位置增大，而 bfloat16 只有 8 位有效位：在 65 536 到 131 072 之间相邻数相差 512，所
+#   以在 100K 个词处用 bfloat16 计算的高频对角度会错上几百弧度。cos 和 sin 在 [−1, 1] 之内，bfloat16 的舍入
+#   误差（最多约 0.002）无伤大雅。因此规则是：位置和逆频率用 float32，它们的乘积以及 cos/sin 也用 float32（
+#   transformers 正是为此关闭 autocast），再把 cos/sin 转成激活的数据类型去旋转 q 和 k。融合的 RoPE 内核在内
+#   部也应如此。
+# Source: Hugging Face transformers, models/llama/modeling_llama.py (LlamaRotaryEmbedding: float32 angles,
+#   autocast disabled; transformers PR #29285)
+ANSWERS["angle_precision"] = "b"
+### END SOLUTION

@@ -220,6 +220,13 @@ def _kv_position(prompt: int, generated: int) -> int:
     return positions[-1]
 
 
+def _bf16_spacing(x: float) -> float:
+    import torch
+
+    value = torch.tensor(x, dtype=torch.bfloat16)
+    return (torch.nextafter(value, torch.tensor(math.inf, dtype=torch.bfloat16)) - value).item()
+
+
 RECOMPUTED = {
     "num_angle": lambda: 100 * 10000.0 ** (-2 * 3 / 64),
     "num_longest_wavelength": lambda: 2 * math.pi / 10000.0 ** (-2 * (128 // 2 - 1) / 128),
@@ -229,6 +236,12 @@ RECOMPUTED = {
     "num_yarn_factor": lambda: 0.1 * math.log(16) + 1,
     "num_kv_position": lambda: _kv_position(37, 2),
     "num_seed_sinusoidal_width": _seed_width,
+    # Track E: 2 (k, v) * 8 KV heads * head_dim 128 * 2 bytes (bf16) * 32 layers
+    "num_gqa_cache_bytes": lambda: 2 * 8 * 128 * 2 * 32,
+    "num_left_pad_position": lambda: _kv_position(34 - 13, 0),
+    "num_streaming_position": lambda: len(range(4)) + len(range(10000 - 1020, 10000)),
+    "num_dynamic_ntk_base": lambda: 10000.0 * ((2 * 12288 / 4096) - (2 - 1)) ** (128 / (128 - 2)),
+    "num_bf16_spacing": lambda: _bf16_spacing(40000.0),
 }
 
 

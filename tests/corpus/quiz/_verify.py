@@ -125,7 +125,10 @@ EXPECTED = {
 
 
 def main() -> int:
-    items = parse_items()
+    sheet = parse_items()
+    # maintainer: this corpus covers the 39 items it was written for; items added later (Track E) are
+    # answered in every case as the reference sheet does and graded by tests/test_quiz.py
+    items = {k: v for k, v in sheet.items() if k in set(NUMERIC_KEY) | set(CHOICE_KEY)}
     assert len(items) == 39 and set(items) == set(NUMERIC_KEY) | set(CHOICE_KEY), sorted(items)
     assert sum(i["kind"] == "numeric" for i in items.values()) == len(NUMERIC_KEY)
     exact = {"num_seed_sinusoidal_width", "num_kv_position", "num_flops"}
@@ -138,8 +141,8 @@ def main() -> int:
         name = path.stem
         mod = load_case(path)
         fails = item_failures(items, mod.ANSWERS)
-        if set(mod.ANSWERS) != set(items):
-            print(f"FAIL {path.name} answers {len(mod.ANSWERS)} items, not the 39")
+        if set(mod.ANSWERS) != set(sheet):
+            print(f"FAIL {path.name} answers {len(mod.ANSWERS)} items, not the sheet's {len(sheet)}")
             failed += 1
         elif name.startswith("valid_"):
             if fails:

@@ -564,3 +564,22 @@ ANSWERS["num_score_2d"] = -0.98999
 # （绝对误差 0.001）
 ANSWERS["num_yarn_factor"] = 1.27726
 ANSWERS["seed_worked_example"] = {"a", "b", "c"}
+
+# maintainer: the Track E items, added after this case was written, answered as the reference sheet does
+ANSWERS["gqa_rope"] = "b"
+ANSWERS["num_gqa_cache_bytes"] = 131072
+ANSWERS["left_padding_positions"] = {"b", "c", "a"}
+ANSWERS["num_left_pad_position"] = 21
+ANSWERS["sliding_window_offsets"] = "b"
+ANSWERS["cache_shift_rotation"] = (False, "a")
+ANSWERS["num_streaming_position"] = 1024
+ANSWERS["num_dynamic_ntk_base"] = 51293.78726815244
+ANSWERS["dynamic_ntk_cache"] = "c"
+ANSWERS["packed_sequences"] = {"b", "c", "a"}
+ANSWERS["alibi_slopes_12_heads"] = "b"
+ANSWERS["xpos_decay"] = "a"
+ANSWERS["nope_recover_position"] = "a"
+ANSWERS["mla_decoupled_rope"] = "a"
+ANSWERS["roformer_derivation"] = "a"
+ANSWERS["num_bf16_spacing"] = 256
+ANSWERS["angle_precision"] = "b"
