@@ -370,7 +370,7 @@ def batch_grading(*, quick: bool = False, jobs: int | None = None) -> list[dict]
     core = [e.id for e in load_catalog() if not e.extra.get("training") and not e.requires]
     plans = [  # (name, ids, sizes, `ropekit` arguments that grade one submission, target s/submission)
         ("rope", ["rope"], (1, 10) if quick else (1, 10, 100, 1000), ["check", "rope"], 0.5),
-        ("core (10)", core, (1,) if quick else (1, 10, 100), ["grade", *core], 2.0),
+        (f"core ({len(core)})", core, (1,) if quick else (1, 10, 100), ["grade", *core], 2.0),
     ]
     sampled = 1 if quick else 3
     rows = []
@@ -420,6 +420,53 @@ def _batch_row(name: str, n: int, jobs: int, batch: float, separate: float, meas
     }
 
 
+def nbgrader_autograde(repeats: int = 3) -> list[dict]:
+    """One submission of `rope` (the reference notebook) graded by `nbgrader autograde` as a teacher runs
+    it (whole process, the CLI), against `ropekit grade rope --submissions` of the same student's folder
+    and `ropekit check rope`: what a class of one costs each way. Empty when nbgrader is not installed."""
+    if shutil.which("nbgrader", path=str(Path(sys.executable).parent)) is None:
+        return []
+    bindir = Path(sys.executable).parent
+    env = {**os.environ, "NO_COLOR": "1", "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    nbgrader = str(bindir / "nbgrader")
+    exe = str(bindir / "ropekit")
+    with tempfile.TemporaryDirectory(prefix="ropekit-bench-nbgrader-") as tmp:
+        course = Path(tmp) / "course"
+        quiet = {"env": env, "cwd": course, "check": True, "capture_output": True}
+        subprocess.run(
+            [exe, "classroom", "export", str(course), "--exercise", "rope"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run([nbgrader, "db", "student", "add", "ada"], **quiet)
+        subprocess.run([nbgrader, "generate_assignment", "rope", "--force"], **quiet)
+        submitted = course / "submitted" / "ada" / "rope"
+        submitted.mkdir(parents=True)
+        shutil.copyfile(course / "source" / "rope" / "rope.ipynb", submitted / "rope.ipynb")
+        (submitted / "timestamp.txt").write_text("2026-01-01 12:00:00.000000 UTC")
+        solution = _submissions(Path(tmp) / "subs", 1)
+        commands = {
+            "nbgrader autograde rope (1 submission, CLI)": [nbgrader, "autograde", "rope", "--force"],
+            "ropekit grade rope --submissions (1)": [exe, "grade", "rope", "--submissions", str(solution)],
+        }
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        for _ in range(repeats):
+            for name, command in commands.items():
+                started = time.perf_counter()
+                subprocess.run(command, **{**quiet, "cwd": course})
+                times[name].append(time.perf_counter() - started)
+    nbgrader_s = statistics.median(times["nbgrader autograde rope (1 submission, CLI)"])
+    return [
+        {
+            "command": name,
+            "median s": round(statistics.median(v), 2),
+            "× nbgrader": round(statistics.median(v) / nbgrader_s, 2),
+        }
+        for name, v in times.items()
+    ]
+
+
 def startup(repeats: int = 5) -> list[dict]:
     """What teachers' commands pay before any work, as whole processes beside `import torch`:
     `import nbformat` as it comes (jsonschema compiles rfc3987-syntax's grammar) and as the kit loads it
@@ -465,6 +512,7 @@ def run(*, quick: bool = False) -> dict:
         "rope_cpu": rope_cpu(repeats=5 if quick else 15),
         "rope_cases": rope_cases(repeats=5 if quick else 15),
         "startup": startup(3 if quick else 5),
+        "nbgrader": nbgrader_autograde(1 if quick else 3),
     }
     report["rope_cpu_threads"] = 2
     if not quick:
