@@ -487,23 +487,29 @@ plt.show()
 # ### 7.4 Speed: memory passes for prefill, operations for decode / 速度：预填充看内存遍数，解码看算子数
 #
 # RoPE does almost no arithmetic per byte, so for a prompt (prefill, many tokens) its speed is a count
-# of passes over `[B, H, T, d]`. The Hugging Face form `x * cos + rotate_half(x) * sin` makes about
-# five: `rotate_half` negates one half and concatenates (two passes), then `x * cos`,
-# `rotate_half(x) * sin` and the sum each read and write a full-size tensor. The reference makes three:
-# `torch.mul(x, cat(cos, cos), out=out)`, which is $(x_1\cos, x_2\cos)$ in one contiguous pass, then
-# one fused multiply-add in place per half, `out[..., :d/2].addcmul_(x2, sin, value=-1)` and
-# `out[..., d/2:].addcmul_(x1, sin)` — no rotated copy, no concatenation, no temporaries;
-# the result lands in `out` through `out=` arguments (autograd cannot follow those, so when
-# `x.requires_grad` the same formula runs with ordinary operations).
-# The table matters as much: the plain call computes `rope_cos_sin` (float64 angles, float64 cos
-# and sin, for every call). A model computes it once per forward pass and passes it to every layer:
+# of passes over `[B, H, T, d]`, and of fresh full-size buffers (a new buffer costs page faults the
+# first time it is written). The Hugging Face form `x * cos + rotate_half(x) * sin` makes about five
+# passes and four full-size temporaries: `rotate_half` negates one half and concatenates, then
+# `x * cos`, `rotate_half(x) * sin` and the sum. The reference writes the same identity as
+# $x' = x \odot \cos + \mathrm{swap}(x) \odot (-\sin, +\sin)$, where swap exchanges the two features of
+# each pair (`x.roll(d/2, -1)` for half-split pairs, a flip of each adjacent pair when interleaved),
+# and folds the pair's sign into the angle: the first feature of pair $i$ gets the angle $-m\theta_i$,
+# so one table gives $\cos$ (cos is even) and $(-\sin, +\sin)$ (sin is odd) at once. Then one copy
+# (the swap, the only new buffer), one multiply by sin and one fused multiply-add of $x \cos$, both in
+# place on that copy: three passes, all over contiguous full-width tensors. Autograd follows in-place
+# operations on a fresh tensor, so training and inference run the same lines. (The previous reference
+# updated the two halves through strided views, `out[..., :d/2]`: as fast in fp32, but in bf16 each
+# strided half-pass cost as much as a full contiguous pass.)
+# The table matters as much: the plain call computes float64 angles and their cos and sin on every
+# call (only the signed frequencies are cached, per configuration, as a model keeps `inv_freq` in a
+# buffer). A model computes the table once per forward pass and passes it to every layer:
 # `apply_rope(q, pos, cos_sin=table)`, `table = rope_cos_sin(pos, d, dtype=q.dtype)`.
 #
 # For one new token (decode, `[1, 32, 1, 128]`) nothing is memory-bound: 4096 numbers, and each
-# PyTorch operation costs ~1.5 µs of dispatch whatever its size. Speed is then the number of
-# operations: HF's form is 7, the reference's rotation about 12 (a slice costs as much as a multiply),
-# and building the table about 11 more — which is why the table should be built once per step and
-# shared by the layers, not rebuilt in each.
+# PyTorch operation costs a few µs of dispatch on this CPU whatever its size. Speed is then the number
+# of operations: HF's form is 7 (a multiply, two slices, a negation, a concatenation, a multiply, an
+# add); the reference with a table 4 (the signs, the swap, the two in-place updates); the plain call
+# adds the table, 6 more (the angles, cos and sin, two casts), computed in float64.
 #
 # Why eager bf16 on a CPU stays far from the memory limit: each eager operation converts bf16 to
 # float32, computes, and rounds back, separately; the conversions are the work, not the bytes. Even
@@ -517,20 +523,23 @@ plt.show()
 #
 # | case | `apply_rope` | HF eager | `torch.compile` | `x.clone()` | vs HF eager | of clone | vs compile |
 # | --- | --- | --- | --- | --- | --- | --- | --- |
-# | prefill [1, 32, 2048, 128] fp32 | 17.8 ms | 56.2 ms | 30.9 ms | 13.0 ms | 3.16x | 73 % | 1.74x |
-# | prefill [1, 32, 2048, 128] bf16 | 15.8 ms | 23.1 ms | 5.8 ms | 0.7 ms | 1.47x | 4 % | 0.37x |
-# | prefill [8, 32, 512, 64] bf16 | 7.6 ms | 22.7 ms | 2.5 ms | 0.6 ms | 2.97x | 8 % | 0.33x |
-# | decode [1, 32, 1, 128] fp32, plain call | 43.2 µs | 11.6 µs | 20.1 µs | 1.4 µs | 0.27x | 3 % | 0.46x |
-# | decode, `cos_sin=` precomputed table | 20.0 µs | 11.6 µs | 20.1 µs | 1.4 µs | 0.58x | 7 % | 1.00x |
+# | prefill [1, 32, 2048, 128] fp32 | 33.0 ms | 91.3 ms | 43.8 ms | 22.2 ms | 2.76x | 67 % | 1.32x |
+# | prefill [1, 32, 2048, 128] bf16 | 16.9 ms | 46.4 ms | 5.0 ms | 2.1 ms | 2.75x | 13 % | 0.30x |
+# | prefill [8, 32, 512, 64] bf16 | 15.6 ms | 43.2 ms | 5.1 ms | 1.8 ms | 2.78x | 12 % | 0.33x |
+# | decode [1, 32, 1, 128] fp32, plain call | 97.4 µs | 48.1 µs | 130.3 µs | 4.8 µs | 0.49x | 5 % | 1.34x |
+# | decode, `cos_sin=` precomputed table | 31.3 µs | 48.1 µs | 130.3 µs | 4.8 µs | 1.54x | 15 % | 4.16x |
 #
-# Prefill: 1.5-3x HF eager, and ahead of `torch.compile` in fp32; in bf16 compile is 3x ahead (it
-# converts once). Decode: sharing the table halves the cost (43 -> 20 µs), but the rotation's ~12
-# small operations still cost more than HF's 7: at this size, fewer operations beat fewer passes.
+# Prefill: 2.8x HF eager in fp32 and in bf16, and ahead of `torch.compile` in fp32; in bf16 compile is
+# about 3x ahead (it converts once). Decode: with a shared table the reference's 4 operations beat HF's
+# 7 (1.5x); the plain call, which builds its float64 table each time, costs twice HF's (0.49x; it was
+# 193 µs, 0.23x, with the strided-halves version): build the table once per step and share it.
 #
-# RoPE 几乎没有计算量：预填充时速度取决于对 `[B, H, T, d]` 的内存遍数（HF 写法约 5 遍，参考实现 3 遍：
-# `x * cos` 写入 `out` 一遍，再对两半各做一次原地 `addcmul_`）。cos/sin 表只需每次前向计算一次、各层共享
-# （`cos_sin=` 参数）；角度与 cos/sin 都在 float64 中计算，精度不降。
-# 解码时只有一个 token，耗时取决于算子个数（每个约 1.5 µs），因此表要在每步只算一次。
+# RoPE 几乎没有计算量：预填充时速度取决于对 `[B, H, T, d]` 的内存遍数和新分配的整块缓冲区个数（HF 写法约
+# 5 遍、4 个临时张量；参考实现 3 遍：先复制出交换了每对两个特征的 `swap(x)`，再在它上面原地乘 sin、原地加
+# x·cos，全是连续的整行运算；每对第一个特征的角度取负号，一张表同时给出 cos 和 (−sin, +sin)）。
+# cos/sin 表只需每次前向计算一次、各层共享（`cos_sin=` 参数）；角度与 cos/sin 都在 float64 中计算，精度不降。
+# 解码时只有一个 token，耗时取决于算子个数（HF 7 个；参考实现带表 4 个，不带表再加 6 个），因此表要在每步
+# 只算一次、各层共享。
 # CPU 上 eager 的 bf16 每个算子都要单独做 bf16↔fp32 转换，所以离内存带宽上限很远；`torch.compile`
 # 把整个公式融合成一个循环，只转换一次。
 
