@@ -35,21 +35,25 @@ def machine() -> dict:
     }
 
 
-def _wall(command: list[str], env: dict) -> float:
+def _wall(command: list[str], env: dict, cwd: Path | None = None) -> float:
     started = time.perf_counter()
-    subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    subprocess.run(
+        command, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False
+    )
     return time.perf_counter() - started
 
 
-def _interleaved_walls(commands: dict[str, list[str]], env: dict, repeats: int) -> dict[str, list[float]]:
+def _interleaved_walls(
+    commands: dict[str, list[str]], env: dict, repeats: int, cwd: Path | None = None
+) -> dict[str, list[float]]:
     """Wall times of whole processes, run in turn so that drift hits all alike (the file cache warmed
     by one run of each first)."""
     times: dict[str, list[float]] = {name: [] for name in commands}
     for command in commands.values():
-        _wall(command, env)
+        _wall(command, env, cwd)
     for _ in range(repeats):
         for name, command in commands.items():
-            times[name].append(_wall(command, env))
+            times[name].append(_wall(command, env, cwd))
     return times
 
 
@@ -422,41 +426,42 @@ def _batch_row(name: str, n: int, jobs: int, batch: float, separate: float, meas
 
 def nbgrader_autograde(repeats: int = 3) -> list[dict]:
     """One submission of `rope` (the reference notebook) graded by `nbgrader autograde` as a teacher runs
-    it (whole process, the CLI), against `ropekit grade rope --submissions` of the same student's folder
-    and `ropekit check rope`: what a class of one costs each way. Empty when nbgrader is not installed."""
-    if shutil.which("nbgrader", path=str(Path(sys.executable).parent)) is None:
-        return []
+    it (whole process, the CLI), against `ropekit grade rope --submissions` of one submission folder:
+    what a class of one costs each way. Empty when nbgrader is not installed."""
     bindir = Path(sys.executable).parent
+    if shutil.which("nbgrader", path=str(bindir)) is None:
+        return []
     env = {**os.environ, "NO_COLOR": "1", "PATH": f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}"}
-    nbgrader = str(bindir / "nbgrader")
-    exe = str(bindir / "ropekit")
+    nbgrader, exe = str(bindir / "nbgrader"), str(bindir / "ropekit")
+    autograde = "nbgrader autograde rope (1 submission, CLI)"
     with tempfile.TemporaryDirectory(prefix="ropekit-bench-nbgrader-") as tmp:
         course = Path(tmp) / "course"
-        quiet = {"env": env, "cwd": course, "check": True, "capture_output": True}
         subprocess.run(
             [exe, "classroom", "export", str(course), "--exercise", "rope"],
             env=env,
             check=True,
             capture_output=True,
         )
-        subprocess.run([nbgrader, "db", "student", "add", "ada"], **quiet)
-        subprocess.run([nbgrader, "generate_assignment", "rope", "--force"], **quiet)
+        for setup in (["db", "student", "add", "ada"], ["generate_assignment", "rope", "--force"]):
+            subprocess.run([nbgrader, *setup], env=env, cwd=course, check=True, capture_output=True)
         submitted = course / "submitted" / "ada" / "rope"
         submitted.mkdir(parents=True)
         shutil.copyfile(course / "source" / "rope" / "rope.ipynb", submitted / "rope.ipynb")
         (submitted / "timestamp.txt").write_text("2026-01-01 12:00:00.000000 UTC")
-        solution = _submissions(Path(tmp) / "subs", 1)
         commands = {
-            "nbgrader autograde rope (1 submission, CLI)": [nbgrader, "autograde", "rope", "--force"],
-            "ropekit grade rope --submissions (1)": [exe, "grade", "rope", "--submissions", str(solution)],
+            autograde: [nbgrader, "autograde", "rope", "--force"],
+            "ropekit grade rope --submissions (1)": [
+                exe,
+                "grade",
+                "rope",
+                "--submissions",
+                str(_submissions(Path(tmp) / "subs", 1)),
+            ],
         }
-        times: dict[str, list[float]] = {name: [] for name in commands}
-        for _ in range(repeats):
-            for name, command in commands.items():
-                started = time.perf_counter()
-                subprocess.run(command, **{**quiet, "cwd": course})
-                times[name].append(time.perf_counter() - started)
-    nbgrader_s = statistics.median(times["nbgrader autograde rope (1 submission, CLI)"])
+        times = _interleaved_walls(commands, env, repeats, cwd=course)
+        if not (course / "autograded" / "ada" / "rope" / "rope.ipynb").exists():  # a time of nothing graded
+            raise RuntimeError("nbgrader autograde wrote no graded notebook: its time would mean nothing")
+    nbgrader_s = statistics.median(times[autograde])
     return [
         {
             "command": name,

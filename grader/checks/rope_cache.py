@@ -22,10 +22,15 @@ def _random(*shape, seed=0) -> torch.Tensor:
     return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
 
 
+def _rope(x: np.ndarray, positions, base: float = 10000.0) -> np.ndarray:
+    """RoPE by the definition, half-split pairs (the layout the exercise's keys use), float64."""
+    return rotate(x, positions, base, interleaved=False)
+
+
 def _cached(seed=0, shape=SHAPE, positions=POSITIONS, base=10000.0) -> tuple[np.ndarray, torch.Tensor]:
-    """(pre-RoPE keys k0, the cache rotate(k0, positions)) in float64."""
+    """(pre-RoPE keys k0, the cache _rope(k0, positions)) in float64."""
     k0 = _random(*shape, seed=seed).numpy()
-    return k0, torch.from_numpy(rotate(k0, positions, base, interleaved=False))
+    return k0, torch.from_numpy(_rope(k0, positions, base))
 
 
 def _result(value, what: str, like: torch.Tensor) -> torch.Tensor:
@@ -38,15 +43,20 @@ def _result(value, what: str, like: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def _same(out: torch.Tensor, expected: np.ndarray, dtype=torch.float64, scale: float = 1.0) -> bool:
+def _far(got: np.ndarray, expected: np.ndarray, dtype, scale: float) -> np.ndarray:
+    """Where `got` is outside the tolerance of `dtype` (times `scale`) around `expected`."""
     rtol, atol = tolerance(dtype)
-    return bool(np.allclose(out.to(torch.float64).numpy(), expected, rtol=rtol * scale, atol=atol * scale))
+    return ~np.isclose(got, expected, rtol=rtol * scale, atol=atol * scale)
+
+
+def _same(out: torch.Tensor, expected: np.ndarray, dtype=torch.float64, scale: float = 1.0) -> bool:
+    return not _far(out.to(torch.float64).numpy(), expected, dtype, scale).any()
 
 
 def _differs(what: str, out: torch.Tensor, expected: np.ndarray, dtype=torch.float64, scale=1.0) -> None:
-    rtol, atol = tolerance(dtype)
+    """Fail, saying how many values differ and the first, unless out matches expected."""
     got = out.to(torch.float64).numpy()
-    bad = ~np.isclose(got, expected, rtol=rtol * scale, atol=atol * scale)
+    bad = _far(got, expected, dtype, scale)
     if bad.any():
         where = tuple(int(i) for i in np.argwhere(bad)[0])
         fail(
@@ -74,20 +84,20 @@ def _why_shift_differs(out, k0, k, delta, base=10000.0) -> None:
     """Name what the shifted keys show, else what differs."""
     if _same(out, k.numpy()):
         fail(f"shift_keys(k, {delta}) returned the keys unchanged: rotate them once more, by delta")
-    if _same(out, rotate(k0, POSITIONS - delta, base, interleaved=False)):
+    if _same(out, _rope(k0, POSITIONS - delta, base)):
         fail(
             f"shift_keys(k, {delta}) moved the keys from m to m - {delta}: the rotation goes the wrong way "
             "(R(delta) moves m to m + delta)"
         )
     index = np.arange(k.shape[-2])
-    if _same(out, rotate(k0, POSITIONS + index + delta, base, interleaved=False)):
+    if _same(out, _rope(k0, POSITIONS + index + delta, base)):
         fail(
             f"shift_keys(k, {delta}) rotated each key by its cache index + {delta}: the keys are already "
             "rotated at their positions; only delta is new"
         )
-    if _same(out, rotate(k0, 2 * POSITIONS + delta, base, interleaved=False)):
+    if _same(out, _rope(k0, 2 * POSITIONS + delta, base)):
         fail(f"shift_keys(k, {delta}) rotated by m + delta on top of R(m): only delta is new")
-    _differs(f"shift_keys(k, {delta})", out, rotate(k0, POSITIONS + delta, base, interleaved=False))
+    _differs(f"shift_keys(k, {delta})", out, _rope(k0, POSITIONS + delta, base))
 
 
 @check(2, "shift_keys: a cached key moves from m to m + delta")
@@ -95,7 +105,7 @@ def test_shift_moves_keys(impl):
     k0, k = _cached()
     for delta in (5, 1000):
         out = _shift(impl, k, delta)
-        if not _same(out, rotate(k0, POSITIONS + delta, 10000.0, interleaved=False)):
+        if not _same(out, _rope(k0, POSITIONS + delta)):
             _why_shift_differs(out, k0, k, delta)
 
 
@@ -103,10 +113,9 @@ def test_shift_moves_keys(impl):
 def test_shift_zero_and_negative(impl):
     k0, k = _cached(seed=1)
     out = _shift(impl, k, 0)
-    if not _same(out, k.numpy()):
-        _differs("shift_keys(k, 0) must return the keys as they are", out, k.numpy())
+    _differs("shift_keys(k, 0) must return the keys as they are", out, k.numpy())
     out = _shift(impl, k, -3)
-    if not _same(out, rotate(k0, POSITIONS - 3, 10000.0, interleaved=False)):
+    if not _same(out, _rope(k0, POSITIONS - 3)):
         _why_shift_differs(out, k0, k, -3)
 
 
@@ -115,22 +124,20 @@ def test_shift_per_token(impl):
     k0, k = _cached(seed=2)
     per_token = torch.tensor([4, -2, 0, 9, 100, -50])  # [P]
     out = _shift(impl, k, per_token)
-    expected = rotate(k0, POSITIONS + per_token.numpy(), 10000.0, interleaved=False)
-    if not _same(out, expected):
-        _differs("shift_keys(k, delta of shape [P]) with one delta per cached token", out, expected)
+    expected = _rope(k0, POSITIONS + per_token.numpy())
+    _differs("shift_keys(k, delta of shape [P]) with one delta per cached token", out, expected)
     per_row = torch.tensor([[[3, 3, 3, 3, 3, 3]], [[-7, 1, 2, 3, 4, 5]]])  # [B, 1, P]
     out = _shift(impl, k, per_row)
-    expected = rotate(k0, POSITIONS + per_row.numpy(), 10000.0, interleaved=False)
-    if not _same(out, expected):
-        _differs("shift_keys(k, delta of shape [B, 1, P]) with one delta per row and token", out, expected)
+    expected = _rope(k0, POSITIONS + per_row.numpy())
+    _differs("shift_keys(k, delta of shape [B, 1, P]) with one delta per row and token", out, expected)
 
 
 @check(1, "shift_keys: the base argument is used")
 def test_shift_base(impl):
     k0, k = _cached(seed=3, base=500.0)
     out = _shift(impl, k, 7, base=500.0)
-    if not _same(out, rotate(k0, POSITIONS + 7, 500.0, interleaved=False)):
-        if _same(out, rotate(rotate(k0, POSITIONS, 500.0, False), np.full(6, 7), 10000.0, False)):
+    if not _same(out, _rope(k0, POSITIONS + 7, 500.0)):
+        if _same(out, _rope(_rope(k0, POSITIONS, 500.0), np.full(6, 7))):
             fail("shift_keys(k, 7, base=500) rotated with base 10000: the `base` argument is ignored")
         _why_shift_differs(out, k0, k, 7, base=500.0)
 
@@ -141,9 +148,8 @@ def test_shift_dtype(impl):
     for dtype in (torch.float32, torch.bfloat16):
         keys = k.to(dtype)
         out = _shift(impl, keys, 2)
-        expected = rotate(keys.to(torch.float64).numpy(), np.full(6, 2), 10000.0, interleaved=False)
-        if not _same(out, expected, dtype):
-            _differs(f"shift_keys of {dtype} keys", out, expected, dtype)
+        expected = _rope(keys.to(torch.float64).numpy(), np.full(6, 2))
+        _differs(f"shift_keys of {dtype} keys", out, expected, dtype)
 
 
 # ------------------------------------------------------------------------------------ evict_middle
@@ -173,7 +179,7 @@ def _evict(impl, k, v, n_sink, n_recent):
 def _cache(seed=0, cached=P):
     k0 = _random(2, 3, cached, 16, seed=seed).numpy()
     v = _random(2, 3, cached, 16, seed=seed + 100)
-    return k0, torch.from_numpy(rotate(k0, np.arange(cached), 10000.0, interleaved=False)), v
+    return k0, torch.from_numpy(_rope(k0, np.arange(cached))), v
 
 
 @check(3, "evict_middle: sinks kept, recent keys moved back, values not rotated")
@@ -184,9 +190,8 @@ def test_evict(impl):
     kept_at = np.r_[0:N_SINK, N_SINK + 1 : N_SINK + N_RECENT + 1]
     if not _same(v_out, v[0].numpy()[..., kept_at, :]):
         fail(f"{what}: v must be the first {N_SINK} and the last {N_RECENT} values, unchanged")
-    expected = rotate(k0[0][..., kept_at, :], np.arange(N_SINK + N_RECENT), 10000.0, interleaved=False)
-    if not _same(k_out, expected):
-        _differs(f"{what} (one token evicted, k of shape [H, P, d])", k_out, expected)
+    expected = _rope(k0[0][..., kept_at, :], np.arange(N_SINK + N_RECENT))
+    _differs(f"{what} (one token evicted, k of shape [H, P, d])", k_out, expected)
 
 
 def _evict_one(impl, k0, k, v):
@@ -198,13 +203,11 @@ def _evict_one(impl, k0, k, v):
         fail(f"{what}: the {N_SINK} sink keys must stay as they are (positions 0 .. {N_SINK - 1})")
     values = np.concatenate([v.numpy()[..., :N_SINK, :], v.numpy()[..., recent, :]], axis=-2)
     if not _same(v_out, values):
-        if _same(
-            v_out[..., N_SINK:, :], rotate(v.numpy()[..., recent, :], np.full(N_RECENT, -evicted), 1e4, False)
-        ):
+        if _same(v_out[..., N_SINK:, :], _rope(v.numpy()[..., recent, :], np.full(N_RECENT, -evicted))):
             fail(f"{what}: the recent values were rotated; values are never rotated: keep them as they are")
         fail(f"{what}: v must be the first {N_SINK} and the last {N_RECENT} values, unchanged")
     got = k_out[..., N_SINK:, :]
-    expected = rotate(k0[..., recent, :], np.arange(N_SINK, N_SINK + N_RECENT), 10000.0, interleaved=False)
+    expected = _rope(k0[..., recent, :], np.arange(N_SINK, N_SINK + N_RECENT))
     if _same(got, expected):
         return
     if _same(got, k.numpy()[..., recent, :]):
@@ -213,7 +216,7 @@ def _evict_one(impl, k0, k, v):
             f"the {evicted} evicted tokens, to {N_SINK} .. {N_SINK + N_RECENT - 1}"
         )
     for shift in (evicted, -evicted - 1, -evicted + 1, -(P - N_RECENT)):
-        if _same(got, rotate(k0[..., recent, :], recent + shift, 10000.0, interleaved=False)):
+        if _same(got, _rope(k0[..., recent, :], recent + shift)):
             fail(
                 f"{what}: the recent keys moved by {shift:+d}; the {evicted} evicted tokens move them by "
                 f"{-evicted:+d}, to positions {N_SINK} .. {N_SINK + N_RECENT - 1}"
@@ -221,7 +224,7 @@ def _evict_one(impl, k0, k, v):
     for start in (P - N_RECENT - 1, P - N_RECENT + 1):
         indices = np.arange(start, start + N_RECENT) % P
         for target in (np.arange(N_SINK, N_SINK + N_RECENT), indices):
-            if _same(got, rotate(k0[..., indices, :], target, 10000.0, interleaved=False)):
+            if _same(got, _rope(k0[..., indices, :], target)):
                 fail(
                     f"{what}: the recent tokens are the last {N_RECENT}, cache indices {recent[0]} .. {P - 1}"
                 )
@@ -253,9 +256,8 @@ def test_evict_edges(impl):
         kept_at = np.r_[0:n_sink, 10 - n_recent : 10]
         if not _same(v_out, v.numpy()[..., kept_at, :]):
             fail(f"{what}: v must be the first {n_sink} and the last {n_recent} values, unchanged")
-        expected = rotate(k0[..., kept_at, :], np.arange(3), 10000.0, interleaved=False)
-        if not _same(k_out, expected):
-            _differs(f"{what}: the kept keys (positions 0, 1, 2)", k_out, expected)
+        expected = _rope(k0[..., kept_at, :], np.arange(3))
+        _differs(f"{what}: the kept keys (positions 0, 1, 2)", k_out, expected)
 
 
 @check(1, "evict_middle: ValueError for negative counts or k, v of different shapes")
@@ -360,18 +362,18 @@ def _rerotate(impl, k, positions, old, new):
 def test_rerotate(impl):
     k0, k = _cached(seed=5, base=OLD)
     out = _rerotate(impl, k, torch.from_numpy(POSITIONS), OLD, NEW)
-    expected = rotate(k0, POSITIONS, NEW, interleaved=False)
+    expected = _rope(k0, POSITIONS, NEW)
     if _same(out, expected):
         return
     what = f"rerotate_keys(k, positions, old_base={OLD:g}, new_base={NEW:g})"
-    if _same(out, rotate(k.numpy(), POSITIONS, NEW, interleaved=False)):
+    if _same(out, _rope(k.numpy(), POSITIONS, NEW)):
         fail(f"{what} rotated by R_new(m) on top of R_old(m): first undo the old rotation (R_old(-m))")
-    if _same(out, rotate(rotate(k.numpy(), -POSITIONS, NEW, False), POSITIONS, OLD, False)):
+    if _same(out, _rope(_rope(k.numpy(), -POSITIONS, NEW), POSITIONS, OLD)):
         fail(f"{what} undid with the new base and rotated with the old one: the two bases are swapped")
     if _same(out, k.numpy()):
         fail(f"{what} returned the keys unchanged")
     index = np.arange(k.shape[-2])
-    if _same(out, rotate(rotate(k.numpy(), -index, OLD, False), index, NEW, False)):
+    if _same(out, _rope(_rope(k.numpy(), -index, OLD), index, NEW)):
         fail(f"{what} re-rotated at the cache indices 0 .. {index[-1]}, not at the `positions` given")
     _differs(what, out, expected)
 
@@ -380,14 +382,12 @@ def test_rerotate(impl):
 def test_rerotate_rows(impl):
     k0, k = _cached(seed=6, base=OLD)
     out = _rerotate(impl, k, torch.from_numpy(POSITIONS), OLD, OLD)
-    if not _same(out, k.numpy()):
-        _differs("rerotate_keys with old_base == new_base must return the keys as they are", out, k.numpy())
+    _differs("rerotate_keys with old_base == new_base must return the keys as they are", out, k.numpy())
     rows = np.stack([POSITIONS, POSITIONS + 100])[:, None, :]  # [B, 1, P]
-    k = torch.from_numpy(rotate(k0, rows, OLD, interleaved=False))
+    k = torch.from_numpy(_rope(k0, rows, OLD))
     out = _rerotate(impl, k, torch.from_numpy(rows), OLD, NEW)
-    expected = rotate(k0, rows, NEW, interleaved=False)
-    if not _same(out, expected):
-        _differs("rerotate_keys with positions of shape [B, 1, P]", out, expected)
+    expected = _rope(k0, rows, NEW)
+    _differs("rerotate_keys with positions of shape [B, 1, P]", out, expected)
 
 
 @check(1, "rerotate_keys: keys' dtype and shape kept, k not modified, bf16 rotated in float32 or better")
@@ -396,10 +396,9 @@ def test_rerotate_dtype(impl):
     for dtype in (torch.float32, torch.bfloat16):
         keys = k.to(dtype)
         out = _rerotate(impl, keys, torch.from_numpy(POSITIONS), OLD, NEW)
-        pre = rotate(keys.to(torch.float64).numpy(), -POSITIONS, OLD, interleaved=False)
-        expected = rotate(pre, POSITIONS, NEW, interleaved=False)
-        if not _same(out, expected, dtype, scale=2.0):
-            _differs(f"rerotate_keys of {dtype} keys", out, expected, dtype, scale=2.0)
+        pre = _rope(keys.to(torch.float64).numpy(), -POSITIONS, OLD)
+        expected = _rope(pre, POSITIONS, NEW)
+        _differs(f"rerotate_keys of {dtype} keys", out, expected, dtype, scale=2.0)
         if dtype == torch.bfloat16:  # one rounding of a float32-or-better result: within one bf16 step
             step = 2.0 ** (np.floor(np.log2(np.maximum(np.abs(expected), 1e-30))) - 7)
             far = np.abs(out.to(torch.float64).numpy() - expected) > step
