@@ -11,7 +11,7 @@
 # ---
 
 # %% [markdown]
-# # 08 — RoPE in production: the KV cache
+# # 08 — RoPE in production: the KV cache and Llama's attention
 #
 # **Interview questions this notebook answers / 本节回答的面试题**
 #
@@ -23,10 +23,15 @@
 # - Dynamic NTK changes the base with the length: why are keys cached under the old base wrong, and what
 #   does fixing them cost? / 动态 NTK 随长度改变 base：为什么按旧 base 缓存的键是错的？
 #   修正它们要付出什么代价？
+# - Where does RoPE sit in grouped-query attention, what does the cache hold, and how do left-padded
+#   batches, sliding windows and packed documents change the positions and the mask? / 分组查询注意力中
+#   RoPE 放在哪里、缓存里存什么？左填充、滑动窗口和序列打包如何改变位置与掩码？
 #
 # **What you will do / 你要做的事**: implement `exercises/rope_cache.py` (four functions), then use them
-# to watch a cache being moved, evicted and re-rotated. / 实现 `exercises/rope_cache.py` 的四个函数，
-# 然后用它们观察缓存的平移、淘汰与重新旋转。
+# to watch a cache being moved, evicted and re-rotated; then `exercises/llama_attention.py`, one Llama
+# attention layer graded against Hugging Face's. / 实现 `exercises/rope_cache.py` 的四个函数，
+# 然后用它们观察缓存的平移、淘汰与重新旋转；再实现 `exercises/llama_attention.py`：一个以 Hugging Face
+# 为准评分的 Llama 注意力层。
 
 # %%
 import matplotlib.pyplot as plt
@@ -176,7 +181,91 @@ gib = key_cache / 2**30
 print(f"key cache: {gib:.1f} GiB; re-rotating it reads and writes it: {2 * gib:.1f} GiB of traffic")
 
 # %% [markdown]
-# ## 4. Interview questions / 面试题
+# ## 4. Llama's attention as a server runs it / 生产中的 Llama 注意力
+#
+# **Grouped-query attention** (GQA, Ainslie et al. 2023, arXiv 2305.13245) gives $H$ query heads but
+# only $H_{kv}$ key/value heads: query head $h$ reads KV head $h // (H/H_{kv})$. RoPE rotates the
+# $H_{kv}$ key heads **before** they are repeated, and the cache keeps $H_{kv}$ heads: that is the whole
+# point, the cache is $H/H_{kv}$ times smaller. Rotating after repeating gives the same scores (every
+# copy gets the same rotation) but caches $H$ heads. For a Llama-3-8B-like model (32 layers, 32 query
+# heads, 8 KV heads, $d = 128$, bf16) one token costs $2 \cdot 32 \cdot 8 \cdot 128 \cdot 2$ bytes =
+# 128 KiB of cache, against 512 KiB with 32 KV heads. / **分组查询注意力**：$H$ 个查询头共享 $H_{kv}$ 个
+# 键值头，查询头 $h$ 读取键值头 $h // (H/H_{kv})$。RoPE 在**复制键值头之前**旋转这 $H_{kv}$ 个键头，缓存也只存
+# $H_{kv}$ 个头——这正是 GQA 的意义：缓存小 $H/H_{kv}$ 倍。
+#
+# Three more things a serving stack gets right / 推理框架还要处理好三件事:
+#
+# - **Left padding**: a batch of prompts of different lengths is padded on the left, so each row's first
+#   real token must still be at position 0: positions come from the attention mask, not from the column.
+#   / **左填充**：每行第一个真实的词仍在位置 0，位置由注意力掩码算出，而不是列号。
+# - **Sliding window** (Mistral, arXiv 2310.06825): a token sees itself and the $W-1$ tokens before it,
+#   counted on cache indices. / **滑动窗口**：每个词只看到自己和之前的 $W-1$ 个词（按缓存下标计）。
+# - **Packing** documents into one row for training: positions restart per document and a block-diagonal
+#   causal mask keeps them apart; each document's outputs then equal running it alone.
+#   / **序列打包**：每篇文档的位置从 0 重新开始，块对角的因果掩码把文档隔开。
+#
+# **Exercise / 练习**: the five functions of `exercises/llama_attention.py`. The hidden checks compare
+# your layer with Hugging Face transformers' own `LlamaAttention` and `MistralAttention` on the same
+# weights (stored outputs: no download). / 实现 `exercises/llama_attention.py` 的五个函数；隐藏检查把你的
+# 注意力层与 Hugging Face 的 `LlamaAttention`、`MistralAttention` 在相同权重下的输出逐一比较。
+
+# %%
+check("llama_attention")
+
+# %% [markdown]
+# With **your** layer: 12 tokens in one call against 8 tokens then 4 decode steps through the cache,
+# a left-padded row against the same prompt alone, and three packed documents against each alone.
+# / 用**你的**实现验证：一次处理 12 个词与先处理 8 个、再逐个解码 4 个；左填充的行与单独的同一提示；
+# 打包的三篇文档与分别单独运行。
+
+# %%
+llama = load("llama_attention")
+D, H, H_kv, hd = 32, 8, 2, 8
+w = {name: torch.randn(*shape, generator=gen, dtype=torch.float64) / shape[1] ** 0.5
+     for name, shape in (("q_proj", (H * hd, D)), ("k_proj", (H_kv * hd, D)),
+                         ("v_proj", (H_kv * hd, D)), ("o_proj", (D, H * hd)))}
+x = torch.randn(1, 12, D, generator=gen, dtype=torch.float64)
+whole, (k_all, _) = llama.llama_attention(x, w, H, H_kv)
+steps, past = [], None
+out, past = llama.llama_attention(x[:, :8], w, H, H_kv)
+steps.append(out)
+for t in range(8, 12):
+    out, past = llama.llama_attention(x[:, t : t + 1], w, H, H_kv, past_kv=past)
+    steps.append(out)
+print(f"prefill vs prefill + 4 decode steps: {float((whole - torch.cat(steps, 1)).abs().max()):.1e}; "
+      f"cache {tuple(past[0].shape)} = [B, H_kv, P, d] ({H_kv} KV heads, not {H})")
+
+prompt = x[:, :5]
+padded = torch.cat((torch.zeros(1, 3, D, dtype=torch.float64), prompt), dim=1)
+mask = torch.tensor([[0, 0, 0, 1, 1, 1, 1, 1]])
+alone, _ = llama.llama_attention(prompt, w, H, H_kv)
+out, _ = llama.llama_attention(padded, w, H, H_kv, attention_mask=mask,
+                               position_ids=llama.left_padding_position_ids(mask))
+print(f"left-padded row vs the prompt alone (real tokens): {float((out[:, 3:] - alone).abs().max()):.1e}")
+
+lengths = [5, 3, 4]
+packed, _ = llama.llama_attention(x, w, H, H_kv, position_ids=llama.packed_position_ids(lengths),
+                                  attention_mask=llama.packed_causal_mask(lengths)[None, None])
+alone = torch.cat([llama.llama_attention(doc, w, H, H_kv)[0] for doc in x.split(lengths, dim=1)], dim=1)
+print(f"packed documents vs each alone: {float((packed - alone).abs().max()):.1e}")
+
+# %% [markdown]
+# The masks, as pictures: the causal mask of the packed row (three blocks), and a window of 4 over 12
+# tokens. / 掩码的样子：打包后一行的块对角因果掩码，以及 12 个词上宽度为 4 的滑动窗口。
+
+# %%
+i, j = torch.arange(12)[:, None], torch.arange(12)[None, :]
+window = (j <= i) & (j > i - 4)
+fig, axes = plt.subplots(1, 2, figsize=(7, 3.4))
+for ax, m, title in ((axes[0], llama.packed_causal_mask(lengths), "packed: documents of 5, 3, 4"),
+                     (axes[1], window, "sliding window W = 4")):
+    ax.imshow(m.numpy(), cmap="Greys")
+    ax.set(title=title, xlabel="key j", ylabel="query i")
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## 5. Interview questions / 面试题
 #
 # **Why is a KV cache of rotated keys enough for decoding? / 为什么缓存旋转后的键就够解码用？**
 # A key's rotation depends only on its own position, which never changes while decoding; the new
@@ -191,3 +280,16 @@ print(f"key cache: {gib:.1f} GiB; re-rotating it reads and writes it: {2 * gib:.
 # Its base changes with the length, so keys cached under earlier bases no longer pair with new
 # queries by offset; fixing them means re-rotating the whole key cache at every step. 它的 base 随长度
 # 变化，旧 base 下缓存的键与新查询不再只按相对位置配对；修正它们需要每一步都重新旋转整个键缓存。
+#
+# **Where does RoPE go in GQA? / GQA 中 RoPE 放在哪里？** On q and on the $H_{kv}$ key heads before they
+# are repeated: each KV head is rotated once and cached once; the repeat is only for the score. 放在 q 和
+# 复制之前的 $H_{kv}$ 个键头上：每个键值头只旋转、缓存一次，复制只用于计算分数。
+#
+# **Why does a left-padded batch need position ids? / 左填充的批次为什么需要位置编号？** Without them a
+# row's first real token would sit at the number of pads, and its RoPE angles would differ from the
+# same prompt alone; position ids count only real tokens (cumsum of the mask − 1). 否则每行第一个真实的词
+# 会落在填充的个数上，角度与单独运行时不同；位置编号只数真实的词（掩码累加再减一）。
+#
+# **What does packing need besides restarting positions? / 打包除了重置位置还需要什么？** A block-diagonal
+# causal mask: RoPE only makes scores relative, it does not stop a token from attending to an earlier
+# document. 块对角的因果掩码：RoPE 只让分数变成相对的，并不能阻止一个词注意到前一篇文档。
