@@ -26,12 +26,15 @@
 # - Where does RoPE sit in grouped-query attention, what does the cache hold, and how do left-padded
 #   batches, sliding windows and packed documents change the positions and the mask? / 分组查询注意力中
 #   RoPE 放在哪里、缓存里存什么？左填充、滑动窗口和序列打包如何改变位置与掩码？
+# - Why does DeepSeek-V2's latent attention need a decoupled RoPE? / DeepSeek-V2 的潜在注意力为什么需要
+#   解耦的 RoPE？
 #
 # **What you will do / 你要做的事**: implement `exercises/rope_cache.py` (four functions), then use them
 # to watch a cache being moved, evicted and re-rotated; then `exercises/llama_attention.py`, one Llama
-# attention layer graded against Hugging Face's. / 实现 `exercises/rope_cache.py` 的四个函数，
+# attention layer graded against Hugging Face's; then `exercises/mla_rope.py`, DeepSeek-V2's latent
+# attention. / 实现 `exercises/rope_cache.py` 的四个函数，
 # 然后用它们观察缓存的平移、淘汰与重新旋转；再实现 `exercises/llama_attention.py`：一个以 Hugging Face
-# 为准评分的 Llama 注意力层。
+# 为准评分的 Llama 注意力层；最后实现 `exercises/mla_rope.py`：DeepSeek-V2 的潜在注意力。
 
 # %%
 import matplotlib.pyplot as plt
@@ -265,7 +268,56 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# ## 5. Interview questions / 面试题
+# ## 5. DeepSeek-V2's latent attention and its decoupled RoPE / DeepSeek-V2 的潜在注意力与解耦 RoPE
+#
+# MLA (DeepSeek-V2, arXiv 2405.04434, §2.1) caches one latent $c^{KV}_t = W^{DKV} h_t$ per token and
+# rebuilds every head's key $k^C_{t,i} = W^{UK}_i c^{KV}_t$ from it. Better still, the content score
+# $q^{C\top}_i k^C_i = c^{Q\top} (W^{UQ\top}_i W^{UK}_i)\, c^{KV}$: the two up-projections **absorb** into
+# one fixed matrix per head, and the cached latents are scored directly. RoPE on the content parts
+# puts $R(n-m)$ between $W^{UQ\top}_i$ and $W^{UK}_i$ — a matrix that depends on the two positions — so
+# nothing can be precomputed. DeepSeek-V2 therefore adds a small **decoupled** rotary part: per-head
+# rotary queries $q^R_i$ and **one** rotary key $k^R_t = \mathrm{RoPE}(W^{KR} h_t)$ shared by all heads,
+# cached next to the latent. / MLA 每个词只缓存一个潜在向量；内容部分的两个上投影矩阵可以**吸收**成每个头
+# 一个固定矩阵。若对内容部分做 RoPE，$R(n-m)$ 会夹在两个矩阵之间，无法预先相乘；所以 DeepSeek-V2 另加一小段
+# **解耦**的旋转部分：每个头的旋转查询和所有头共享的**一个**旋转键，与潜在向量一起缓存。
+#
+# **Exercise / 练习**: the six functions of `exercises/mla_rope.py`. / 实现 `exercises/mla_rope.py`
+# 的六个函数。
+
+# %%
+check("mla_rope")
+
+# %% [markdown]
+# With **your** functions: the absorption gap against the offset $n - m$ (zero only at offset 0), the
+# absorbed layer against the one that rebuilds keys, and the cache per token. / 用**你的**实现：吸收误差随
+# 偏移 $n-m$ 的变化（只有偏移为 0 时为零）、吸收版与重建键的版本对比、每个词的缓存大小。
+
+# %%
+mla = load("mla_rope")
+D, H, d_h, d_r, d_q, d_c = 32, 4, 16, 8, 24, 20
+shapes = {"w_dq": (d_q, D), "w_uq": (H * d_h, d_q), "w_qr": (H * d_r, d_q), "w_dkv": (d_c, D),
+          "w_uk": (H * d_h, d_c), "w_uv": (H * d_h, d_c), "w_kr": (d_r, D), "w_o": (D, H * d_h)}
+w = {n: torch.randn(*s, generator=gen, dtype=torch.float64) / s[1] ** 0.5 for n, s in shapes.items()}
+c_q = torch.randn(d_q, generator=gen, dtype=torch.float64)
+c_kv = torch.randn(d_c, generator=gen, dtype=torch.float64)
+offsets = range(0, 65)
+gaps = [mla.rope_absorption_gap(c_q, c_kv, w["w_uq"], w["w_uk"], H, 100, 100 + r) for r in offsets]
+fig, ax = plt.subplots(figsize=(7, 2.8))
+ax.plot(list(offsets), gaps, ".-")
+ax.set(xlabel="offset n - m", ylabel="max |exact - absorbed|",
+       title="RoPE on the content part breaks absorption")
+plt.show()
+
+x = torch.randn(2, 9, D, generator=gen, dtype=torch.float64)
+out, (lat, k_r) = mla.mla_attention(x, w, H)
+absorbed, _ = mla.mla_attention_absorbed(x[:, 6:], w, H, past=mla.mla_attention(x[:, :6], w, H)[1])
+print(f"absorbed decode vs rebuilt keys: {float((absorbed - out[:, 6:]).abs().max()):.1e}; "
+      f"cache per token: c_kv {lat.shape[-1]} + k_rope {k_r.shape[-1]} numbers")
+mha, latent = mla.kv_cache_per_token(128, 128, 512, 64)
+print(f"DeepSeek-V2 per token and layer: MHA {mha} numbers, MLA {latent} ({mha / latent:.1f}x smaller)")
+
+# %% [markdown]
+# ## 6. Interview questions / 面试题
 #
 # **Why is a KV cache of rotated keys enough for decoding? / 为什么缓存旋转后的键就够解码用？**
 # A key's rotation depends only on its own position, which never changes while decoding; the new
@@ -293,3 +345,10 @@ plt.show()
 # **What does packing need besides restarting positions? / 打包除了重置位置还需要什么？** A block-diagonal
 # causal mask: RoPE only makes scores relative, it does not stop a token from attending to an earlier
 # document. 块对角的因果掩码：RoPE 只让分数变成相对的，并不能阻止一个词注意到前一篇文档。
+#
+# **Why does DeepSeek-V2 decouple RoPE? / DeepSeek-V2 为什么要解耦 RoPE？** Its cache holds a latent that
+# every head's key is rebuilt from, and at inference the key up-projection is absorbed into the query.
+# RoPE on those keys would put $R(n-m)$ between the two matrices, so every cached key would have to be
+# rebuilt at every step. A small separate rotary part (per-head queries, one shared key) carries the
+# position instead. 缓存的是潜在向量，推理时把键的上投影吸收进查询；对这些键做 RoPE 会让 $R(n-m)$ 夹在两个矩阵
+# 之间，每一步都得重建所有键。于是用一小段单独的旋转部分（每头的查询、共享的一个键）携带位置信息。

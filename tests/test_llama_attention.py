@@ -108,7 +108,7 @@ def test_gqa_caches_fewer_heads_and_equals_repeating_after_rotation():
 LINE_K = "k = apply_rope(k, positions, base=base)  # H_kv heads, rotated once each"
 SCORES = "scores = q @ repeat_kv(k, n_rep).transpose(-2, -1) / math.sqrt(head_dim)"
 WINDOW = "allowed = allowed & (key_index > query_index - sliding_window)"
-# (wrong version, replacements in solutions/llama_attention.py, check that must fail, words its message must hold)
+# (wrong version, replacements in solutions/llama_attention.py, check that must fail, words of its message)
 MISTAKES = [
     (
         "repeat_kv tiles the stack",
