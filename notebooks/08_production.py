@@ -28,13 +28,17 @@
 #   RoPE 放在哪里、缓存里存什么？左填充、滑动窗口和序列打包如何改变位置与掩码？
 # - Why does DeepSeek-V2's latent attention need a decoupled RoPE? / DeepSeek-V2 的潜在注意力为什么需要
 #   解耦的 RoPE？
+# - How do ALiBi, xPos and NoPE put position in, and what do they miss? / ALiBi、xPos、NoPE
+#   如何引入位置信息，各自缺了什么？
 #
 # **What you will do / 你要做的事**: implement `exercises/rope_cache.py` (four functions), then use them
 # to watch a cache being moved, evicted and re-rotated; then `exercises/llama_attention.py`, one Llama
 # attention layer graded against Hugging Face's; then `exercises/mla_rope.py`, DeepSeek-V2's latent
-# attention. / 实现 `exercises/rope_cache.py` 的四个函数，
+# attention; and `exercises/alternatives.py` (ALiBi, xPos, NoPE). / 实现 `exercises/rope_cache.py`
+# 的四个函数，
 # 然后用它们观察缓存的平移、淘汰与重新旋转；再实现 `exercises/llama_attention.py`：一个以 Hugging Face
-# 为准评分的 Llama 注意力层；最后实现 `exercises/mla_rope.py`：DeepSeek-V2 的潜在注意力。
+# 为准评分的 Llama 注意力层；再实现 `exercises/mla_rope.py`：DeepSeek-V2 的潜在注意力；最后是
+# `exercises/alternatives.py`（ALiBi、xPos、NoPE）。
 
 # %%
 import matplotlib.pyplot as plt
@@ -317,7 +321,48 @@ mha, latent = mla.kv_cache_per_token(128, 128, 512, 64)
 print(f"DeepSeek-V2 per token and layer: MHA {mha} numbers, MLA {latent} ({mha / latent:.1f}x smaller)")
 
 # %% [markdown]
-# ## 6. Interview questions / 面试题
+# ## 6. The alternatives: ALiBi, xPos, NoPE / 替代方案：ALiBi、xPos、NoPE
+#
+# - **ALiBi** (Press et al., arXiv 2108.12409) adds no embedding: head $h$ subtracts $m_h\,(i-j)$ from its
+#   scores. Its slopes form a geometric sequence $2^{-8/H}, 2^{-16/H}, \dots$; for a head count that is not a
+#   power of two its code takes the slopes of the power below and fills in every other slope of twice
+#   that power. / **ALiBi** 不加任何位置向量，每个头按距离线性扣分；斜率为几何级数，
+#   头数不是 2 的幂时按论文代码补齐。
+# - **xPos** (Sun et al., arXiv 2212.10554) is RoPE whose pair $i$ also decays as
+#   $\zeta_i^{(m-n)/512}$, $\zeta_i = (2i/d + 0.4)/1.4$: the fast pairs, whose RoPE scores oscillate most
+#   at long range, are damped most. / **xPos**：在 RoPE 上给每对特征加随距离衰减的系数，
+#   转得快的对衰减最多。
+# - **NoPE**: a causal decoder without any encoding still knows positions, since token $t$ averages over
+#   exactly $t+1$ tokens. / **NoPE**：没有位置编码的因果解码器仍能知道位置，
+#   因为第 $t$ 个词恰好平均 $t+1$ 个词。
+#
+# **Exercise / 练习**: the five functions of `exercises/alternatives.py`; notebook 05's ablation (`python
+# scripts/ablation.py`) then trains the classifier with ALiBi too, and says honestly what it shows.
+# / 实现 `exercises/alternatives.py` 的五个函数；第 05 节的消融实验随后也用 ALiBi 训练分类器。
+
+# %%
+check("alternatives")
+
+# %%
+alt = load("alternatives")
+print("slopes, 8 heads: ", [f"{m:.4g}" for m in alt.alibi_slopes(8).tolist()])
+print("slopes, 12 heads:", [f"{m:.4g}" for m in alt.alibi_slopes(12).tolist()])
+print("NoPE signal 1/(t+1), t = 0..5:", [f"{v:.3f}" for v in alt.nope_position_signal(6).tolist()])
+distance = torch.arange(0, 4097, 64)
+decay = alt.xpos_scale(128, distance)  # zeta_i ** (distance / 512), [distances, 64 pairs]
+fig, axes = plt.subplots(1, 2, figsize=(9, 3))
+three_heads = alt.alibi_bias(12, 16, 16)[[0, 7, 11]].permute(1, 0, 2).reshape(16, 48)
+axes[0].imshow(three_heads.numpy(), cmap="viridis")
+axes[0].set(title="ALiBi bias, heads 0, 7, 11", xlabel="key j (three heads side by side)", ylabel="query i")
+for i in (0, 16, 32, 63):
+    axes[1].plot(distance.numpy(), decay[:, i].numpy(), label=f"pair {i}")
+axes[1].set(xlabel="m - n", ylabel="xPos factor", title="xPos damps the fast pairs most")
+axes[1].legend(fontsize=8)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## 7. Interview questions / 面试题
 #
 # **Why is a KV cache of rotated keys enough for decoding? / 为什么缓存旋转后的键就够解码用？**
 # A key's rotation depends only on its own position, which never changes while decoding; the new
@@ -352,3 +397,9 @@ print(f"DeepSeek-V2 per token and layer: MHA {mha} numbers, MLA {latent} ({mha /
 # rebuilt at every step. A small separate rotary part (per-head queries, one shared key) carries the
 # position instead. 缓存的是潜在向量，推理时把键的上投影吸收进查询；对这些键做 RoPE 会让 $R(n-m)$ 夹在两个矩阵
 # 之间，每一步都得重建所有键。于是用一小段单独的旋转部分（每头的查询、共享的一个键）携带位置信息。
+#
+# **Why does a bidirectional encoder with ALiBi's symmetric bias fail notebook 05's order task? / 为什么带
+# 对称 ALiBi 偏置的双向编码器做不了第 05 节的词序任务？** $-m|i-j|$ gives distance, not direction: a verb two
+# words to the left and one two words to the right look the same, and reversing the sentence flips the
+# label. A causal mask gives the direction — and on that task the mask alone does as well as mask plus
+# bias. 对称偏置只给距离、不给方向；加上因果掩码才有方向，而在该任务上只用因果掩码也同样好。

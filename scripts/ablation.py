@@ -1,12 +1,19 @@
 """Positional-scheme ablation on the order task: train on sentences of up to L words, test up to 2L.
 
-    python scripts/ablation.py                 # the reference solutions, L = 12, 4 schemes
-    python scripts/ablation.py --exercises     # your own exercises/classifier.py
+    python scripts/ablation.py                 # the reference solutions, L = 12, 5 schemes
+    python scripts/ablation.py --exercises     # your own exercises/classifier.py (and alternatives.py)
     python scripts/ablation.py --json out.json # also write the numbers (the notebook can load them)
 
 Every scheme gets the same data, the same initial seed and the same training budget; the table reports
 test accuracy per length bucket and the training time. Seeded: the same command prints the same
-accuracies (times vary with the machine). 3 seeds x 4 schemes: about 30 s on 2 CPU cores.
+accuracies (times vary with the machine). 3 seeds x 5 schemes: about 40 s on 2 CPU cores.
+
+"alibi" is the classifier without positions (pos_scheme "none") whose attention scores get ALiBi's
+bias (alternatives.py's alibi_bias): an encoder sees both sides, so the bias is the symmetric
+-m_h * |i - j| of the bidirectional variant; the model is otherwise the same Block as the others.
+"alibi_causal" adds the causal mask ALiBi was designed for (token i sees j <= i), which gives it the
+direction the symmetric bias cannot express; "none_causal" is that causal mask without ALiBi's bias
+(NoPE), to tell what the mask does from what the bias does.
 """
 
 from __future__ import annotations
@@ -14,11 +21,43 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import math
 import time
 
 import torch
 
-SCHEMES = ("rope", "sinusoidal", "learned", "none")
+SCHEMES = ("rope", "sinusoidal", "learned", "none", "alibi", "alibi_causal", "none_causal")
+
+
+def with_alibi(model, alternatives, *, causal: bool = False, bias: bool = True) -> None:
+    """Give every encoder block of `model` (built with pos_scheme "none") ALiBi's score bias
+    (bias=False: none) and, with causal=True, a causal mask."""
+    for block in model.blocks:
+        block.forward = _alibi_forward(block, alternatives, causal, bias)
+
+
+def _alibi_forward(block, alternatives, causal: bool, bias: bool):
+    biases: dict[int, torch.Tensor] = {}
+
+    def forward(x: torch.Tensor, positions: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+        B, T, C = x.shape
+        H = block.n_heads
+        if T not in biases:
+            biases[T] = alternatives.alibi_bias(H, T, T).to(x.dtype) * bias  # [H, T, T], -m_h |i - j|
+        h = block.norm1(x)
+        q, k, v = (
+            p(h).view(B, T, H, C // H).transpose(1, 2)
+            for p in (block.attn.q_proj, block.attn.k_proj, block.attn.v_proj)
+        )
+        scores = q @ k.transpose(-2, -1) / math.sqrt(C // H) + biases[T]  # (B, H, T, T)
+        allowed = keep[:, None, None, :]  # (B, 1, 1, T): no padding key
+        if causal:
+            allowed = allowed & torch.ones(T, T, dtype=torch.bool).tril()
+        weights = torch.softmax(scores.masked_fill(~allowed, float("-inf")), dim=-1)
+        x = x + block.attn.out_proj((weights @ v).transpose(1, 2).reshape(B, T, C))
+        return x + block.mlp(block.norm2(x))
+
+    return forward
 
 
 def length_buckets(train_max: int) -> list[tuple[int, int]]:
@@ -41,6 +80,7 @@ def run(
 ) -> dict:
     """One classifier per scheme: {"buckets", "results": {scheme: {"accuracy": [per bucket], "seconds"}}}."""
     clf = importlib.import_module(module)
+    alternatives = importlib.import_module(module.rsplit(".", 1)[0] + ".alternatives")
     splits = clf.order_task_splits((n_train, 300, n_test), seed=seed, min_words=5, max_words=train_max)
     buckets = length_buckets(train_max)
     tests = [splits["test"]]
@@ -57,11 +97,13 @@ def run(
             n_heads=2,
             n_layers=2,
             max_len=4 * train_max,
-            pos_scheme=scheme,
+            pos_scheme="none" if scheme.startswith("alibi") or scheme == "none_causal" else scheme,
             causal=False,
         )
         torch.manual_seed(seed)
         model = clf.TextClassifier(config, 2)
+        if scheme.startswith("alibi") or scheme == "none_causal":
+            with_alibi(model, alternatives, causal=scheme.endswith("_causal"), bias=scheme != "none_causal")
         start = time.perf_counter()
         clf.train_classifier(
             model, *train, epochs=epochs, batch_size=64, lr=3e-3, seed=seed, progress=progress
