@@ -228,9 +228,15 @@ check("llama_attention")
 # %%
 llama = load("llama_attention")
 D, H, H_kv, hd = 32, 8, 2, 8
-w = {name: torch.randn(*shape, generator=gen, dtype=torch.float64) / shape[1] ** 0.5
-     for name, shape in (("q_proj", (H * hd, D)), ("k_proj", (H_kv * hd, D)),
-                         ("v_proj", (H_kv * hd, D)), ("o_proj", (D, H * hd)))}
+w = {
+    name: torch.randn(*shape, generator=gen, dtype=torch.float64) / shape[1] ** 0.5
+    for name, shape in (
+        ("q_proj", (H * hd, D)),
+        ("k_proj", (H_kv * hd, D)),
+        ("v_proj", (H_kv * hd, D)),
+        ("o_proj", (D, H * hd)),
+    )
+}
 x = torch.randn(1, 12, D, generator=gen, dtype=torch.float64)
 whole, (k_all, _) = llama.llama_attention(x, w, H, H_kv)
 steps, past = [], None
@@ -239,20 +245,29 @@ steps.append(out)
 for t in range(8, 12):
     out, past = llama.llama_attention(x[:, t : t + 1], w, H, H_kv, past_kv=past)
     steps.append(out)
-print(f"prefill vs prefill + 4 decode steps: {float((whole - torch.cat(steps, 1)).abs().max()):.1e}; "
-      f"cache {tuple(past[0].shape)} = [B, H_kv, P, d] ({H_kv} KV heads, not {H})")
+print(
+    f"prefill vs prefill + 4 decode steps: {float((whole - torch.cat(steps, 1)).abs().max()):.1e}; "
+    f"cache {tuple(past[0].shape)} = [B, H_kv, P, d] ({H_kv} KV heads, not {H})"
+)
 
 prompt = x[:, :5]
 padded = torch.cat((torch.zeros(1, 3, D, dtype=torch.float64), prompt), dim=1)
 mask = torch.tensor([[0, 0, 0, 1, 1, 1, 1, 1]])
 alone, _ = llama.llama_attention(prompt, w, H, H_kv)
-out, _ = llama.llama_attention(padded, w, H, H_kv, attention_mask=mask,
-                               position_ids=llama.left_padding_position_ids(mask))
+out, _ = llama.llama_attention(
+    padded, w, H, H_kv, attention_mask=mask, position_ids=llama.left_padding_position_ids(mask)
+)
 print(f"left-padded row vs the prompt alone (real tokens): {float((out[:, 3:] - alone).abs().max()):.1e}")
 
 lengths = [5, 3, 4]
-packed, _ = llama.llama_attention(x, w, H, H_kv, position_ids=llama.packed_position_ids(lengths),
-                                  attention_mask=llama.packed_causal_mask(lengths)[None, None])
+packed, _ = llama.llama_attention(
+    x,
+    w,
+    H,
+    H_kv,
+    position_ids=llama.packed_position_ids(lengths),
+    attention_mask=llama.packed_causal_mask(lengths)[None, None],
+)
 alone = torch.cat([llama.llama_attention(doc, w, H, H_kv)[0] for doc in x.split(lengths, dim=1)], dim=1)
 print(f"packed documents vs each alone: {float((packed - alone).abs().max()):.1e}")
 
@@ -264,8 +279,10 @@ print(f"packed documents vs each alone: {float((packed - alone).abs().max()):.1e
 i, j = torch.arange(12)[:, None], torch.arange(12)[None, :]
 window = (j <= i) & (j > i - 4)
 fig, axes = plt.subplots(1, 2, figsize=(7, 3.4))
-for ax, m, title in ((axes[0], llama.packed_causal_mask(lengths), "packed: documents of 5, 3, 4"),
-                     (axes[1], window, "sliding window W = 4")):
+for ax, m, title in (
+    (axes[0], llama.packed_causal_mask(lengths), "packed: documents of 5, 3, 4"),
+    (axes[1], window, "sliding window W = 4"),
+):
     ax.imshow(m.numpy(), cmap="Greys")
     ax.set(title=title, xlabel="key j", ylabel="query i")
 plt.tight_layout()
@@ -299,8 +316,16 @@ check("mla_rope")
 # %%
 mla = load("mla_rope")
 D, H, d_h, d_r, d_q, d_c = 32, 4, 16, 8, 24, 20
-shapes = {"w_dq": (d_q, D), "w_uq": (H * d_h, d_q), "w_qr": (H * d_r, d_q), "w_dkv": (d_c, D),
-          "w_uk": (H * d_h, d_c), "w_uv": (H * d_h, d_c), "w_kr": (d_r, D), "w_o": (D, H * d_h)}
+shapes = {
+    "w_dq": (d_q, D),
+    "w_uq": (H * d_h, d_q),
+    "w_qr": (H * d_r, d_q),
+    "w_dkv": (d_c, D),
+    "w_uk": (H * d_h, d_c),
+    "w_uv": (H * d_h, d_c),
+    "w_kr": (d_r, D),
+    "w_o": (D, H * d_h),
+}
 w = {n: torch.randn(*s, generator=gen, dtype=torch.float64) / s[1] ** 0.5 for n, s in shapes.items()}
 c_q = torch.randn(d_q, generator=gen, dtype=torch.float64)
 c_kv = torch.randn(d_c, generator=gen, dtype=torch.float64)
@@ -308,15 +333,18 @@ offsets = range(0, 65)
 gaps = [mla.rope_absorption_gap(c_q, c_kv, w["w_uq"], w["w_uk"], H, 100, 100 + r) for r in offsets]
 fig, ax = plt.subplots(figsize=(7, 2.8))
 ax.plot(list(offsets), gaps, ".-")
-ax.set(xlabel="offset n - m", ylabel="max |exact - absorbed|",
-       title="RoPE on the content part breaks absorption")
+ax.set(
+    xlabel="offset n - m", ylabel="max |exact - absorbed|", title="RoPE on the content part breaks absorption"
+)
 plt.show()
 
 x = torch.randn(2, 9, D, generator=gen, dtype=torch.float64)
 out, (lat, k_r) = mla.mla_attention(x, w, H)
 absorbed, _ = mla.mla_attention_absorbed(x[:, 6:], w, H, past=mla.mla_attention(x[:, :6], w, H)[1])
-print(f"absorbed decode vs rebuilt keys: {float((absorbed - out[:, 6:]).abs().max()):.1e}; "
-      f"cache per token: c_kv {lat.shape[-1]} + k_rope {k_r.shape[-1]} numbers")
+print(
+    f"absorbed decode vs rebuilt keys: {float((absorbed - out[:, 6:]).abs().max()):.1e}; "
+    f"cache per token: c_kv {lat.shape[-1]} + k_rope {k_r.shape[-1]} numbers"
+)
 mha, latent = mla.kv_cache_per_token(128, 128, 512, 64)
 print(f"DeepSeek-V2 per token and layer: MHA {mha} numbers, MLA {latent} ({mha / latent:.1f}x smaller)")
 
