@@ -53,11 +53,6 @@ def test_transformers_keeps_packed_documents_apart(stored):
     assert np.allclose(stored["packed/out"], stored["packed/alone_out"], rtol=1e-12, atol=1e-12)
 
 
-def _weights(case, fx):
-    config = str(fx[f"{case}/config"])
-    return {n: torch.from_numpy(fx[f"{config}/{n}"]) for n in ("q_proj", "k_proj", "v_proj", "o_proj")}
-
-
 def test_the_checks_layer_and_the_reference_equal_transformers(stored):
     fx = stored
     t = {k: torch.from_numpy(v) for k, v in fx.items() if v.dtype.kind != "U"}
@@ -67,7 +62,9 @@ def test_the_checks_layer_and_the_reference_equal_transformers(stored):
             k, fx[f"{case}/k_cache"], atol=1e-12
         )
         n_heads, n_kv = checks.HEADS[case]
-        ref, (rk, _) = llama_attention.llama_attention(t[f"{case}/hidden"], _weights(case, fx), n_heads, n_kv)
+        ref, (rk, _) = llama_attention.llama_attention(
+            t[f"{case}/hidden"], checks._weights(case), n_heads, n_kv
+        )
         assert np.allclose(ref.numpy(), fx[f"{case}/out"], atol=1e-12) and np.allclose(
             rk.numpy(), k, atol=1e-12
         )
