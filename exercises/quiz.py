@@ -893,3 +893,51 @@ ANSWERS["num_bf16_spacing"] = None
 #      matters.
 #      角度保持 bfloat16，但用 float32 计算 cos 和 sin：关键是 cos 和 sin 的舍入。
 ANSWERS["angle_precision"] = None
+
+# ----------------------------------------------------------------------------------------------------------
+# 57. [num_men_first_negative] numeric, 2 pts (Track E)
+# Men et al. (2024) show that RoPE can favour a key similar to the query over a random key at distance m
+# only while B(m) = Σ_{i=0}^{d/2−1} cos(m·θ_i) ≥ 0, θ_i = base^(−2i/d). For d = 128 and base 10 000, what is
+# the first integer distance m at which B(m) < 0? (exact; compute it)
+# Men 等人（2024）证明：只有当 B(m) = Σ_{i=0}^{d/2−1} cos(m·θ_i) ≥ 0（θ_i = base^(−2i/d)）时，RoPE 才能在距
+# 离 m 处让与 query 相似的 key 比随机 key 得到更高的分数。d = 128、base 为 10 000 时，使 B(m) < 0 的第一个整
+# 数距离 m 是多少？（精确值，请计算）
+# (unit: tokens)
+ANSWERS["num_men_first_negative"] = None
+
+# ----------------------------------------------------------------------------------------------------------
+# 58. [xiong_abf] single choice, 1 pt (Track E)
+# Before continuing Llama 2's training on 32 768-token sequences, Xiong et al. (2023) raised RoPE's base
+# from 10 000 to 500 000 ("adjusted base frequency"). What does that change?
+# 在用 32 768 个词的序列继续训练 Llama 2 之前，Xiong 等人（2023）把 RoPE 的 base 从 10 000 提高到 500 000（“
+# 调整基频”）。这改变了什么？
+#   a) Every pair but the first turns more slowly with distance, so attention to distant tokens decays less
+#      and the slow pairs stay closer to angles seen in training.
+#      除第一对外，每一对随距离转得更慢，因此对远处词的注意力衰减更小，低频对的角度也更接近训练中见过的范围
+#      。
+#   b) It makes the float32 angles at positions near 32 768 more precise.
+#      它让 32 768 附近位置的 float32 角度更精确。
+#   c) It makes RoPE's scores depend on the offset m − n, which base 10 000 does not guarantee at long
+#      range.
+#      它让 RoPE 的分数只依赖偏移 m − n，而 base 10 000 在远距离上做不到这一点。
+#   d) It shortens every pair's wavelength so that the model sees each angle more often.
+#      它缩短每一对的波长，让模型更频繁地见到每个角度。
+ANSWERS["xiong_abf"] = None
+
+# ----------------------------------------------------------------------------------------------------------
+# 59. [myth_base_training_length] myth or fact, with a reason, 1 pt (Track E)
+# Myth or fact: a larger RoPE base is only needed to extrapolate beyond the training length; a model trained
+# from scratch on 32K-token documents can keep base 10 000 and use its whole context.
+# 是误区还是事实：更大的 RoPE base 只在外推到训练长度之外时才需要；一个从头用 32K 个词的文档训练的模型可以保
+# 持 base 10 000，并用好它的整个上下文。
+# Reasons / 理由:
+#   a) Fact: within the training length every angle has been seen, so any base works there.
+#      事实：在训练长度之内，所有角度都见过，所以任何 base 都可以。
+#   b) Myth: the expected advantage of a similar key over a random one is proportional to Σ cos(mθ_i),
+#      negative beyond some distance for a small base, so the training length itself sets a lower bound of
+#      the base.
+#      误区：相似 key 相对随机 key 的期望优势正比于 Σ cos(mθ_i)，base 小时超过某个距离就为负，所以训练长度本
+#      身就给 base 设了下界。
+#   c) Myth: base 10 000 overflows float32 beyond 32K positions.
+#      误区：base 10 000 在 32K 以上的位置会使 float32 溢出。
+ANSWERS["myth_base_training_length"] = None

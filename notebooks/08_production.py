@@ -30,17 +30,27 @@
 #   解耦的 RoPE？
 # - How do ALiBi, xPos and NoPE put position in, and what do they miss? / ALiBi、xPos、NoPE
 #   如何引入位置信息，各自缺了什么？
+# - Derive RoPE: why must an encoding whose scores depend on m − n only be a rotation? / 推导 RoPE：
+#   为什么分数只依赖 m − n 的编码必然是旋转？
+# - Why are RoPE's angles computed in float32, what breaks near position $10^6$ or in bfloat16, and how
+#   large must the base be for a context length? / 为什么 RoPE 的角度要用 float32 计算？在位置 $10^6$ 附近或
+#   bfloat16 下会出什么问题？给定上下文长度，base 至少要多大？
 #
 # **What you will do / 你要做的事**: implement `exercises/rope_cache.py` (four functions), then use them
 # to watch a cache being moved, evicted and re-rotated; then `exercises/llama_attention.py`, one Llama
 # attention layer graded against Hugging Face's; then `exercises/mla_rope.py`, DeepSeek-V2's latent
-# attention; and `exercises/alternatives.py` (ALiBi, xPos, NoPE). / 实现 `exercises/rope_cache.py`
+# attention; `exercises/alternatives.py` (ALiBi, xPos, NoPE); `exercises/derive_rope.py`, the
+# derivation step by step; and `exercises/rope_precision.py`, precision and the base. / 实现
+# `exercises/rope_cache.py`
 # 的四个函数，
 # 然后用它们观察缓存的平移、淘汰与重新旋转；再实现 `exercises/llama_attention.py`：一个以 Hugging Face
 # 为准评分的 Llama 注意力层；再实现 `exercises/mla_rope.py`：DeepSeek-V2 的潜在注意力；最后是
-# `exercises/alternatives.py`（ALiBi、xPos、NoPE）。
+# `exercises/alternatives.py`（ALiBi、xPos、NoPE）、`exercises/derive_rope.py`（逐步推导 RoPE）和
+# `exercises/rope_precision.py`（数值精度与 base）。
 
 # %%
+import cmath
+
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
@@ -390,7 +400,145 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
-# ## 7. Interview questions / 面试题
+# ## 7. Derive RoPE from its requirement / 从要求推导 RoPE
+#
+# RoFormer (§3.4.1 of arXiv 2104.09864) starts from one requirement: an encoding $f(x, m)$ whose scores
+# depend on the offset only, $\langle f(q,m), f(k,n)\rangle = g(q,k,m-n)$, with $f(x,0)=x$. In 2-D a vector
+# is a complex number and $\langle a,b\rangle = \mathrm{Re}(a\bar b)$; write
+# $f(x,m)=R(x,m)\,e^{i\Theta(x,m)}$.
+# / RoFormer 从一个要求出发：分数只依赖相对位置。二维向量看作复数，内积是 $\mathrm{Re}(a\bar b)$。
+#
+# 1. **The requirement as a test** / 把要求变成测试: shift both positions, the score must not move.
+# 2. **Moduli** / 模长: at $m=n$, $R(q,m)R(k,m)=|q||k|$ for every $q,k$, so $R(x,m)=|x|$: lengths are kept.
+#    / 令 $m=n$ 得 $R(x,m)=|x|$，长度不变。
+# 3. **Phases** / 相位: at $m=n$, $\Theta(q,m)-\arg q = \Theta(k,m)-\arg k =: \varphi(m)$, the same for every
+#    vector. / 相位的增量 $\varphi(m)$ 与向量无关，只与位置有关。
+# 4. **Steps** / 步长: at $n=m+1$, $\varphi(m+1)-\varphi(m)$ does not depend on $m$: $\varphi(m)=m\theta$.
+#    / 令 $n=m+1$ 得 $\varphi$ 是等差数列，$\varphi(m)=m\theta$。
+#
+# So $f(x,m)=x\,e^{im\theta}$, the rotation by $m\theta$; RoPE applies it to $d/2$ pairs with
+# $\theta_i = 10000^{-2i/d}$. / 因此 $f(x,m)=x e^{im\theta}$，即旋转；RoPE 对 $d/2$ 对特征各用一个
+# $\theta_i$。
+#
+# **Exercise / 练习**: the six functions of `exercises/derive_rope.py`; each measures one step on a
+# candidate encoding. Below they test the rotation against three encodings that fail a step.
+# / 实现 `exercises/derive_rope.py` 的六个函数，每个函数在候选编码上检验一步推导。
+
+# %%
+check("derive_rope")
+
+# %%
+der = load("derive_rope")
+candidates = {
+    "rotation z e^{0.5im}": lambda z, m: z * cmath.exp(0.5j * m),
+    "added vector z + 0.5 e^{im}": lambda z, m: z + 0.5 * cmath.exp(1j * m),
+    "phase 0.1 m^2": lambda z, m: z * cmath.exp(0.1j * m * m),
+    "modulus (1 + 0.2 m)": lambda z, m: z * (1 + 0.2 * m),
+}
+z = torch.complex(
+    torch.randn(4, generator=gen, dtype=torch.float64), torch.randn(4, generator=gen, dtype=torch.float64)
+)
+w = torch.complex(
+    torch.randn(4, generator=gen, dtype=torch.float64), torch.randn(4, generator=gen, dtype=torch.float64)
+)
+for name, f in candidates.items():
+    gap = float(der.requirement_gap(f, z, w, 3, 1, 5).max())
+    modulus, _ = der.polar_parts(f, z, 4)
+    steps = der.phase_increments(f, z, 5)[0]
+    print(
+        f"{name:28s} gap {gap:8.1e}  |f(z,4)|/|z| {float((modulus / z.abs()).max()):.3f}  "
+        f"phase steps {[round(v, 3) for v in steps.tolist()]}"
+    )
+print(
+    "rotation_matrix(2, 0.5) @ (1, 0):",
+    (der.rotation_matrix(2, 0.5) @ torch.tensor([1.0, 0.0], dtype=torch.float64)).tolist(),
+)
+print("rope_2d(1, 2, 0.5):", complex(der.rope_2d(torch.tensor(1 + 0j), torch.tensor(2), 0.5)))
+
+# %% [markdown]
+# ## 8. Precision and the base at long context / 长上下文中的精度与 base
+#
+# **Angles in low precision / 低精度下的角度.** The fastest pair's angle is the position itself
+# ($\theta_0=1$). float32 keeps 24 significant bits, so near $10^6$ consecutive floats are $2^{-4}=0.0625$
+# apart: the angle is off by hundredths of a radian. bfloat16 keeps 8: above 256 not every integer exists,
+# and neighbouring positions get the *same* rotation. This is why Hugging Face computes cos and sin in
+# float32 with autocast off, even in a bfloat16 model. / 最快的一对特征的角度就是位置本身；float32 在 $10^6$
+# 附近的间隔是 0.0625，角度误差达百分之几弧度；bfloat16 在 256 以上连相邻位置都无法区分。
+#
+# **Why the base is raised / 为什么要调大 base.** Xiong et al. (arXiv 2309.16039) raised Llama 2's base from
+# 10 000 to 500 000 before training at 32 768 tokens (smaller angles, less decay); Llama 3 ships with
+# 500 000. Men et al. (arXiv 2405.14591) make it a bound: the expected score gap between a similar key and a
+# random one at distance $m$ is proportional to $B(m)=\sum_i \cos(m\theta_i)$, and a model can prefer the
+# similar token only while $B(m)\ge 0$. A context of $L$ tokens needs it for every distance below $L$, which
+# gives the smallest base for each $L$. The good bases do not form an interval (for 1 024 tokens
+# $4.3\cdot10^3$ works while some bases up to $6.0\cdot10^3$ fail), so the bound is a scan over candidates,
+# not a bisection.
+# / Xiong 等人在 32K 训练前把 base 从一万调到五十万；Men 等人证明
+# 相似词与随机词的期望分数差正比于 $B(m)$，上下文长度 $L$ 要求所有距离上 $B(m)\ge 0$，由此得到 base 的下界；
+# 满足条件的 base 不构成区间，所以要逐个扫描候选值，不能二分。
+#
+# **Exercise / 练习**: the six functions of `exercises/rope_precision.py`. / 实现
+# `exercises/rope_precision.py` 的六个函数。
+
+# %%
+check("rope_precision")
+
+# %%
+prec = load("rope_precision")
+near = torch.tensor([1000, 100_000, 1_000_000, 10_000_000])
+error = prec.angle_error(near, 128)
+print(
+    "largest float32 angle error (rad) at",
+    near.tolist(),
+    ":",
+    [f"{v:.2g}" for v in error.max(-1).values.tolist()],
+)
+print(
+    "float32 holds every integer up to",
+    prec.max_exact_integer(torch.float32),
+    "; bfloat16 up to",
+    prec.max_exact_integer(torch.bfloat16),
+)
+print("bfloat16 rounds positions 257, 1001:", torch.tensor([257, 1001]).to(torch.bfloat16).tolist())
+for base in (10_000.0, 500_000.0):
+    print(
+        f"d = 128, base {base:>9,.0f}: B(m) >= 0 for every distance below",
+        prec.supported_context(128, base, 200_000),
+    )
+grid = torch.logspace(3, 7, 401, dtype=torch.float64)  # 100 candidates per decade
+lengths = [1024, 2048, 4096, 8192, 16384, 32768]
+bounds = []
+for L in lengths:  # a base that serves L tokens serves fewer: each scan starts at the previous bound
+    bounds.append(prec.base_lower_bound(L, 128, grid[grid >= (bounds[-1] if bounds else 0.0)]))
+for L, b in zip(lengths, bounds, strict=True):
+    print(
+        f"context {L:6d}: smallest base on the grid {b:9.3g}   "
+        f"(figure 1's fit 0.0424 L^1.628: {0.0424 * L**1.628:9.3g})"
+    )
+print(
+    "a finer scan finds narrow islands below the grid's answer: for 1 024 tokens base 4.3e3 works, "
+    "4.5e3 does not:",
+    prec.supported_context(128, 4300.0, 1023),
+    prec.supported_context(128, 4500.0, 1023),
+)
+distance = torch.arange(0, 40_001, 20)
+fig, axes = plt.subplots(1, 2, figsize=(9, 3))
+for base in (10_000.0, 500_000.0):
+    axes[0].plot(
+        distance.numpy(), prec.similar_token_margin(distance, 128, base).numpy(), label=f"base {base:,.0f}"
+    )
+axes[0].axhline(0, color="gray", lw=0.8)
+axes[0].set(xlabel="distance m", ylabel="B(m)", title="Men et al.'s B(m), d = 128")
+axes[0].legend(fontsize=8)
+axes[1].loglog(lengths, bounds, "o-", label="smallest base (grid)")
+axes[1].loglog(lengths, [0.0424 * L**1.628 for L in lengths], "--", label="0.0424 L^1.628")
+axes[1].set(xlabel="context length", ylabel="base", title="the base bounds the context")
+axes[1].legend(fontsize=8)
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## 9. Interview questions / 面试题
 #
 # **Why is a KV cache of rotated keys enough for decoding? / 为什么缓存旋转后的键就够解码用？**
 # A key's rotation depends only on its own position, which never changes while decoding; the new
@@ -431,3 +579,25 @@ plt.show()
 # words to the left and one two words to the right look the same, and reversing the sentence flips the
 # label. A causal mask gives the direction — and on that task the mask alone does as well as mask plus
 # bias. 对称偏置只给距离、不给方向；加上因果掩码才有方向，而在该任务上只用因果掩码也同样好。
+#
+# **Derive RoPE in one minute / 一分钟推导 RoPE.** Ask for scores that depend on $m-n$ only and for
+# $f(x,0)=x$. At $m=n$ the moduli multiply to $|q||k|$, so each encoding keeps its length, and the phase
+# added to every vector is one function $\varphi(m)$ of the position. At $n=m+1$ its step is constant,
+# so $\varphi(m)=m\theta$ and $f(x,m)=x e^{im\theta}$: a rotation. 要求分数只依赖 $m-n$ 且 $f(x,0)=x$：
+# 令 $m=n$ 得模长不变、相位增量只依赖位置；令 $n=m+1$ 得相位是等差数列，于是 $f$ 是旋转。
+#
+# **Why compute RoPE's angles in float32 even in a bfloat16 model? / 为什么 bfloat16 模型也要用 float32
+# 算角度？**
+# bfloat16 has 8 significant bits: above 256 consecutive positions round to the same number and get the
+# same rotation; float32 is exact up to $2^{24}$ but its angle error grows with the position (hundredths of
+# a radian near $10^6$). bfloat16 只有 8 位有效数字，256 以上相邻位置会被舍入成同一个数；float32 在
+# $2^{24}$ 以内位置精确，但角度误差随位置增大。
+#
+# **Why raise the base before long-context training? / 为什么长上下文训练前要调大 base？** A larger base
+# turns every pair more slowly, so the scores decay less with distance (Xiong et al., 10 000 → 500 000 at
+# 32K), and Men et al.'s $B(m)=\sum_i\cos(m\theta_i)$ stays non-negative over the whole context: with base
+# 10 000 and $d=128$ it turns negative at a distance of 1 707, and even at 500 000 it does at 18 438, short
+# of the 32 768 Xiong et al. trained at (Men et al.'s bound for 32K is about $6.3\cdot 10^5$).
+# base 越大旋转越慢，
+# 远程衰减越弱；按 Men 等人的判据，base 为一万、$d=128$ 时 $B(m)$ 在距离 1 707 处就变为负数，base 为五十万时在
+# 18 438 处，仍不到 32 768。

@@ -1662,3 +1662,93 @@ ANSWERS["angle_precision"] = None
 #   autocast disabled; transformers PR #29285)
 ANSWERS["angle_precision"] = "b"
 ### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 57. [num_men_first_negative] numeric, 2 pts (Track E)
+# Men et al. (2024) show that RoPE can favour a key similar to the query over a random key at distance m
+# only while B(m) = Σ_{i=0}^{d/2−1} cos(m·θ_i) ≥ 0, θ_i = base^(−2i/d). For d = 128 and base 10 000, what is
+# the first integer distance m at which B(m) < 0? (exact; compute it)
+# Men 等人（2024）证明：只有当 B(m) = Σ_{i=0}^{d/2−1} cos(m·θ_i) ≥ 0（θ_i = base^(−2i/d)）时，RoPE 才能在距
+# 离 m 处让与 query 相似的 key 比随机 key 得到更高的分数。d = 128、base 为 10 000 时，使 B(m) < 0 的第一个整
+# 数距离 m 是多少？（精确值，请计算）
+# (unit: tokens)
+ANSWERS["num_men_first_negative"] = None
+### BEGIN SOLUTION
+# Model answer: 1707: B(m) is first negative at m = 1707, so by Men et al.'s criterion base 10 000 supports
+#   a context of 1 707 tokens at d = 128, and their lower bound of the base is about 4.3·10³ for 1K tokens
+#   and 6.3·10⁵ for 32K. Even base 500 000 (Llama 2 Long, Llama 3) keeps B(m) ≥ 0 only up to m = 18 437,
+#   below 32 768. The set of good bases is not an interval (for 1 024 tokens 4.3·10³ works while some bases
+#   up to 6.0·10³ fail), so the bound is found by a scan, not a bisection.
+# 参考答案：1707：B(m) 在 m = 1707 处第一次为负，所以按 Men 等人的判据，d = 128 时 base 10 000 只支持 1 707
+#   个词的上下文；他们给出的 base 下界对 1K 个词约为 4.3·10³，对 32K 约为 6.3·10⁵。即使 base 为 500 000（
+#   Llama 2 Long、Llama 3），B(m) ≥ 0 也只保持到 m = 18 437，不到 32 768。满足条件的 base 并不构成一个区间（
+#   1 024 个词时 4.3·10³ 满足，而直到 6.0·10³ 之间仍有不满足的 base），所以下界要靠扫描而不是二分求得。
+# Source: Men et al. 2024, Base of RoPE Bounds Context Length, arXiv 2405.14591
+ANSWERS["num_men_first_negative"] = 1707
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 58. [xiong_abf] single choice, 1 pt (Track E)
+# Before continuing Llama 2's training on 32 768-token sequences, Xiong et al. (2023) raised RoPE's base
+# from 10 000 to 500 000 ("adjusted base frequency"). What does that change?
+# 在用 32 768 个词的序列继续训练 Llama 2 之前，Xiong 等人（2023）把 RoPE 的 base 从 10 000 提高到 500 000（“
+# 调整基频”）。这改变了什么？
+#   a) Every pair but the first turns more slowly with distance, so attention to distant tokens decays less
+#      and the slow pairs stay closer to angles seen in training.
+#      除第一对外，每一对随距离转得更慢，因此对远处词的注意力衰减更小，低频对的角度也更接近训练中见过的范围
+#      。
+#   b) It makes the float32 angles at positions near 32 768 more precise.
+#      它让 32 768 附近位置的 float32 角度更精确。
+#   c) It makes RoPE's scores depend on the offset m − n, which base 10 000 does not guarantee at long
+#      range.
+#      它让 RoPE 的分数只依赖偏移 m − n，而 base 10 000 在远距离上做不到这一点。
+#   d) It shortens every pair's wavelength so that the model sees each angle more often.
+#      它缩短每一对的波长，让模型更频繁地见到每个角度。
+ANSWERS["xiong_abf"] = None
+### BEGIN SOLUTION
+# Model answer: θ_i = base^(−2i/d) shrinks for every pair but the first, so each pair turns more slowly with
+#   distance: the RoFormer bound on the score decays more slowly, distant tokens keep more attention, and
+#   the slow pairs see fewer angles they were never trained on. The score stays a function of m − n for any
+#   base, and the fastest pair, θ_0 = 1, is untouched, so neither relativity nor the float32 error of its
+#   angle changes. Men et al. (2024) later turned the argument into a lower bound of the base for each
+#   context length.
+# 参考答案：除第一对外，每一对的 θ_i = base^(−2i/d) 都变小，所以每一对随距离转得更慢：RoFormer 的分数上界衰
+#   减更慢，远处的词保留更多注意力，低频对遇到的训练中没见过的角度也更少。任何 base 下分数都只依赖 m − n，最
+#   快的一对 θ_0 = 1 不受影响，所以相对性和它的角度在 float32 中的误差都不变。Men 等人（2024）后来把这一论证
+#   变成了每个上下文长度对应的 base 下界。
+# Source: Xiong et al. 2023, Effective Long-Context Scaling of Foundation Models, section 4.1, arXiv
+#   2309.16039
+ANSWERS["xiong_abf"] = "a"
+### END SOLUTION
+
+# ----------------------------------------------------------------------------------------------------------
+# 59. [myth_base_training_length] myth or fact, with a reason, 1 pt (Track E)
+# Myth or fact: a larger RoPE base is only needed to extrapolate beyond the training length; a model trained
+# from scratch on 32K-token documents can keep base 10 000 and use its whole context.
+# 是误区还是事实：更大的 RoPE base 只在外推到训练长度之外时才需要；一个从头用 32K 个词的文档训练的模型可以保
+# 持 base 10 000，并用好它的整个上下文。
+# Reasons / 理由:
+#   a) Fact: within the training length every angle has been seen, so any base works there.
+#      事实：在训练长度之内，所有角度都见过，所以任何 base 都可以。
+#   b) Myth: the expected advantage of a similar key over a random one is proportional to Σ cos(mθ_i),
+#      negative beyond some distance for a small base, so the training length itself sets a lower bound of
+#      the base.
+#      误区：相似 key 相对随机 key 的期望优势正比于 Σ cos(mθ_i)，base 小时超过某个距离就为负，所以训练长度本
+#      身就给 base 设了下界。
+#   c) Myth: base 10 000 overflows float32 beyond 32K positions.
+#      误区：base 10 000 在 32K 以上的位置会使 float32 溢出。
+ANSWERS["myth_base_training_length"] = None
+### BEGIN SOLUTION
+# Model answer: Myth. Men et al. derive that the expected score gap between a key similar to the query and a
+#   random key at distance m is proportional to B(m) = Σ_i cos(mθ_i); where B(m) < 0 the model cannot prefer
+#   the similar token. With d = 128 and base 10 000 that happens from m = 1 707 on, so training on 32K
+#   documents with that base gives what they call a superficial long-context ability: low perplexity, but
+#   retrieval from far tokens fails. The training length itself sets a lower bound of the base (about
+#   6.3·10⁵ for 32K).
+# 参考答案：误区。Men 等人推导出：在距离 m 处，与 query 相似的 key 和随机 key 的期望分数差正比于 B(m) = Σ_i
+#   cos(mθ_i)；B(m) < 0 时模型无法偏向相似的词。d = 128、base 10 000 时，从 m = 1 707 起就是如此，所以用这个
+#   base 在 32K 文档上训练只能得到他们所说的“表面的”长上下文能力：困惑度低，但从远处检索信息会失败。训练长度
+#   本身就给 base 设了下界（32K 约为 6.3·10⁵）。
+# Source: Men et al. 2024, Base of RoPE Bounds Context Length, arXiv 2405.14591
+ANSWERS["myth_base_training_length"] = (False, "b")
+### END SOLUTION

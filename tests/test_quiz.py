@@ -242,7 +242,16 @@ RECOMPUTED = {
     "num_streaming_position": lambda: len(range(4)) + len(range(10000 - 1020, 10000)),
     "num_dynamic_ntk_base": lambda: 10000.0 * ((2 * 12288 / 4096) - (2 - 1)) ** (128 / (128 - 2)),
     "num_bf16_spacing": lambda: _bf16_spacing(40000.0),
+    "num_men_first_negative": lambda: _first_negative_margin(128, 10000.0),
 }
+
+
+def _first_negative_margin(d: int, base: float) -> int:
+    """The first m with sum_i cos(m * base ** (-2i / d)) < 0, by a plain loop in math.cos."""
+    m = 0
+    while sum(math.cos(m * base ** (-2 * i / d)) for i in range(d // 2)) >= 0:
+        m += 1
+    return m
 
 
 def test_every_numeric_answer_is_recomputed_from_its_formula():

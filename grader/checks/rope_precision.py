@@ -1,0 +1,301 @@
+"""Hidden checks for exercises/rope_precision.py: angles in low precision, Men et al.'s bound on the base.
+
+Expected values are the docstrings' formulas computed here: the low-precision angle by torch in the
+dtype named (one rounding of the position, one of theta_i, one of their product: IEEE multiplication
+is exactly rounded, so every correct implementation gets the same bits), B(m) = sum_i cos(m theta_i) of
+Men et al. 2024 (arXiv 2405.14591) in float64. A message names a slip only when recomputing the slip
+reproduces the learner's result.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..checking import call, check, expect_raises, fail, tensor_result, type_name
+
+
+def _theta(dim: int, base: float) -> torch.Tensor:
+    return base ** (-torch.arange(0, dim, 2, dtype=torch.float64) / dim)
+
+
+def _low(positions: torch.Tensor, theta: torch.Tensor, dtype) -> torch.Tensor:
+    return (positions[..., None].to(dtype) * theta.to(dtype)).to(torch.float64)
+
+
+def _float64(value, what: str, shape: tuple) -> np.ndarray:
+    out = tensor_result(value, what)
+    if tuple(out.shape) != tuple(shape):
+        fail(f"{what} has shape {tuple(out.shape)}, expected {tuple(shape)}")
+    if out.dtype != torch.float64:
+        fail(f"{what} is {out.dtype}; return float64")
+    return out.numpy()
+
+
+def _close(got: np.ndarray, expected, rtol=1e-9, atol=1e-12) -> bool:
+    expected = np.asarray(expected)
+    return got.shape == expected.shape and np.allclose(got, expected, rtol=rtol, atol=atol)
+
+
+def _name_slip(what: str, got: np.ndarray, expected, slips, rule: str, atol=1e-12) -> None:
+    if _close(got, expected, atol=atol):
+        return
+    for value, why in slips:
+        if _close(got, value, atol=atol):
+            fail(f"{what}: {why}")
+    where = tuple(int(i) for i in np.argwhere(~np.isclose(got, expected, rtol=1e-9, atol=atol))[0])
+    fail(
+        f"{what}: yours {got[where]:.6g} at index {where}, expected {np.asarray(expected)[where]:.6g} "
+        f"({rule})"
+    )
+
+
+def _int(value, what: str) -> int:
+    if isinstance(value, torch.Tensor | np.ndarray | np.integer) and np.size(value) == 1:
+        if not (
+            value.dtype.is_floating_point if isinstance(value, torch.Tensor) else value.dtype.kind == "f"
+        ):
+            value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        fail(f"{what} should be a Python int, got {type_name(value)}")
+    return value
+
+
+def _float(value, what: str) -> float:
+    if isinstance(value, torch.Tensor | np.ndarray | np.number) and np.size(value) == 1:
+        value = float(value)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        fail(f"{what} should be a Python float, got {type_name(value)}")
+    return float(value)
+
+
+# ------------------------------------------------------------------------------------ angles
+
+
+@check(3, "angle_error: float32 angles near position 10**6 are off by hundredths of a radian")
+def test_angle_error_float32(impl):
+    cases = (
+        (torch.tensor([0, 1, 1000, 65537, 10**6, 10**6 + 1, 2**24 + 1]), 128, 10000.0),
+        (torch.tensor([[3, 500_000], [999_999, 2_000_000]]), 64, 500000.0),
+    )
+    for positions, dim, base in cases:
+        what = f"angle_error(positions of shape {list(positions.shape)}, dim={dim}, base={base:g})"
+        kwargs = {} if base == 10000.0 else {"base": base}
+        got = _float64(
+            call(impl, "angle_error", positions, dim, **kwargs), what, (*positions.shape, dim // 2)
+        )
+        theta = _theta(dim, base)
+        exact = positions[..., None].to(torch.float64) * theta
+        expected = (_low(positions, theta, torch.float32) - exact).abs().numpy()
+        theta32 = base ** (-torch.arange(0, dim, 2, dtype=torch.float32) / dim)
+        slips = [
+            (
+                (_low(positions, theta32, torch.float32) - exact).abs().numpy(),
+                "theta_i was computed in float32; compute it in float64 and round it once to the dtype",
+            ),
+            (
+                (
+                    _low(positions, theta, torch.float32)
+                    - positions[..., None].to(torch.float64) * theta.to(torch.float32).to(torch.float64)
+                )
+                .abs()
+                .numpy(),
+                "the exact angle used theta_i rounded to the dtype; it is m * theta_i with theta_i in "
+                "float64 (its rounding is part of the error)",
+            ),
+            (
+                (_low(positions, theta, torch.float32) - exact).numpy(),
+                "that is the signed difference; return its absolute value",
+            ),
+            (
+                (positions[..., None].to(torch.float32).to(torch.float64) * theta - exact).abs().numpy(),
+                "only the position was rounded; theta_i and the product must be computed in the dtype too",
+            ),
+            (
+                (
+                    positions[..., None].to(torch.float32).to(torch.float64)
+                    * theta.to(torch.float32).to(torch.float64)
+                    - exact
+                )
+                .abs()
+                .numpy(),
+                "the product was computed in float64; multiply the rounded position and theta_i in the dtype",
+            ),
+            (
+                (positions[..., None].to(torch.float64) * theta.to(torch.float32).to(torch.float64) - exact)
+                .abs()
+                .numpy(),
+                "the position was not rounded to the dtype, and the product was computed in float64",
+            ),
+            (
+                ((_low(positions, theta, torch.float32) - exact).abs() / exact.clamp(min=1e-300)).numpy(),
+                "that is the relative error; return the absolute error in radians",
+            ),
+        ]
+        _name_slip(what, got, expected, slips, "|m.to(dtype) * theta.to(dtype) - m * theta|")
+    expect_raises(ValueError, impl, "angle_error", torch.tensor([1]), 7, why="angle_error(..., dim=7)")
+
+
+@check(1, "angle_error: in bfloat16 the positions themselves collide above 256")
+def test_angle_error_bfloat16(impl):
+    positions = torch.tensor([255, 256, 257, 1000, 1001, 4099])
+    what = "angle_error(positions, 16, dtype=torch.bfloat16)"
+    got = _float64(call(impl, "angle_error", positions, 16, dtype=torch.bfloat16), what, (6, 8))
+    theta = _theta(16, 10000.0)
+    exact = positions[..., None].to(torch.float64) * theta
+    expected = (_low(positions, theta, torch.bfloat16) - exact).abs().numpy()
+    slips = [
+        (
+            (_low(positions, theta, torch.float32) - exact).abs().numpy(),
+            "that is the float32 error; compute in the dtype given (bfloat16)",
+        ),
+        (
+            (positions[..., None].to(torch.float64) * theta.to(torch.bfloat16) - exact).abs().numpy(),
+            "the position was not rounded to bfloat16 (257 becomes 256 there)",
+        ),
+    ]
+    _name_slip(what, got, expected, slips, "|m.to(dtype) * theta.to(dtype) - m * theta|")
+
+
+@check(1, "max_exact_integer: 2 ** p for p significant bits (2 ** 24 in float32, 256 in bfloat16)")
+def test_max_exact_integer(impl):
+    for dtype, expected in (
+        (torch.float32, 2**24),
+        (torch.bfloat16, 2**8),
+        (torch.float16, 2**11),
+        (torch.float64, 2**53),
+    ):
+        what = f"max_exact_integer({dtype})"
+        got = _int(call(impl, "max_exact_integer", dtype), what)
+        if got == expected:
+            continue
+        if got == expected // 2:
+            fail(
+                f"{what} gave {got}: p counts the implicit leading bit too, so it is "
+                f"2 ** {expected.bit_length() - 1}"
+            )
+        if got == expected - 1 or got == expected + 1:
+            fail(f"{what} gave {got}; 2 ** p itself is representable and 2 ** p + 1 is not: {expected}")
+        if got == int(torch.finfo(dtype).max):
+            fail(
+                f"{what} gave the largest finite value; the question is the largest N with every integer "
+                "up to N exact"
+            )
+        fail(f"{what} gave {got}, expected {expected}")
+
+
+# ------------------------------------------------------------------------------------ the base
+
+
+def _margin(distances: np.ndarray, dim: int, base: float) -> np.ndarray:
+    theta = base ** (-np.arange(0, dim, 2) / dim)
+    return np.cos(np.asarray(distances, dtype=np.float64)[..., None] * theta).sum(-1)
+
+
+@check(2, "similar_token_margin: B(m) = sum_i cos(m theta_i) over the d/2 pairs")
+def test_margin(impl):
+    distances = np.array([[0, 1, 10, 100], [1000, 5000, 20000, 123457]])
+    for dim, base in ((128, 10000.0), (64, 500000.0)):
+        what = f"similar_token_margin(distances of shape [2, 4], dim={dim}, base={base:g})"
+        kwargs = {} if base == 10000.0 else {"base": base}
+        got = _float64(
+            call(impl, "similar_token_margin", torch.from_numpy(distances), dim, **kwargs), what, (2, 4)
+        )
+        j = np.arange(dim)
+        m = distances[..., None].astype(np.float64)
+        slips = [
+            (
+                2 * _margin(distances, dim, base),
+                "each pair counted twice (sum over the d/2 pairs, not the d features)",
+            ),
+            (
+                _margin(distances, dim, base) / (dim // 2),
+                "that is the mean over the pairs; B(m) is their sum",
+            ),
+            (
+                np.cos(m * base ** (-j / dim)).sum(-1),
+                "theta_i = base ** (-2i / d) for the d/2 pairs i = 0 .. d/2 - 1",
+            ),
+            (
+                np.cos(m * base ** (-(np.arange(dim // 2) + 1) * 2 / dim)).sum(-1),
+                "the pairs are numbered from 0: theta_0 = 1",
+            ),
+            (np.sin(m * base ** (-np.arange(0, dim, 2) / dim)).sum(-1), "B(m) sums cos(m theta_i), not sin"),
+        ]
+        _name_slip(what, got, _margin(distances, dim, base), slips, "sum_i cos(m theta_i)", atol=1e-9)
+    expect_raises(
+        ValueError, impl, "similar_token_margin", torch.tensor([1]), 9, why="similar_token_margin(..., dim=9)"
+    )
+
+
+def _supported(dim: int, base: float, max_distance: int) -> int:
+    negative = np.nonzero(_margin(np.arange(max_distance + 1), dim, base) < 0)[0]
+    return int(negative[0]) if len(negative) else max_distance + 1
+
+
+@check(2, "supported_context: the first distance with B(m) < 0")
+def test_supported_context(impl):
+    for dim, base, max_distance in (
+        (128, 10000.0, 6000),
+        (128, 10000.0, 1707),
+        (16, 100.0, 500),
+        (128, 500000.0, 40000),
+        (32, 1e6, 300),
+    ):
+        what = f"supported_context({dim}, {base:g}, {max_distance})"
+        got = _int(call(impl, "supported_context", dim, base, max_distance), what)
+        expected = _supported(dim, base, max_distance)
+        if got == expected:
+            continue
+        margin = _margin(np.arange(max_distance + 1), dim, base)
+        if expected <= max_distance and got == expected - 1:
+            fail(f"{what} gave {got}, the last distance with B >= 0; return the first with B < 0, {expected}")
+        if got == int((margin >= 0).sum()):
+            fail(
+                f"{what} gave {got}, the number of distances with B >= 0; return the first distance with "
+                "B < 0"
+            )
+        if expected == max_distance + 1 and got in (max_distance, -1, 0):
+            fail(
+                f"{what} gave {got}; B(m) >= 0 at every distance up to {max_distance}: return "
+                "max_distance + 1"
+            )
+        shown = f" (B({expected}) = {margin[expected]:.4g})" if expected <= max_distance else ""
+        fail(f"{what} gave {got}, expected {expected}{shown}")
+
+
+@check(2, "base_lower_bound: the smallest candidate base with B(m) >= 0 for m < context_length")
+def test_base_lower_bound(impl):
+    grid = np.round(np.geomspace(1e3, 1e5, 41), 1)
+    shuffled = grid[np.random.default_rng(0).permutation(len(grid))]
+    for context_length, dim in ((1024, 128), (2048, 128), (300, 32)):
+        what = f"base_lower_bound({context_length}, {dim}, 41 bases from 1e3 to 1e5 in shuffled order)"
+        got = _float(call(impl, "base_lower_bound", context_length, dim, torch.from_numpy(shuffled)), what)
+        fits = [b for b in grid if _supported(dim, b, context_length - 1) >= context_length]
+        expected = fits[0]
+        if got == expected:
+            continue
+        in_order = [b for b in shuffled if _supported(dim, b, context_length - 1) >= context_length]
+        if got == in_order[0]:
+            fail(
+                f"{what} gave {got:g}, the first fitting candidate in the order given; return the "
+                f"smallest, {expected:g}"
+            )
+        if got == fits[-1]:
+            fail(f"{what} gave {got:g}, the largest fitting candidate; return the smallest, {expected:g}")
+        wider = [b for b in grid if _supported(dim, b, context_length) >= context_length + 1]
+        if wider and got == wider[0]:
+            fail(
+                f"{what} gave {got:g}: that checks m = 0 .. {context_length}; a context of L tokens has "
+                "distances up to L - 1"
+            )
+        fail(f"{what} gave {got:g}, expected {expected:g}")
+    expect_raises(
+        ValueError,
+        impl,
+        "base_lower_bound",
+        4096,
+        128,
+        torch.tensor([10.0, 100.0]),
+        why="no candidate reaches 4096",
+    )
