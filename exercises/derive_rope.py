@@ -61,8 +61,8 @@ def polar_parts(f, z: torch.Tensor, m: int) -> tuple[torch.Tensor, torch.Tensor]
     """Steps 2 and 3 measured: (|f(z, m)|, phase f(z, m) relative to z), two float64 tensors of z's shape.
 
     The modulus is |f(z, m)| (RoPE keeps it at |z|). The phase is the angle from z to f(z, m),
-    arg f(z, m) - arg z, wrapped into (-pi, pi] (RoPE gives m * theta, wrapped, for every z).
-    z: a complex tensor with no zero element.
+    arg f(z, m) - arg z, wrapped into [-pi, pi] (RoPE gives m * theta, wrapped, for every z).
+    The principal value, as torch.angle gives it. z: a complex tensor with no zero element.
     """
     # TODO: modulus with .abs(); the angle of f(z, m) * conj(z) is the wrapped phase difference.
     raise NotImplementedError("write your solution here")
@@ -72,7 +72,7 @@ def phase_increments(f, z: torch.Tensor, n_positions: int) -> torch.Tensor:
     """Step 4 measured: phi(m + 1) - phi(m) for m = 0 .. n_positions - 2.
 
     float64 [*z.shape, n_positions - 1]: the increments on a new last axis. phi(m) is the phase of
-    f(z, m) relative to z (`polar_parts`); each increment is wrapped into (-pi, pi]. RoPE gives theta
+    f(z, m) relative to z (`polar_parts`); each increment is wrapped into [-pi, pi]. RoPE gives theta
     at every step. z: a complex tensor with no zero element. ValueError for n_positions < 2.
     """
     # TODO: ValueError; the angle of f(z, m + 1) * conj(f(z, m)) for each m, stacked on a last axis.
@@ -82,7 +82,7 @@ def phase_increments(f, z: torch.Tensor, n_positions: int) -> torch.Tensor:
 def rope_2d(z: torch.Tensor, positions: torch.Tensor, theta: float) -> torch.Tensor:
     """The solution of the derivation: f(z, m) = z * exp(1j * m * theta), complex128.
 
-    z: a complex tensor; positions: integers broadcastable with z (one position per element, or one
+    z: a complex128 tensor; positions: integers broadcastable with z (one position per element, or one
     for all). Returns the broadcast shape.
     """
     # TODO: exp(1j * m * theta) from float64 angles (torch.polar), times z.

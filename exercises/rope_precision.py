@@ -43,7 +43,8 @@ def angle_error(
 
     Exact: positions (integers) times theta_i = base ** (-2i / dim), both in float64. In dtype: the
     positions rounded to dtype, theta_i computed in float64 and rounded once to dtype, and their product
-    computed in dtype. ValueError for an odd dim.
+    computed in dtype. Rounding is torch's conversion, positions.to(dtype) and theta.to(dtype).
+    ValueError for an odd dim.
     """
     # TODO: ValueError; theta in float64; exact = m * theta; low = m.to(dtype) * theta.to(dtype); abs diff.
     raise NotImplementedError("write your solution here")

@@ -200,6 +200,22 @@ def call(impl: Any, name: str, *args: Any, **kwargs: Any) -> Any:
     return call_function(f"`{name}`", func, *args, **kwargs)
 
 
+def call_unchanged(impl: Any, name: str, *args: Any, what: str, names: tuple = (), **kwargs: Any) -> Any:
+    """call(impl, name, ...), then fail if the call changed in place a tensor it was given; `names`
+    names the positional arguments in the message."""
+    import torch
+
+    given = list(enumerate(args)) + list(kwargs.items())
+    saved = [(key, value.clone()) for key, value in given if isinstance(value, torch.Tensor)]
+    out = call(impl, name, *args, **kwargs)
+    for key, before in saved:
+        now = args[key] if isinstance(key, int) else kwargs[key]
+        if not torch.equal(now, before) and not (now.isnan() & before.isnan()).any():
+            label = key if isinstance(key, str) else names[key] if key < len(names) else f"argument {key + 1}"
+            fail(f"{what} changed its input {label} in place; return a new tensor")
+    return out
+
+
 def call_inside(probe: Callable, impl: Any, name: str, *args: Any, **kwargs: Any) -> Any:
     """`probe(func, *args, **kwargs)` run in the learner's process, where `func` is the learner's
     function `name` (see `inside`); exceptions of the learner's code become a Mistake as in `call`."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..checking import call, check, expect_raises, fail, tensor_result, type_name
+from ..checking import call, call_unchanged, check, expect_raises, fail, tensor_result, type_name
 
 
 def _theta(dim: int, base: float) -> torch.Tensor:
@@ -37,16 +37,29 @@ def _close(got: np.ndarray, expected, rtol=1e-9, atol=1e-12) -> bool:
     return got.shape == expected.shape and np.allclose(got, expected, rtol=rtol, atol=atol)
 
 
-def _name_slip(what: str, got: np.ndarray, expected, slips, rule: str, atol=1e-12) -> None:
+def _name_slip(
+    what: str, got: np.ndarray, expected, slips, rule: str, atol=1e-12, values_of_order_1=False
+) -> None:
     if _close(got, expected, atol=atol):
         return
     for value, why in slips:
         if _close(got, value, atol=atol):
             fail(f"{what}: {why}")
+    if (
+        values_of_order_1
+        and got.shape == np.shape(expected)
+        and np.allclose(got, expected, rtol=1e-4, atol=1e-4)
+    ):
+        worst = float(np.abs(got - expected).max())
+        fail(
+            f"{what}: right only to about float32 precision (off by up to {worst:.2g}); compute every step "
+            "in float64"
+        )
     where = tuple(int(i) for i in np.argwhere(~np.isclose(got, expected, rtol=1e-9, atol=atol))[0])
     fail(
-        f"{what}: yours {got[where]:.6g} at index {where}, expected {np.asarray(expected)[where]:.6g} "
-        f"({rule})"
+        f"{what}: yours {float(got[where]):.10g} at index {where}, expected "
+        f"{float(np.asarray(expected)[where]):.10g} "
+        f"(off by {abs(float(got[where] - np.asarray(expected)[where])):.2g}; {rule})"
     )
 
 
@@ -82,7 +95,9 @@ def test_angle_error_float32(impl):
         what = f"angle_error(positions of shape {list(positions.shape)}, dim={dim}, base={base:g})"
         kwargs = {} if base == 10000.0 else {"base": base}
         got = _float64(
-            call(impl, "angle_error", positions, dim, **kwargs), what, (*positions.shape, dim // 2)
+            call_unchanged(impl, "angle_error", positions, dim, what=what, names=("positions",), **kwargs),
+            what,
+            (*positions.shape, dim // 2),
         )
         theta = _theta(dim, base)
         exact = positions[..., None].to(torch.float64) * theta
@@ -102,6 +117,11 @@ def test_angle_error_float32(impl):
                 .numpy(),
                 "the exact angle used theta_i rounded to the dtype; it is m * theta_i with theta_i in "
                 "float64 (its rounding is part of the error)",
+            ),
+            (
+                (exact.to(torch.float32).to(torch.float64) - exact).abs().numpy(),
+                "only the final angle was rounded; round the position and theta_i to the dtype, then "
+                "multiply them in the dtype",
             ),
             (
                 (_low(positions, theta, torch.float32) - exact).numpy(),
@@ -199,7 +219,17 @@ def test_margin(impl):
         what = f"similar_token_margin(distances of shape [2, 4], dim={dim}, base={base:g})"
         kwargs = {} if base == 10000.0 else {"base": base}
         got = _float64(
-            call(impl, "similar_token_margin", torch.from_numpy(distances), dim, **kwargs), what, (2, 4)
+            call_unchanged(
+                impl,
+                "similar_token_margin",
+                torch.from_numpy(distances.copy()),
+                dim,
+                what=what,
+                names=("distances",),
+                **kwargs,
+            ),
+            what,
+            (2, 4),
         )
         j = np.arange(dim)
         m = distances[..., None].astype(np.float64)
@@ -221,8 +251,20 @@ def test_margin(impl):
                 "the pairs are numbered from 0: theta_0 = 1",
             ),
             (np.sin(m * base ** (-np.arange(0, dim, 2) / dim)).sum(-1), "B(m) sums cos(m theta_i), not sin"),
+            (
+                np.cos(m * base ** (-np.arange(dim // 2) / dim)).sum(-1),
+                "the exponent is 2i / d, not i / d: theta_i = base ** (-2i / d)",
+            ),
         ]
-        _name_slip(what, got, _margin(distances, dim, base), slips, "sum_i cos(m theta_i)", atol=1e-9)
+        _name_slip(
+            what,
+            got,
+            _margin(distances, dim, base),
+            slips,
+            "sum_i cos(m theta_i)",
+            atol=1e-9,
+            values_of_order_1=True,
+        )
     expect_raises(
         ValueError, impl, "similar_token_margin", torch.tensor([1]), 9, why="similar_token_margin(..., dim=9)"
     )
@@ -264,18 +306,46 @@ def test_supported_context(impl):
         fail(f"{what} gave {got}, expected {expected}{shown}")
 
 
+def _bisection(candidates, context_length: int, dim: int) -> float | None:
+    """What a bisection over the sorted candidates finds (right only if the good bases were an interval)."""
+    ordered = sorted(candidates)
+    lo, hi = 0, len(ordered) - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if _supported(dim, ordered[mid], context_length - 1) >= context_length:
+            hi = mid
+        else:
+            lo = mid + 1
+    return ordered[lo]
+
+
 @check(2, "base_lower_bound: the smallest candidate base with B(m) >= 0 for m < context_length")
 def test_base_lower_bound(impl):
     grid = np.round(np.geomspace(1e3, 1e5, 41), 1)
     shuffled = grid[np.random.default_rng(0).permutation(len(grid))]
-    for context_length, dim in ((1024, 128), (2048, 128), (300, 32)):
-        what = f"base_lower_bound({context_length}, {dim}, 41 bases from 1e3 to 1e5 in shuffled order)"
-        got = _float(call(impl, "base_lower_bound", context_length, dim, torch.from_numpy(shuffled)), what)
-        fits = [b for b in grid if _supported(dim, b, context_length - 1) >= context_length]
+    fine = np.round(np.geomspace(3000, 8000, 120), 1)  # around 1 024 tokens' island of good bases
+    cases = (
+        (1024, 128, torch.from_numpy(shuffled), grid, "41 bases from 1e3 to 1e5 in shuffled order"),
+        (2048, 128, torch.from_numpy(shuffled), grid, "41 bases from 1e3 to 1e5 in shuffled order"),
+        (300, 32, torch.from_numpy(shuffled), grid, "41 bases from 1e3 to 1e5 in shuffled order"),
+        (1024, 128, torch.from_numpy(fine), fine, "120 bases from 3e3 to 8e3"),
+        (
+            1708,
+            128,
+            [5000.1, 8000.3, 10000.0, 12345.6, 20000.9],
+            None,
+            "[5000.1, 8000.3, 10000.0, 12345.6, 20000.9]",
+        ),
+    )
+    for context_length, dim, bases, values, label in cases:
+        what = f"base_lower_bound({context_length}, {dim}, {label})"
+        values = np.asarray(bases if values is None else values, dtype=np.float64)
+        got = _float(call_unchanged(impl, "base_lower_bound", context_length, dim, bases, what=what), what)
+        fits = [b for b in sorted(values) if _supported(dim, b, context_length - 1) >= context_length]
         expected = fits[0]
         if got == expected:
             continue
-        in_order = [b for b in shuffled if _supported(dim, b, context_length - 1) >= context_length]
+        in_order = [b for b in np.asarray(bases) if _supported(dim, b, context_length - 1) >= context_length]
         if got == in_order[0]:
             fail(
                 f"{what} gave {got:g}, the first fitting candidate in the order given; return the "
@@ -283,7 +353,22 @@ def test_base_lower_bound(impl):
             )
         if got == fits[-1]:
             fail(f"{what} gave {got:g}, the largest fitting candidate; return the smallest, {expected:g}")
-        wider = [b for b in grid if _supported(dim, b, context_length) >= context_length + 1]
+        if got == float(np.float32(expected)):
+            fail(
+                f"{what} gave {got!r}: the candidate {float(expected)!r} rounded to float32; return it as "
+                "given"
+            )
+        if got == _bisection(values, context_length, dim):
+            fail(
+                f"{what} gave {got:g}, where a bisection lands; the good bases are not an interval (here "
+                f"{expected:g} works and some larger candidates do not): scan from the smallest"
+            )
+        if _supported(dim, got, context_length - 1) == context_length - 1:
+            fail(
+                f"{what} gave {got:g}, whose B(m) turns negative at m = {context_length - 1}; a context of "
+                f"{context_length} tokens needs B(m) >= 0 at every distance up to {context_length - 1}"
+            )
+        wider = [b for b in sorted(values) if _supported(dim, b, context_length) >= context_length + 1]
         if wider and got == wider[0]:
             fail(
                 f"{what} gave {got:g}: that checks m = 0 .. {context_length}; a context of L tokens has "

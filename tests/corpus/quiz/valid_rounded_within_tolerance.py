@@ -583,3 +583,6 @@ ANSWERS["mla_decoupled_rope"] = "a"
 ANSWERS["roformer_derivation"] = "a"
 ANSWERS["num_bf16_spacing"] = 256
 ANSWERS["angle_precision"] = "b"
+ANSWERS["num_men_first_negative"] = 1707
+ANSWERS["xiong_abf"] = "a"
+ANSWERS["myth_base_training_length"] = (False, "b")
