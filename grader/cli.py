@@ -44,14 +44,35 @@ class UsageError(Exception):
     pass
 
 
-def _grade(exercises: list[Exercise], impl: Implementation, time_limit: float | None):
-    from .runner import grade_exercise
+def _grade(exercises: list[Exercise], impl: Implementation, time_limit: float | None, jobs: int = 1):
+    """Grade each exercise in its own isolated child; with jobs > 1, from that many workers forked
+    from this process (torch and the checks imported once), the results in the order given."""
+    from .batch import grade_in_workers
+    from .runner import ExerciseResult, checks_for, failed_result, grade_exercise, warm_up
 
     if impl == learner_exercises():  # nothing a submission does to its own files can lose a version
         from .files import snapshot
 
         snapshot([impl.source_file(m) for m in sorted({e.module for e in load_catalog()})])
-    results = [grade_exercise(e, impl, time_limit=time_limit) for e in exercises]
+    results: list = [None] * len(exercises)
+
+    def prepare() -> None:  # imported once here, before any worker is forked
+        warm_up()
+        for exercise in exercises:
+            if not exercise.missing_requirements():
+                checks_for(exercise)
+
+    def emit(index: int, data: dict) -> None:
+        results[index] = ExerciseResult.from_data(data)
+
+    grade_in_workers(
+        exercises,
+        lambda e: grade_exercise(e, impl, time_limit=time_limit).to_data(),
+        lambda e, reason: failed_result(e, impl, reason).to_data(),
+        emit,
+        jobs=jobs,
+        prepare=prepare if jobs > 1 else None,
+    )
     if impl == learner_exercises():
         _SAVE.extend(r for r in results if not r.skipped)
     return results
@@ -174,9 +195,10 @@ def cmd_grade(args) -> int:
     exercises = [get_exercise(i) for i in args.ids] if args.ids else list(load_catalog())
     if args.submissions:
         return _grade_submissions(args, exercises)
-    if args.jobs != 1 or args.shard:
-        raise UsageError("--jobs and --shard go with --submissions DIR")
-    results = _grade(exercises, _implementation(args), args.time_limit)
+    if args.shard:
+        raise UsageError("--shard goes with --submissions DIR")
+    jobs = args.jobs or min(len(exercises), os.cpu_count() or 1, 4)  # default: one worker per core
+    results = _grade(exercises, _implementation(args), args.time_limit, jobs=jobs)
     return _emit(args, results, tables=len(results) == 1 or args.tables or args.verbose)
 
 
@@ -247,7 +269,7 @@ def _grade_submissions(args, exercises: list[Exercise]) -> int:
         if "error" in out or any(e["passed"] != e["total"] for e in out["exercises"]):
             failed.append(out["submission"])
 
-    grade_in_workers(submissions, work, on_error, emit, jobs=args.jobs, prepare=prepare)
+    grade_in_workers(submissions, work, on_error, emit, jobs=args.jobs or 1, prepare=prepare)
     return 1 if failed else 0
 
 
@@ -839,10 +861,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--jobs",
         type=jobs_count,
-        default=1,
+        default=None,
         metavar="N",
-        help="with --submissions: N worker processes forked from this one, each grading whole submissions "
-        "(default 1); the lines stay in the order of the submissions' names",
+        help="N worker processes forked from this one: each grades whole exercises (default: one per core, "
+        "up to 4) or, with --submissions, whole submissions (default 1); the order stays as given",
     )
     p.add_argument(
         "--shard",

@@ -190,22 +190,38 @@ class MutationReport:
         return 1.0 if relevant == 0 else self.killed / relevant
 
 
-def run(exercise: Exercise, solutions_folder: Path, progress=None) -> MutationReport:
+def run(exercise: Exercise, solutions_folder: Path, progress=None, jobs: int | None = None) -> MutationReport:
+    """Grade every mutant (fail-fast), from `jobs` workers forked from this process (default: one per
+    core), each writing its mutants into its own copy of the solutions folder."""
+    import os
+
+    from .batch import grade_in_workers
+    from .runner import checks_for, warm_up
+
     source = (solutions_folder / f"{exercise.module}.py").read_text(encoding="utf-8")
     known = equivalent_mutants().get(exercise.id, {})
     candidates = mutants(source)
     original = grade_exercise(exercise, from_folder(solutions_folder, label="solutions"))
     if not original.all_passed:
         raise ValueError(f"{exercise.id}: the reference solution itself fails a check; fix that first")
-    killed, equivalent, survived = 0, [], []
+    killed, equivalent, survived, errors = 0, [], [], []
     with tempfile.TemporaryDirectory(prefix=f"ropekit-mutants-{exercise.id}-") as tmp:
-        folder = Path(tmp)
-        for sibling in solutions_folder.glob("*.py"):  # relative imports of other modules still work
-            (folder / sibling.name).write_text(sibling.read_text(encoding="utf-8"), encoding="utf-8")
-        for mutant in candidates:
+
+        def work(mutant: Mutant) -> bool:
+            folder = Path(tmp) / str(os.getpid())  # one folder per worker process
+            if not folder.is_dir():
+                folder.mkdir()
+                for sibling in solutions_folder.glob("*.py"):  # relative imports of other modules still work
+                    (folder / sibling.name).write_text(sibling.read_text(encoding="utf-8"), encoding="utf-8")
             (folder / f"{exercise.module}.py").write_text(mutant.source, encoding="utf-8")
-            result = grade_exercise(exercise, from_folder(folder, label="mutant"), fail_fast=True)
-            if not result.all_passed:
+            return grade_exercise(exercise, from_folder(folder, label="mutant"), fail_fast=True).all_passed
+
+        def emit(index: int, passed: bool | dict) -> None:
+            nonlocal killed
+            mutant = candidates[index]
+            if isinstance(passed, dict):  # the grading itself failed: a grader bug, not a verdict
+                errors.append(f"{mutant.key}: {passed['error']}")
+            elif not passed:
                 killed += 1
             elif mutant.key in known:
                 equivalent.append(mutant)
@@ -213,4 +229,15 @@ def run(exercise: Exercise, solutions_folder: Path, progress=None) -> MutationRe
                 survived.append(mutant)
             if progress:
                 progress()
+
+        def prepare() -> None:
+            warm_up()
+            checks_for(exercise)
+
+        jobs = jobs or min(os.cpu_count() or 1, 4)
+        grade_in_workers(
+            candidates, work, lambda m, reason: {"error": reason}, emit, jobs=jobs, prepare=prepare
+        )
+    if errors:
+        raise RuntimeError(f"{exercise.id}: grading failed for {len(errors)} mutant(s): {errors[0]}")
     return MutationReport(exercise.id, len(candidates), killed, equivalent, survived)

@@ -53,6 +53,16 @@ class ExerciseResult:
         """True when no check failed (a skipped exercise has no failing check)."""
         return self.passed == self.total
 
+    def to_data(self) -> dict:
+        """Every field as plain JSON data, for a result that crosses from a grading worker."""
+        data = asdict(self)
+        del data["max_score"]  # recomputed from the checks
+        return data
+
+    @classmethod
+    def from_data(cls, data: dict) -> ExerciseResult:
+        return cls(**{**data, "checks": [CheckResult(**c) for c in data["checks"]]})
+
     def to_dict(self) -> dict:
         extra = {"skipped": self.skipped} if self.skipped else {}
         if self.import_error:

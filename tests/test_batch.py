@@ -123,10 +123,26 @@ def test_bad_shard_is_one_line_and_exit_2(tmp_path, value):
     assert len(done.stderr.strip().splitlines()) == 1 and "1-based" in done.stderr
 
 
-def test_jobs_and_shard_need_submissions(tmp_path):
-    for args in (("--jobs", "0", "--submissions", str(tmp_path)), ("--jobs", "2"), ("--shard", "1/2")):
+def test_bad_jobs_and_a_shard_without_submissions_are_one_line(tmp_path):
+    for args in (("--jobs", "0", "--submissions", str(tmp_path)), ("--jobs", "0"), ("--shard", "1/2")):
         done = ropekit("grade", "sinusoidal", *args, root=ROOT)
         assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+def test_exercises_graded_by_workers_give_the_report_of_one_process():
+    """`ropekit grade` (no --submissions) grades its exercises from forked workers by default; the JSON
+    report is the same as with --jobs 1, in the order asked for, stubs and solutions alike."""
+    ids = ["sinusoidal", "rope_numpy", "attention", "derive_rope"]
+    for source in ([], ["--solutions"]):
+        reports = []
+        for jobs in ("1", "2", "3"):
+            done = ropekit("grade", *ids, *source, "--json", "--jobs", jobs, root=ROOT)
+            assert done.returncode == (0 if source else 1), done.stderr
+            report = json.loads(done.stdout)
+            reports.append(
+                [(e["id"], e["score"], [c["message"] for c in e["checks"]]) for e in report["exercises"]]
+            )
+        assert reports[0] == reports[1] == reports[2] and [r[0] for r in reports[0]] == ids
 
 
 def _line(name: str, index: int, count: int = 2, total: int = 3) -> str:
