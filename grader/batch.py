@@ -186,6 +186,13 @@ def _stop_workers(workers: dict[int, dict], before: set[int], grace: float = 3.0
         signal.pthread_sigmask(signal.SIG_UNBLOCK, blocked)
 
 
+def default_jobs(items: int) -> int:
+    """Worker processes when none are asked for: one per core, at most 4, no more than the items."""
+    import os
+
+    return max(1, min(items, os.cpu_count() or 1, 4))
+
+
 def jobs_count(text: str) -> int:
     """argparse's type for --jobs: a number of worker processes >= 1."""
     import argparse

@@ -253,6 +253,18 @@ def tensor_result(value: Any, what: str) -> Any:
         return torch.Tensor.as_subclass(value, torch.Tensor).detach().clone()
 
 
+def float64_result(value: Any, what: str, shape: tuple) -> Any:
+    """The learner's return value as a float64 numpy array of `shape`, or a Mistake naming what differs."""
+    import torch
+
+    out = tensor_result(value, what)
+    if tuple(out.shape) != tuple(shape):
+        fail(f"{what} has shape {tuple(out.shape)}, expected {tuple(shape)}")
+    if out.dtype != torch.float64:
+        fail(f"{what} is {out.dtype}; return float64")
+    return out.numpy()
+
+
 def tolerance(dtype: Any) -> tuple[float, float]:
     return TOLERANCES[str(dtype).replace("torch.", "")]
 

@@ -48,19 +48,13 @@ def _grade(exercises: list[Exercise], impl: Implementation, time_limit: float | 
     """Grade each exercise in its own isolated child; with jobs > 1, from that many workers forked
     from this process (torch and the checks imported once), the results in the order given."""
     from .batch import grade_in_workers
-    from .runner import ExerciseResult, checks_for, failed_result, grade_exercise, warm_up
+    from .runner import ExerciseResult, failed_result, grade_exercise, warm_up
 
     if impl == learner_exercises():  # nothing a submission does to its own files can lose a version
         from .files import snapshot
 
         snapshot([impl.source_file(m) for m in sorted({e.module for e in load_catalog()})])
     results: list = [None] * len(exercises)
-
-    def prepare() -> None:  # imported once here, before any worker is forked
-        warm_up()
-        for exercise in exercises:
-            if not exercise.missing_requirements():
-                checks_for(exercise)
 
     def emit(index: int, data: dict) -> None:
         results[index] = ExerciseResult.from_data(data)
@@ -71,7 +65,7 @@ def _grade(exercises: list[Exercise], impl: Implementation, time_limit: float | 
         lambda e, reason: failed_result(e, impl, reason).to_data(),
         emit,
         jobs=jobs,
-        prepare=prepare if jobs > 1 else None,
+        prepare=(lambda: warm_up(exercises)) if jobs > 1 else None,  # imported once, before the fork
     )
     if impl == learner_exercises():
         _SAVE.extend(r for r in results if not r.skipped)
@@ -197,7 +191,9 @@ def cmd_grade(args) -> int:
         return _grade_submissions(args, exercises)
     if args.shard:
         raise UsageError("--shard goes with --submissions DIR")
-    jobs = args.jobs or min(len(exercises), os.cpu_count() or 1, 4)  # default: one worker per core
+    from .batch import default_jobs
+
+    jobs = args.jobs or default_jobs(len(exercises))
     results = _grade(exercises, _implementation(args), args.time_limit, jobs=jobs)
     return _emit(args, results, tables=len(results) == 1 or args.tables or args.verbose)
 
@@ -214,7 +210,7 @@ def _grade_submissions(args, exercises: list[Exercise]) -> int:
     import json
 
     from .batch import grade_in_workers, take_shard
-    from .runner import checks_for, failed_result, grade_exercise, warm_up
+    from .runner import failed_result, grade_exercise, warm_up
 
     folder = Path(args.submissions)
     if not folder.is_dir():
@@ -256,12 +252,6 @@ def _grade_submissions(args, exercises: list[Exercise]) -> int:
             results = []
         return line(submission, results, error=reason)
 
-    def prepare() -> None:  # imported once here, before any worker is forked
-        warm_up()
-        for exercise in exercises:
-            if not exercise.missing_requirements():
-                checks_for(exercise)
-
     failed = []
 
     def emit(_: int, out: dict) -> None:
@@ -269,7 +259,9 @@ def _grade_submissions(args, exercises: list[Exercise]) -> int:
         if "error" in out or any(e["passed"] != e["total"] for e in out["exercises"]):
             failed.append(out["submission"])
 
-    grade_in_workers(submissions, work, on_error, emit, jobs=args.jobs or 1, prepare=prepare)
+    grade_in_workers(  # torch and the checks imported once here, before any worker is forked
+        submissions, work, on_error, emit, jobs=args.jobs or 1, prepare=lambda: warm_up(exercises)
+    )
     return 1 if failed else 0
 
 

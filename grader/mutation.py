@@ -195,8 +195,8 @@ def run(exercise: Exercise, solutions_folder: Path, progress=None, jobs: int | N
     core), each writing its mutants into its own copy of the solutions folder."""
     import os
 
-    from .batch import grade_in_workers
-    from .runner import checks_for, warm_up
+    from .batch import default_jobs, grade_in_workers
+    from .runner import warm_up
 
     source = (solutions_folder / f"{exercise.module}.py").read_text(encoding="utf-8")
     known = equivalent_mutants().get(exercise.id, {})
@@ -230,13 +230,14 @@ def run(exercise: Exercise, solutions_folder: Path, progress=None, jobs: int | N
             if progress:
                 progress()
 
-        def prepare() -> None:
-            warm_up()
-            checks_for(exercise)
-
-        jobs = jobs or min(os.cpu_count() or 1, 4)
+        jobs = jobs or default_jobs(len(candidates))
         grade_in_workers(
-            candidates, work, lambda m, reason: {"error": reason}, emit, jobs=jobs, prepare=prepare
+            candidates,
+            work,
+            lambda m, reason: {"error": reason},
+            emit,
+            jobs=jobs,
+            prepare=lambda: warm_up([exercise]),
         )
     if errors:
         raise RuntimeError(f"{exercise.id}: grading failed for {len(errors)} mutant(s): {errors[0]}")

@@ -128,10 +128,15 @@ def declared_checks(exercise: Exercise) -> list[tuple[str, int]]:
     return declared or [(c.name, c.points) for c in checks_for(exercise)]
 
 
-def warm_up() -> None:
-    """Import what every child needs once, in the grader, so that forked children start warm."""
+def warm_up(exercises=()) -> None:
+    """Import what every child needs once, in the grader, so that forked children start warm; and the
+    checks of `exercises` (those whose requirements are present), before grading workers are forked."""
     import numpy  # noqa: F401
     import torch  # noqa: F401
+
+    for exercise in exercises:
+        if not exercise.missing_requirements():
+            checks_for(exercise)
 
 
 def guard_for(exercise: Exercise, impl: Implementation):

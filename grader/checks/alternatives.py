@@ -14,7 +14,7 @@ import math
 import numpy as np
 import torch
 
-from ..checking import call, check, expect_raises, fail, tensor_result, tolerance
+from ..checking import call, check, expect_raises, fail, float64_result, tensor_result, tolerance
 from ._rotations import rotate
 
 
@@ -24,15 +24,6 @@ def _slopes(n: int) -> np.ndarray:
 
     p = 2 ** int(math.floor(math.log2(n)))
     return np.array(power(p) + power(2 * p)[0::2][: n - p])
-
-
-def _float64(value, what: str, shape: tuple) -> np.ndarray:
-    out = tensor_result(value, what)
-    if tuple(out.shape) != tuple(shape):
-        fail(f"{what} has shape {tuple(out.shape)}, expected {tuple(shape)}")
-    if out.dtype != torch.float64:
-        fail(f"{what} is {out.dtype}; return float64")
-    return out.numpy()
 
 
 def _close(got: np.ndarray, expected: np.ndarray, dtype=torch.float64) -> bool:
@@ -61,7 +52,7 @@ def _name_slip(
 def test_slopes_power_of_two(impl):
     for n in (8, 16, 1, 2):
         what = f"alibi_slopes({n})"
-        got = _float64(call(impl, "alibi_slopes", n), what, (n,))
+        got = float64_result(call(impl, "alibi_slopes", n), what, (n,))
         h = np.arange(n)
         slips = [
             (
@@ -81,7 +72,7 @@ def test_slopes_power_of_two(impl):
 def test_slopes_other(impl):
     for n in (12, 6, 3, 20):
         what = f"alibi_slopes({n})"
-        got = _float64(call(impl, "alibi_slopes", n), what, (n,))
+        got = float64_result(call(impl, "alibi_slopes", n), what, (n,))
         p = 2 ** int(math.floor(math.log2(n)))
         base_p = 2.0 ** (-8.0 * (np.arange(p) + 1) / p)
         base_2p = 2.0 ** (-8.0 * (np.arange(2 * p) + 1) / (2 * p))
@@ -120,7 +111,7 @@ def test_slopes_error(impl):
 def test_bias(impl):
     for n_heads, q_len, k_len in ((4, 5, 5), (6, 2, 7)):
         what = f"alibi_bias({n_heads}, q_len={q_len}, k_len={k_len})"
-        got = _float64(call(impl, "alibi_bias", n_heads, q_len, k_len), what, (n_heads, q_len, k_len))
+        got = float64_result(call(impl, "alibi_bias", n_heads, q_len, k_len), what, (n_heads, q_len, k_len))
         slopes = _slopes(n_heads)[:, None, None]
         j = np.arange(k_len)[None, :]
         aligned = np.arange(k_len - q_len, k_len)[:, None]
@@ -159,7 +150,7 @@ def test_xpos_scale(impl):
         gamma, scale_base = kwargs.get("gamma", 0.4), kwargs.get("scale_base", 512.0)
         options = "".join(f", {k}={v}" for k, v in kwargs.items())
         what = f"xpos_scale(16, positions{options})"
-        got = _float64(call(impl, "xpos_scale", 16, positions, **kwargs), what, (2, 3, 8))
+        got = float64_result(call(impl, "xpos_scale", 16, positions, **kwargs), what, (2, 3, 8))
         m = positions.numpy()[..., None].astype(np.float64)
         expected = _zeta(16, gamma) ** (m / scale_base)
         i = np.arange(8)
@@ -274,7 +265,7 @@ def test_xpos_scores(impl):
 def test_nope(impl):
     for n in (1, 6, 50):
         what = f"nope_position_signal({n})"
-        got = _float64(call(impl, "nope_position_signal", n), what, (n,))
+        got = float64_result(call(impl, "nope_position_signal", n), what, (n,))
         t = np.arange(n)
         slips = [
             (

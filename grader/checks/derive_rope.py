@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..checking import call_unchanged, check, expect_raises, fail, tensor_result
+from ..checking import call_unchanged, check, expect_raises, fail, float64_result, tensor_result
 
 THETA = 0.7
 
@@ -83,11 +83,7 @@ def _float64(value, what: str, shape: tuple) -> np.ndarray:
     out = tensor_result(value, what)
     if out.is_complex():
         fail(f"{what} is {out.dtype}; return the real float64 values")
-    if tuple(out.shape) != tuple(shape):
-        fail(f"{what} has shape {tuple(out.shape)}, expected {tuple(shape)}")
-    if out.dtype != torch.float64:
-        fail(f"{what} is {out.dtype}; return float64")
-    return out.numpy()
+    return float64_result(value, what, shape)
 
 
 def _close(got: np.ndarray, expected: np.ndarray) -> bool:

@@ -12,7 +12,15 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..checking import call, call_unchanged, check, expect_raises, fail, tensor_result, type_name
+from ..checking import (
+    call,
+    call_unchanged,
+    check,
+    expect_raises,
+    fail,
+    float64_result,
+    type_name,
+)
 
 
 def _theta(dim: int, base: float) -> torch.Tensor:
@@ -21,15 +29,6 @@ def _theta(dim: int, base: float) -> torch.Tensor:
 
 def _low(positions: torch.Tensor, theta: torch.Tensor, dtype) -> torch.Tensor:
     return (positions[..., None].to(dtype) * theta.to(dtype)).to(torch.float64)
-
-
-def _float64(value, what: str, shape: tuple) -> np.ndarray:
-    out = tensor_result(value, what)
-    if tuple(out.shape) != tuple(shape):
-        fail(f"{what} has shape {tuple(out.shape)}, expected {tuple(shape)}")
-    if out.dtype != torch.float64:
-        fail(f"{what} is {out.dtype}; return float64")
-    return out.numpy()
 
 
 def _close(got: np.ndarray, expected, rtol=1e-9, atol=1e-12) -> bool:
@@ -94,7 +93,7 @@ def test_angle_error_float32(impl):
     for positions, dim, base in cases:
         what = f"angle_error(positions of shape {list(positions.shape)}, dim={dim}, base={base:g})"
         kwargs = {} if base == 10000.0 else {"base": base}
-        got = _float64(
+        got = float64_result(
             call_unchanged(impl, "angle_error", positions, dim, what=what, names=("positions",), **kwargs),
             what,
             (*positions.shape, dim // 2),
@@ -160,7 +159,7 @@ def test_angle_error_float32(impl):
 def test_angle_error_bfloat16(impl):
     positions = torch.tensor([255, 256, 257, 1000, 1001, 4099])
     what = "angle_error(positions, 16, dtype=torch.bfloat16)"
-    got = _float64(call(impl, "angle_error", positions, 16, dtype=torch.bfloat16), what, (6, 8))
+    got = float64_result(call(impl, "angle_error", positions, 16, dtype=torch.bfloat16), what, (6, 8))
     theta = _theta(16, 10000.0)
     exact = positions[..., None].to(torch.float64) * theta
     expected = (_low(positions, theta, torch.bfloat16) - exact).abs().numpy()
@@ -218,7 +217,7 @@ def test_margin(impl):
     for dim, base in ((128, 10000.0), (64, 500000.0)):
         what = f"similar_token_margin(distances of shape [2, 4], dim={dim}, base={base:g})"
         kwargs = {} if base == 10000.0 else {"base": base}
-        got = _float64(
+        got = float64_result(
             call_unchanged(
                 impl,
                 "similar_token_margin",
