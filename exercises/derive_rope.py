@@ -26,7 +26,7 @@ So f(x, m) = x * exp(1j * m * theta) (`rope_2d`): a rotation of x by the angle m
 [[cos, -sin], [sin, cos]] of that angle in real form (`rotation_matrix`). In d dimensions RoPE applies
 this to d/2 pairs, each with its own theta_i = base ** (-2i / d).
 
-Complex tensors are complex128 and real results float64 throughout.
+Complex tensors are complex128 and real results float64 throughout; no function changes its inputs.
 """
 
 from __future__ import annotations

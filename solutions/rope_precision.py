@@ -23,7 +23,8 @@ the distances 0 .. L - 1, so it needs B(m) >= 0 for all of them: that gives a lo
 for each context length (about 4e3 for 1 024 tokens at d = 128 and base 10 000 supports fewer than
 2 000; the paper's figure 1 fits the bound as 0.0424 * L ** 1.628).
 
-Everything is float64 except the angles that `angle_error` computes in a lower precision on purpose.
+Everything is float64 except the angles that `angle_error` computes in a lower precision on purpose;
+no function changes its inputs.
 """
 
 from __future__ import annotations
