@@ -509,7 +509,10 @@ plt.show()
 # PyTorch operation costs a few µs of dispatch on this CPU whatever its size. Speed is then the number
 # of operations: HF's form is 7 (a multiply, two slices, a negation, a concatenation, a multiply, an
 # add); the reference with a table 4 (the signs, the swap, the two in-place updates); the plain call
-# adds the table, 6 more (the angles, cos and sin, two casts), computed in float64.
+# adds the table, 3 more, computed in float64: one fused multiply-add gives each feature's angle twice,
+# as is and shifted by $-\pi/2$ (a `[..., T, 2, r]` tensor), so that one `cos` gives both cos and sin
+# ($\sin a = \cos(a - \pi/2)$), and one cast. (Separate `cos` and `sin` calls, each with its own cast,
+# were 6.)
 #
 # Why eager bf16 on a CPU stays far from the memory limit: each eager operation converts bf16 to
 # float32, computes, and rounds back, separately; the conversions are the work, not the bytes. Even
@@ -523,22 +526,28 @@ plt.show()
 #
 # | case | `apply_rope` | HF eager | `torch.compile` | `x.clone()` | vs HF eager | of clone | vs compile |
 # | --- | --- | --- | --- | --- | --- | --- | --- |
-# | prefill [1, 32, 2048, 128] fp32 | 33.0 ms | 91.3 ms | 43.8 ms | 22.2 ms | 2.76x | 67 % | 1.32x |
-# | prefill [1, 32, 2048, 128] bf16 | 16.9 ms | 46.4 ms | 5.0 ms | 2.1 ms | 2.75x | 13 % | 0.30x |
-# | prefill [8, 32, 512, 64] bf16 | 15.6 ms | 43.2 ms | 5.1 ms | 1.8 ms | 2.78x | 12 % | 0.33x |
-# | decode [1, 32, 1, 128] fp32, plain call | 97.4 µs | 48.1 µs | 130.3 µs | 4.8 µs | 0.49x | 5 % | 1.34x |
-# | decode, `cos_sin=` precomputed table | 31.3 µs | 48.1 µs | 130.3 µs | 4.8 µs | 1.54x | 15 % | 4.16x |
+# | prefill [1, 32, 2048, 128] fp32 | 8.4 ms | 52.3 ms | 26.3 ms | 12.5 ms | 6.20x | 148 % | 3.12x |
+# | prefill [1, 32, 2048, 128] bf16 | 3.8 ms | 4.8 ms | 2.4 ms | 0.8 ms | 1.24x | 22 % | 0.61x |
+# | prefill [8, 32, 512, 64] bf16 | 4.2 ms | 12.3 ms | 2.9 ms | 0.9 ms | 2.93x | 22 % | 0.68x |
+# | decode [1, 32, 1, 128] fp32, plain call | 15.9 µs | 10.9 µs | 19.4 µs | 1.3 µs | 0.68x | 8 % | 1.22x |
+# | decode, `cos_sin=` precomputed table | 7.3 µs | 10.9 µs | 19.4 µs | 1.3 µs | 1.50x | 18 % | 2.68x |
 #
-# Prefill: 2.8x HF eager in fp32 and in bf16, and ahead of `torch.compile` in fp32; in bf16 compile is
-# about 3x ahead (it converts once). Decode: with a shared table the reference's 4 operations beat HF's
-# 7 (1.5x); the plain call, which builds its float64 table each time, costs twice HF's (0.49x; it was
-# 193 µs, 0.23x, with the strided-halves version): build the table once per step and share it.
+# Prefill: the times depend on where a new tensor's memory comes from. A 32 MiB fp32 tensor always gets
+# fresh pages (page faults on first write): HF's form pays for four new tensors, the reference for one,
+# hence 6x, and even `x.clone()` is slower than the reference, whose arithmetic hides part of the
+# faults. A 16 MiB bf16 tensor is sometimes served from the memory the previous call freed: then nobody
+# pays faults and what is left is the arithmetic, 3 passes against 5, about 1.1-1.5x (the 1.24x above;
+# 2-2.9x in runs where the faults were paid). `torch.compile` leads in bf16: it converts once.
+# Decode: with a shared table the reference's 4 operations beat HF's 7 (1.5x); the plain call builds
+# its float64 table each time (3 more operations) and costs about 1.5x HF's time (0.68x; it was 0.49x
+# with separate `cos` and `sin` calls, and 0.23x with the strided-halves version): build the table once
+# per step and share it.
 #
 # RoPE 几乎没有计算量：预填充时速度取决于对 `[B, H, T, d]` 的内存遍数和新分配的整块缓冲区个数（HF 写法约
 # 5 遍、4 个临时张量；参考实现 3 遍：先复制出交换了每对两个特征的 `swap(x)`，再在它上面原地乘 sin、原地加
 # x·cos，全是连续的整行运算；每对第一个特征的角度取负号，一张表同时给出 cos 和 (−sin, +sin)）。
 # cos/sin 表只需每次前向计算一次、各层共享（`cos_sin=` 参数）；角度与 cos/sin 都在 float64 中计算，精度不降。
-# 解码时只有一个 token，耗时取决于算子个数（HF 7 个；参考实现带表 4 个，不带表再加 6 个），因此表要在每步
+# 解码时只有一个 token，耗时取决于算子个数（HF 7 个；参考实现带表 4 个，不带表再加 3 个：一次乘加同时算出角度 a 和 a − π/2，一次 cos 同时得到 cos 和 sin，因为 sin a = cos(a − π/2)，再一次类型转换），因此表要在每步
 # 只算一次、各层共享。
 # CPU 上 eager 的 bf16 每个算子都要单独做 bf16↔fp32 转换，所以离内存带宽上限很远；`torch.compile`
 # 把整个公式融合成一个循环，只转换一次。

@@ -10,9 +10,9 @@ import pytest
 from conftest import WRONG, assert_caught, grade_wrong, mutate, solution_source
 
 SWAP = "rot.unflatten(-1, (half, 2)).flip(-1).flatten(-2) if interleaved else rot.roll(half, -1)"
-ANGLES = "angles = torch.as_tensor(positions, device=x.device)[..., None] * signed_theta"
+ANGLES = "m = torch.as_tensor(positions, device=x.device)[..., None, None]"
 COS_SIN_ANGLES = "angles = positions.to(torch.float64)[..., None] * theta  # [..., dim/2]"
-TABLE = "cos, sin = angles.cos().to(x.dtype), angles.sin().to(x.dtype)"
+TABLE = "cos, sin = torch.addcmul(phases, m, signed_theta).cos().to(x.dtype).unbind(-2)"
 THETAS = [  # theta in rope_cos_sin and in apply_rope's constants: a learner writes it the same way twice
     "-torch.arange(0, dim, 2, dtype=torch.float64, device=positions.device) / dim",
     "-torch.arange(0, r, 2, dtype=torch.float64, device=device) / r",
@@ -64,7 +64,7 @@ ROPE_MISTAKES = [
     (
         "sin and cos swapped",
         [
-            (TABLE, "cos, sin = angles.sin().to(x.dtype), angles.cos().to(x.dtype)"),
+            (TABLE, TABLE.replace("cos, sin =", "sin, cos =")),
             (
                 "return angles.cos().to(dtype), angles.sin().to(dtype)",
                 "return angles.sin().to(dtype), angles.cos().to(dtype)",
@@ -99,8 +99,8 @@ ROPE_MISTAKES = [
             (
                 ANGLES,
                 ANGLES.replace(
-                    "torch.as_tensor(positions, device=x.device)[..., None]",
-                    "(torch.as_tensor(positions, device=x.device)[..., None] + 1)",
+                    "torch.as_tensor(positions, device=x.device)[..., None, None]",
+                    "(torch.as_tensor(positions, device=x.device)[..., None, None] + 1)",
                 ),
             )
         ],
@@ -139,7 +139,7 @@ ROPE_MISTAKES = [
     (
         "dtype not preserved (float32 out)",
         [
-            (TABLE, "cos, sin = angles.cos().float(), angles.sin().float()"),
+            (TABLE, TABLE.replace(".to(x.dtype)", ".float()")),
             ("out = swapped.mul_(sin)", "out = swapped.float().mul_(sin)"),
         ],
         "bf16 in, bf16 out",
@@ -149,9 +149,10 @@ ROPE_MISTAKES = [
         "angles in low precision",
         [
             (
-                ANGLES,
-                ANGLES.replace(
-                    "[..., None] * signed_theta", "[..., None].to(x.dtype) * signed_theta.to(x.dtype)"
+                TABLE,
+                TABLE.replace(
+                    "addcmul(phases, m, signed_theta)",
+                    "addcmul(phases.to(x.dtype), m.to(x.dtype), signed_theta.to(x.dtype))",
                 ),
             )
         ],
@@ -320,10 +321,10 @@ def test_hf_style_float32_angles_are_accepted(tmp_path):
                 "angles.double().cos().to(dtype), angles.double().sin().to(dtype)",
             ),
             (
-                ANGLES,
-                ANGLES.replace("[..., None] * signed_theta", "[..., None].float() * signed_theta.float()"),
+                TABLE,
+                "a = (m.float() * signed_theta.float())[..., 0, :]  # [..., T, r] float32\n"
+                "        cos, sin = a.double().cos().to(x.dtype), a.double().sin().to(x.dtype)",
             ),
-            (TABLE, TABLE.replace("angles.", "angles.double().")),
         ],
     )
     result = grade_wrong(tmp_path, "rope", source)
