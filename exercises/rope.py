@@ -25,7 +25,6 @@ The cost is O(T * d) element-wise work; it does not change attention's O(T^2 * d
 from __future__ import annotations
 
 import functools
-import math
 
 import torch
 
@@ -54,13 +53,13 @@ def rope_cos_sin(
 @functools.lru_cache(maxsize=64)
 def _rotation_constants(
     r: int, base: float, interleaved: bool, dtype: torch.dtype, device: torch.device
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Optional helper for apply_rope (no check calls it; change or delete it freely).
 
     What a model computes once and keeps in a buffer, here cached per configuration: each feature's
     frequency, signed as its pair's rotation needs it (-theta_i on the first feature of pair i,
-    +theta_i on the second), [r] float64 in the layout's feature order; the phases [[0], [-pi/2]]
-    that turn one cos call into cos and sin (sin(a) = cos(a - pi/2)); and the signs (+1/-1) in `dtype`.
+    +theta_i on the second), times 1j: [r] complex128 in the layout's feature order, so that
+    exp(m * that) = cos(m theta) + 1j sin(m theta) in one call; and the signs (+1/-1) in `dtype`.
     """
     raise NotImplementedError("write your solution here")
 

@@ -1,6 +1,7 @@
 """ropekit's autograder: catalog -> load implementation -> run hidden checks in isolation -> report.
 
-In a notebook: `from grader import check; check("rope")`.
+In a notebook: `from grader import check; check("rope")`; `set_language("zh")` shows every text of
+the kit in Chinese from then on (`"en"`: English).
 """
 
 from __future__ import annotations
@@ -11,6 +12,13 @@ def check(exercise_id: str, namespace: dict | None = None, *, record: bool = Tru
     from .notebook import check as _check
 
     return _check(exercise_id, namespace, record=record)
+
+
+def set_language(lang: str) -> str:
+    """Show every text of the kit in `lang` ("zh" or "en") from now on; returns the language set."""
+    from .i18n import set_language as _set_language
+
+    return _set_language(lang)
 
 
 def run_checks(exercise_id: str, namespace: dict):
@@ -34,4 +42,4 @@ def load(exercise_id: str):
     return learner_exercises().load(get_exercise(exercise_id).module, fresh=True)
 
 
-__all__ = ["check", "load", "run_checks"]
+__all__ = ["check", "load", "run_checks", "set_language"]

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from .i18n import N_, gettext, gettext_in, language, tr
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -26,8 +28,7 @@ def workspace_root() -> Path:
 class Exercise:
     id: str
     module: str
-    title_en: str
-    title_zh: str
+    title_en: str  # English, as in catalog.toml; its translations are in grader/locale
     seed: tuple[str, ...]
     track: str
     difficulty: int
@@ -51,6 +52,19 @@ class Exercise:
         return [name for name in self.requires if missing(name)]
 
     @property
+    def title_zh(self) -> str:
+        return gettext_in("zh", self.title_en)
+
+    @property
+    def title(self) -> str:
+        """The title in the learner's language: English with the Chinese beside it, or Chinese only."""
+        return self.title_zh if language() == "zh" else f"{self.title_en} / {self.title_zh}"
+
+    def hint(self, number: int) -> str:
+        """Hint `number` (from 1) in the learner's language."""
+        return gettext(self.hints[number - 1])
+
+    @property
     def checks_module(self) -> str:
         return f"grader.checks.{self.module}"
 
@@ -62,10 +76,12 @@ class UnknownExercise(KeyError):
         ids = [e.id for e in load_catalog()]
         close = difflib.get_close_matches(_as_id(str(self.args[0])), ids, n=1, cutoff=0.6)
         if close:
-            return (
-                f"no exercise called {self.args[0]!r}; did you mean {close[0]!r}? (`ropekit list` shows all)"
+            return tr(
+                "no exercise called {args!r}; did you mean {close!r}? (`ropekit list` shows all)",
+                args=self.args[0],
+                close=close[0],
             )
-        return f"no exercise called {self.args[0]!r}; known: {', '.join(ids)}"
+        return tr("no exercise called {args!r}; known: {join}", args=self.args[0], join=", ".join(ids))
 
 
 @lru_cache(maxsize=1)
@@ -100,7 +116,7 @@ def get_exercise(exercise_id: str) -> Exercise:
     raise UnknownExercise(exercise_id)
 
 
-ALL_PASS = "Every exercise passes."
+ALL_PASS = N_("Every exercise passes.")
 
 
 def next_exercise(solved: set[str], after: str | None = None) -> Exercise | None:
@@ -116,6 +132,11 @@ def next_exercise(solved: set[str], after: str | None = None) -> Exercise | None
     return None
 
 
+def notebook_path(exercise: Exercise) -> str:
+    """The exercise's notebook in the learner's language (notebooks/zh/ holds the Chinese ones)."""
+    return f"notebooks/{'zh/' if language() == 'zh' else ''}{exercise.notebook}"
+
+
 def notebook_section(exercise: Exercise) -> str | None:
     """The heading of the notebook section that asks for `exercises/<module>.py`: the last heading at or
     before the first heading or "Exercise" line naming the file, read as JSON; None when there is none."""
@@ -124,7 +145,7 @@ def notebook_section(exercise: Exercise) -> str | None:
     if not exercise.notebook:
         return None
     try:
-        cells = json.loads((KIT_ROOT / "notebooks" / exercise.notebook).read_text(encoding="utf-8"))["cells"]
+        cells = json.loads((KIT_ROOT / notebook_path(exercise)).read_text(encoding="utf-8"))["cells"]
     except (OSError, ValueError, KeyError):
         return None
     heading = None
@@ -132,11 +153,12 @@ def notebook_section(exercise: Exercise) -> str | None:
         if cell.get("cell_type") != "markdown":
             continue
         source = cell.get("source", "")
+        exercise_said = False  # an "Exercise"/"练习" line of this cell, the file named on it or after
         for line in (source if isinstance(source, str) else "".join(source)).splitlines():
             if line.startswith("#"):
                 heading = line.lstrip("#").strip()
-            asks = line.startswith("#") or "Exercise" in line or "练习" in line
-            if f"exercises/{exercise.module}.py" in line and asks:
+            exercise_said = exercise_said or "Exercise" in line or "练习" in line
+            if f"exercises/{exercise.module}.py" in line and (line.startswith("#") or exercise_said):
                 return heading
     return None
 
@@ -151,5 +173,5 @@ def where_asked(exercise: Exercise, *, short: bool = False) -> str:
     section = notebook_section(exercise)
     if short:
         number = re.match(r"(\d+[a-z]?)\.", section or "")
-        return f"notebooks/{exercise.notebook}" + (f" §{number.group(1)}" if number else "")
-    return f"notebooks/{exercise.notebook}" + (f", “{section}”" if section else "")
+        return notebook_path(exercise) + (f" §{number.group(1)}" if number else "")
+    return notebook_path(exercise) + (f", “{section}”" if section else "")

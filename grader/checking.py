@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .i18n import N_, gettext, tr
+
 # One place for tolerances, per dtype name: (rtol, atol). float32 allows for angles computed in
 # float32; bf16/fp16 for one rounding of each factor.
 TOLERANCES: dict[str, tuple[float, float]] = {
@@ -23,7 +25,7 @@ TOLERANCES: dict[str, tuple[float, float]] = {
 }
 
 
-OUT_OF_MEMORY = "ran out of memory (the limit is 2 GiB): a huge tensor, or memory growing in a loop?"
+OUT_OF_MEMORY = N_("ran out of memory (the limit is 2 GiB): a huge tensor, or memory growing in a loop?")
 
 
 class Mistake(AssertionError):
@@ -61,8 +63,17 @@ def checks_of(module: Any) -> list[Check]:
     return [obj.ropekit_check for obj in vars(module).values() if hasattr(obj, "ropekit_check")]
 
 
-def fail(message: str, cause: str | None = None) -> None:
-    raise Mistake(message, cause)
+def fail_unfinished(message: str, **fields: Any) -> None:
+    """fail() for a function that is missing or not written yet (`unfinished` tells the checks)."""
+    exc = Mistake(tr(message, **fields))
+    exc.unfinished = True
+    raise exc
+
+
+def fail(message: str, cause: str | None = None, **fields: Any) -> None:
+    """Fail the check: `message` is an English `str.format` template, marked for translation (named
+    fields, `{{` for a literal brace), shown in the learner's language with `fields` filled in."""
+    raise Mistake(tr(message, **fields), cause)
 
 
 def same_cause(names: list[str], messages: list[str], causes: list[str | None]) -> list[str]:
@@ -72,7 +83,11 @@ def same_cause(names: list[str], messages: list[str], causes: list[str | None]) 
     out = []
     for name, message, cause in zip(names, messages, causes, strict=True):
         if cause and cause in first:
-            message = f"{message} (probably the same cause as '{first[cause].split(' (')[0]}')"
+            message = tr(
+                "{message_} (probably the same cause as '{name}')",
+                message_=message,
+                name=gettext(first[cause]).split(" (")[0].split("（")[0],
+            )
         elif cause:
             first[cause] = name
         out.append(message)
@@ -82,7 +97,7 @@ def same_cause(names: list[str], messages: list[str], causes: list[str | None]) 
 def unfinished(exc: Mistake) -> bool:
     """Whether a Mistake from `call` says the function is missing or not written yet (its message is
     then the one to show, not a guess built on top of it)."""
-    return "not implemented" in str(exc) or "is missing" in str(exc)
+    return bool(getattr(exc, "unfinished", False))
 
 
 def describe_exception(exc: BaseException) -> str:
@@ -166,37 +181,41 @@ def call_function(what: str, func: Callable, *args: Any, **kwargs: Any) -> Any:
     except NotImplementedError as exc:
         other = getattr(exc, "ropekit_unfinished", None) or unfinished_module(func, exc)
         if other:
-            fail(
-                f"{what} uses your {other}, which is not implemented yet: finish the {other[:-3]} exercise "
-                "first"
+            fail_unfinished(
+                "{what} uses your {other}, which is not implemented yet: finish the {other2} exercise first",
+                what=what,
+                other=other,
+                other2=other[:-3],
             )
-        fail(f"{what} is not implemented yet (it raises NotImplementedError)")
+        fail_unfinished("{what} is not implemented yet (it raises NotImplementedError)", what=what)
     except Mistake:
         raise
     except SystemExit:
-        fail(f"{what} called sys.exit(); return a value instead")
+        fail("{what} called sys.exit(); return a value instead", what=what)
     except MemoryError:
-        fail(f"{what} {OUT_OF_MEMORY}")
+        fail("{what} {out_of_memory}", what=what, out_of_memory=OUT_OF_MEMORY)
     except Exception as exc:
         kind = getattr(exc, "ropekit_kind", "")
         if kind == "exit":
-            fail(f"{what} called sys.exit(); return a value instead")
+            fail("{what} called sys.exit(); return a value instead", what=what)
         text = describe_exception(exc)
         if kind == "memory" or "can't allocate memory" in text:  # torch's allocator under the limit
-            fail(f"{what} {OUT_OF_MEMORY}")
+            fail("{what} {out_of_memory}", what=what, out_of_memory=OUT_OF_MEMORY)
         if "automatic differentiation" in text:
             fail(
-                f"{what} raised {text}: functions with out= arguments do not support autograd; when "
-                "gradients are needed, compute the result with plain operations"
+                "{what} raised {text}: functions with out= arguments do not support autograd; when "
+                "gradients are needed, compute the result with plain operations",
+                what=what,
+                text=text,
             )
-        fail(f"{what} raised {text}")
+        fail("{what} raised {text}", what=what, text=text)
 
 
 def call(impl: Any, name: str, *args: Any, **kwargs: Any) -> Any:
     """Call the learner's function `name`; turn a missing function or any exception into a Mistake."""
     func = getattr(impl, name, None)
     if not callable(func):
-        fail(f"`{name}` is missing: define it with the signature given in the exercise")
+        fail_unfinished("`{name}` is missing: define it with the signature given in the exercise", name=name)
     return call_function(f"`{name}`", func, *args, **kwargs)
 
 
@@ -212,7 +231,7 @@ def call_unchanged(impl: Any, name: str, *args: Any, what: str, names: tuple = (
         now = args[key] if isinstance(key, int) else kwargs[key]
         if not torch.equal(now, before) and not (now.isnan() & before.isnan()).any():
             label = key if isinstance(key, str) else names[key] if key < len(names) else f"argument {key + 1}"
-            fail(f"{what} changed its input {label} in place; return a new tensor")
+            fail("{what} changed its input {label} in place; return a new tensor", what=what, label=label)
     return out
 
 
@@ -221,7 +240,7 @@ def call_inside(probe: Callable, impl: Any, name: str, *args: Any, **kwargs: Any
     function `name` (see `inside`); exceptions of the learner's code become a Mistake as in `call`."""
     func = getattr(impl, name, None)
     if not callable(func):
-        fail(f"`{name}` is missing: define it with the signature given in the exercise")
+        fail_unfinished("`{name}` is missing: define it with the signature given in the exercise", name=name)
     return call_function(f"`{name}`", inside, probe, func, *args, **kwargs)
 
 
@@ -229,18 +248,30 @@ def expect_raises(exc_type: type, impl: Any, name: str, *args: Any, why: str, **
     """The learner's `name(*args)` must raise `exc_type`; `why` says which input it should reject."""
     func = getattr(impl, name, None)
     if not callable(func):
-        fail(f"`{name}` is missing: define it with the signature given in the exercise")
+        fail_unfinished("`{name}` is missing: define it with the signature given in the exercise", name=name)
     try:
         func(*args, **kwargs)
     except NotImplementedError:
-        fail(f"`{name}` is not implemented yet (it raises NotImplementedError)")
+        fail_unfinished("`{name}` is not implemented yet (it raises NotImplementedError)", name=name)
     except exc_type:
         return
     except Exception as exc:
         if getattr(exc, "ropekit_kind", "") == "exit":
-            fail(f"{why}: expected {exc_type.__name__}, but `{name}` called sys.exit()")
-        fail(f"{why}: expected {exc_type.__name__}, got {describe_exception(exc)}")
-    fail(f"{why}: expected {exc_type.__name__}, but `{name}` returned normally")
+            fail(
+                "{why}: expected {name}, but `{name2}` called sys.exit()",
+                why=why,
+                name=exc_type.__name__,
+                name2=name,
+            )
+        fail(
+            "{why}: expected {name}, got {describe_exception}",
+            why=why,
+            name=exc_type.__name__,
+            describe_exception=describe_exception(exc),
+        )
+    fail(
+        "{why}: expected {name}, but `{name2}` returned normally", why=why, name=exc_type.__name__, name2=name
+    )
 
 
 def tensor_result(value: Any, what: str) -> Any:
@@ -248,7 +279,7 @@ def tensor_result(value: Any, what: str) -> Any:
     import torch
 
     if not isinstance(value, torch.Tensor):
-        fail(f"{what} should be a torch.Tensor, got {type_name(value)}")
+        fail("{what} should be a torch.Tensor, got {type_name}", what=what, type_name=type_name(value))
     with torch._C.DisableTorchFunctionSubclass():  # a subclass's overrides cannot answer for it
         return torch.Tensor.as_subclass(value, torch.Tensor).detach().clone()
 
@@ -259,9 +290,14 @@ def float64_result(value: Any, what: str, shape: tuple) -> Any:
 
     out = tensor_result(value, what)
     if tuple(out.shape) != tuple(shape):
-        fail(f"{what} has shape {tuple(out.shape)}, expected {tuple(shape)}")
+        fail(
+            "{what} has shape {out_shape}, expected {shape}",
+            what=what,
+            out_shape=tuple(out.shape),
+            shape=tuple(shape),
+        )
     if out.dtype != torch.float64:
-        fail(f"{what} is {out.dtype}; return float64")
+        fail("{what} is {out_dtype}; return float64", what=what, out_dtype=out.dtype)
     return out.numpy()
 
 

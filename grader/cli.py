@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .catalog import ALL_PASS, Exercise, UnknownExercise, get_exercise, load_catalog, workspace_root
 from .files import WorkspaceError
+from .i18n import LANGUAGES, N_, gettext, install_argparse, language, set_language, tr
 from .loading import Implementation, from_folder, learner_exercises, reference_solutions
 
 USAGE_ERROR = 2
@@ -26,7 +27,7 @@ def _console():
 
 
 def _titles() -> dict[str, str]:
-    return {e.id: f"{e.title_en} / {e.title_zh}" for e in load_catalog()}
+    return {e.id: e.title for e in load_catalog()}
 
 
 def _implementation(args) -> Implementation:
@@ -35,7 +36,7 @@ def _implementation(args) -> Implementation:
     if getattr(args, "exercises", None):
         folder = Path(args.exercises)
         if not folder.is_dir():
-            raise UsageError(f"--exercises {folder}: no such folder")
+            raise UsageError(tr("--exercises {folder}: no such folder", folder=folder))
         return from_folder(folder)
     return learner_exercises()
 
@@ -90,7 +91,7 @@ def _save_progress() -> None:
         for result in pending:
             store.record_attempt(result)
     except (sqlite3.Error, OSError, WorkspaceError) as exc:
-        print(f"ropekit: progress not saved: {exc}", file=sys.stderr)
+        print(tr("ropekit: progress not saved: {exc}", exc=exc), file=sys.stderr)
 
 
 def _emit(args, results, *, tables: bool = True) -> int:
@@ -104,18 +105,22 @@ def _emit(args, results, *, tables: bool = True) -> int:
         if len(results) == 1 and not results[0].skipped:
             result = results[0]
             if result.all_passed:
-                console.print(f"  Compare with the reference: [bold]ropekit solution {result.id}[/]")
+                console.print(
+                    tr("  Compare with the reference: [bold]ropekit solution {id}[/]", id=result.id)
+                )
                 if _learner_results(args):
                     console.print("  " + _next_line(after=result.id))
             else:
-                console.print(f"  Stuck? [bold]ropekit hint {result.id}[/] shows the next hint.")
+                console.print(tr("  Stuck? [bold]ropekit hint {id}[/] shows the next hint.", id=result.id))
     status = 0 if all(r.all_passed for r in results) else 1
     _save_progress()
     if args.report:  # after the verdict is printed, so a bad path costs only the report
         try:
             Path(args.report).write_text(to_json(results) + "\n", encoding="utf-8")
         except OSError as exc:
-            raise UsageError(f"--report {args.report}: {exc.strerror or exc}") from None
+            raise UsageError(
+                tr("--report {path}: {reason}", path=args.report, reason=exc.strerror or exc)
+            ) from None
     return status
 
 
@@ -130,7 +135,7 @@ def _solved() -> set[str]:
     try:
         solved = Store().solved()
     except WorkspaceError as exc:
-        print(f"ropekit: progress not read: {exc}", file=sys.stderr)
+        print(tr("ropekit: progress not read: {exc}", exc=exc), file=sys.stderr)
         solved = set()
     for result in _SAVE:
         (solved.add if result.all_passed else solved.discard)(result.id)
@@ -145,7 +150,8 @@ def _where(exercise: Exercise, *, short: bool = False) -> str:
     return escape(where_asked(exercise, short=short))
 
 
-_ALL_PASS_LINE = f"[green]{ALL_PASS}[/] `ropekit list` shows your record."
+def _all_pass_line() -> str:
+    return tr("[green]{all_pass}[/] `ropekit list` shows your record.", all_pass=ALL_PASS)
 
 
 def _next_line(after: str | None = None, solved: set[str] | None = None) -> str:
@@ -154,8 +160,8 @@ def _next_line(after: str | None = None, solved: set[str] | None = None) -> str:
 
     upcoming = next_exercise(_solved() if solved is None else solved, after=after)
     if upcoming is None:
-        return _ALL_PASS_LINE
-    return f"Next: [bold]{upcoming.id}[/] ({_where(upcoming, short=True)})"
+        return _all_pass_line()
+    return tr("Next: [bold]{id}[/] ({where})", id=upcoming.id, where=_where(upcoming, short=True))
 
 
 def cmd_next(args) -> int:
@@ -166,17 +172,25 @@ def cmd_next(args) -> int:
     console = _console()
     upcoming = next_exercise(_solved())
     if upcoming is None:
-        console.print(_ALL_PASS_LINE)
+        console.print(_all_pass_line())
         return 0
     number = [e.id for e in load_catalog()].index(upcoming.id) + 1
     console.print(
-        f"Next: {number}. [bold]{upcoming.id}[/] — {escape(upcoming.title_en)} / {escape(upcoming.title_zh)}"
+        tr(
+            "Next: {number}. [bold]{id}[/] — {title}",
+            number=number,
+            id=upcoming.id,
+            title=escape(upcoming.title),
+        )
     )
     if upcoming.notebook:
-        console.print(f"  read:  {_where(upcoming)}")
-    console.print(f"  edit:  exercises/{upcoming.module}.py")
+        console.print(tr("  read:  {where}", where=_where(upcoming)))
+    console.print(tr("  edit:  exercises/{module}.py", module=upcoming.module))
     console.print(
-        f"  check: [bold]ropekit check {upcoming.id}[/]  (or [bold]ropekit watch[/] to re-check on save)"
+        tr(
+            "  check: [bold]ropekit check {id}[/]  (or [bold]ropekit watch[/] to re-check on save)",
+            id=upcoming.id,
+        )
     )
     return 0
 
@@ -190,7 +204,7 @@ def cmd_grade(args) -> int:
     if args.submissions:
         return _grade_submissions(args, exercises)
     if args.shard:
-        raise UsageError("--shard goes with --submissions DIR")
+        raise UsageError(tr("--shard goes with --submissions DIR"))
     from .batch import default_jobs
 
     jobs = args.jobs or default_jobs(len(exercises))
@@ -214,9 +228,11 @@ def _grade_submissions(args, exercises: list[Exercise]) -> int:
 
     folder = Path(args.submissions)
     if not folder.is_dir():
-        raise UsageError(f"--submissions {folder}: no such folder")
+        raise UsageError(tr("--submissions {folder}: no such folder", folder=folder))
     if args.exercises or args.solutions or args.report:
-        raise UsageError("--submissions grades its folders: it takes no --exercises, --solutions or --report")
+        raise UsageError(
+            tr("--submissions grades its folders: it takes no --exercises, --solutions or --report")
+        )
     submissions = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
     total = len(submissions)
     submissions = take_shard(submissions, args.shard)
@@ -276,53 +292,65 @@ def cmd_list(args) -> int:
     try:
         latest = Store().latest()
     except WorkspaceError as exc:  # the list is still worth showing
-        print(f"ropekit: progress not read: {exc}", file=sys.stderr)
+        print(tr("ropekit: progress not read: {exc}", exc=exc), file=sys.stderr)
         latest = {}
     impl = learner_exercises()
     long = getattr(args, "long", False)
     table = Table(
-        title="ropekit — exercises",
+        title=tr("ropekit — exercises"),
         title_justify="left",
         padding=(0, 1),
         box=None if not long else box.HEAVY_HEAD,
     )
-    columns = (("#", "right"), ("id", "left"), ("title", "left")) + ((("answers", "left"),) if long else ())
+    columns = (("#", "right"), ("id", "left"), (tr("title"), "left")) + (
+        ((tr("answers"), "left"),) if long else ()
+    )
     for name, justify in columns:
         table.add_column(name, justify=justify, overflow="fold", no_wrap=name in ("#", "id"))
-    table.add_column("pts", justify="right", no_wrap=True)
-    table.add_column("status", justify="left", overflow="fold")
+    table.add_column(tr("pts"), justify="right", no_wrap=True)
+    table.add_column(tr("status"), justify="left", overflow="fold")
     done_points = total_points = 0
     for number, exercise in enumerate(load_catalog(), start=1):
         attempt = latest.get(exercise.id)
         missing = exercise.missing_requirements()
         if missing:  # not gradable here: counted in neither the score nor the total (as `grade` does)
-            status = f"[dim]skipped: needs {', '.join(missing)}[/]"
+            status = tr("[dim]skipped: needs {packages}[/]", packages=", ".join(missing))
         else:
             total_points += exercise.points
             if attempt is None:
-                status = "[dim]not started[/]"
+                status = tr("[dim]not started[/]")
             elif attempt.solved:
-                status = "[green]passed[/]"
+                status = tr("[green]passed[/]")
                 done_points += exercise.points
             else:
-                status = f"[red]failing[/] {attempt.score}/{attempt.max_score}"
+                status = tr(
+                    "[red]failing[/] {score}/{max_score}", score=attempt.score, max_score=attempt.max_score
+                )
         if attempt is not None and attempt.code_hash != impl.code_hash(exercise.module):
-            status += " [yellow](edited since)[/]"
+            status += tr(" [yellow](edited since)[/]")
         cells = [str(number), exercise.id]
         both = long or console.width >= 120  # 中文 titles on a second line where they fit
-        cells.append(escape(f"{exercise.title_en}\n{exercise.title_zh}" if both else exercise.title_en))
+        if language() == "zh":
+            cells.append(escape(exercise.title_zh))
+        else:
+            cells.append(escape(f"{exercise.title_en}\n{exercise.title_zh}" if both else exercise.title_en))
         if long:
-            cells.append(escape("\n".join(exercise.seed)))
+            cells.append(escape("\n".join(gettext(question) for question in exercise.seed)))
         table.add_row(*cells, str(exercise.points), status)
     console.print(table)
     width = 40
     filled = round(width * done_points / max(total_points, 1))
     console.print(
-        f"[green]{'█' * filled}[/][dim]{'░' * (width - filled)}[/] {done_points}/{total_points} points"
+        f"[green]{'█' * filled}[/][dim]{'░' * (width - filled)}[/] "
+        + tr("{done}/{total} points", done=done_points, total=total_points)
     )
     console.print(_next_line(solved={e for e, attempt in latest.items() if attempt.solved}))
     if not long:
-        console.print("[dim]`ropekit list --long`: the questions each exercise answers, titles in 中文[/]")
+        console.print(
+            tr("[dim]`ropekit list --long`: the questions each exercise answers, titles in 中文[/]")
+            if language() != "zh"
+            else tr("[dim]`ropekit list --long`: the questions each exercise answers[/]")
+        )
     return 0
 
 
@@ -337,22 +365,29 @@ def cmd_hint(args) -> int:
     console = _console()
     if args.all and taken == 0:
         console.print(
-            f"No hint taken yet for {exercise.id}: [bold]ropekit hint {exercise.id}[/] shows the first."
+            tr("No hint taken yet for {id}: [bold]ropekit hint {id}[/] shows the first.", id=exercise.id)
         )
         return 0
     level = min(taken if args.all else taken + 1, len(exercise.hints))
-    for number, text in enumerate(exercise.hints[:level], start=1):
-        label = f"hint {number}/{len(exercise.hints)}:"
+    for number in range(1, level + 1):
+        text = exercise.hint(number)
+        label = tr("hint {number}/{count}:", number=number, count=len(exercise.hints))
         if not args.all:  # the new hint stands out, the ones taken before are dimmed
             label = f"[{'bold' if number == level else 'dim'}]{label}[/]"
         console.print(f"{label} {escape(text)}\n")
     if not args.all:
         store.record_hint(exercise.id, level)
     if level == len(exercise.hints):
-        console.print(f"That was the last hint. [bold]ropekit solution {exercise.id}[/] shows the answer.")
+        console.print(
+            tr("That was the last hint. [bold]ropekit solution {id}[/] shows the answer.", id=exercise.id)
+        )
     elif args.all:
         console.print(
-            f"[dim]{len(exercise.hints) - level} more: `ropekit hint {exercise.id}` shows the next.[/]"
+            tr(
+                "[dim]{value} more: `ropekit hint {id}` shows the next.[/]",
+                value=len(exercise.hints) - level,
+                id=exercise.id,
+            )
         )
     return 0
 
@@ -371,8 +406,8 @@ def cmd_solution(args) -> int:
 
     exercise = get_exercise(args.id)
     if not args.yes and not Store().ever_solved(exercise.id):
-        if not _confirm(f"You have not passed {exercise.id} yet. Show the reference solution?"):
-            print("Not shown. Try `ropekit hint " + exercise.id + "` first.")
+        if not _confirm(tr("You have not passed {id} yet. Show the reference solution?", id=exercise.id)):
+            print(tr("Not shown. Try `ropekit hint {id}` first.", id=exercise.id))
             return 1
     path = reference_solutions().source_file(exercise.module)
     text = path.read_text(encoding="utf-8")
@@ -401,19 +436,24 @@ def cmd_reset(args) -> int:
     stub = stub_for(reference_solutions().source_file(exercise.module))
     if target.is_dir():
         raise UsageError(
-            f"{target} is a folder, not your exercise file; move it away first (nothing changed)"
+            tr(
+                "{target} is a folder, not your exercise file; move it away first (nothing changed)",
+                target=target,
+            )
         )
     if target.exists() and target.read_bytes() == stub.encode("utf-8"):
-        print(f"{target} is already the untouched stub.")
+        print(tr("{target} is already the untouched stub.", target=target))
         return 0
-    if not args.yes and not _confirm(f"Replace {target} with the original stub (a backup is kept)?"):
-        print("Nothing changed.")
+    if not args.yes and not _confirm(
+        tr("Replace {target} with the original stub (a backup is kept)?", target=target)
+    ):
+        print(tr("Nothing changed."))
         return 1
     saved = backup(target)  # a WorkspaceError here leaves the file as it was
     atomic_write(target, stub)
     if saved:
-        print(f"Your version is saved as {saved}")
-    print(f"{target} is the original stub again.")
+        print(tr("Your version is saved as {saved}", saved=saved))
+    print(tr("{target} is the original stub again.", target=target))
     return 0
 
 
@@ -433,8 +473,11 @@ def cmd_restore(args) -> int:
         versions.setdefault(copy.read_bytes(), (saved_at, copy))
     if not versions:
         print(
-            f"no saved versions of {target.name} yet (they are kept in {backups_folder()} when you grade "
-            "or reset)"
+            tr(
+                "no saved versions of {name} yet (they are kept in {backups_folder} when you grade or reset)",
+                name=target.name,
+                backups_folder=backups_folder(),
+            )
         )
         return 0 if args.version is None else USAGE_ERROR
     current = target.read_bytes() if target.is_file() else None
@@ -445,32 +488,56 @@ def cmd_restore(args) -> int:
         except WorkspaceError:
             scores = {}
         console = _console()
-        table = Table(title=f"saved versions of {target}", title_justify="left", padding=(0, 1))
-        for name, justify in (("#", "right"), ("saved", "left"), ("lines", "right"), ("graded", "left")):
+        table = Table(
+            title=tr("saved versions of {target}", target=target), title_justify="left", padding=(0, 1)
+        )
+        for name, justify in (
+            ("#", "right"),
+            (tr("saved"), "left"),
+            (tr("lines"), "right"),
+            (tr("graded"), "left"),
+        ):
             table.add_column(name, justify=justify, no_wrap=True)
         for number, (data, (saved_at, _)) in enumerate(listed, start=1):
             graded = scores.get(code_hash_of(data))
             note = f"{graded[0]}/{graded[1]}" if graded else ""
             if data == current:
-                note = (note + " (= your file now)").strip()
+                note = (note + tr(" (= your file now)")).strip()
             table.add_row(str(number), saved_at, str(data.count(b"\n")), note)
         console.print(table)
         console.print(
-            f"[bold]ropekit restore {exercise.id} N[/] puts version N back (your file is saved first)."
+            tr(
+                "[bold]ropekit restore {id} N[/] puts version N back (your file is saved first).",
+                id=exercise.id,
+            )
         )
         return 0
     if not 1 <= args.version <= len(listed):
-        raise UsageError(f"{exercise.id} has saved versions 1 to {len(listed)}, not {args.version}")
+        raise UsageError(
+            tr(
+                "{id} has saved versions 1 to {n_listed}, not {version}",
+                id=exercise.id,
+                n_listed=len(listed),
+                version=args.version,
+            )
+        )
     data, (_, chosen) = listed[args.version - 1]
     text = read_text(chosen)
     if current == data:
-        print(f"{target} is already version {args.version}.")
+        print(tr("{target} is already version {version}.", target=target, version=args.version))
         return 0
     saved = backup(target) if current is not None and current not in versions else None
     atomic_write(target, text)  # a WorkspaceError above leaves the file as it was
     if saved:
-        print(f"Your version is saved as {saved}")
-    print(f"{target} is version {args.version} again (saved {chosen.name[len(target.name) + 1 :]}).")
+        print(tr("Your version is saved as {saved}", saved=saved))
+    print(
+        tr(
+            "{target} is version {version} again (saved {name}).",
+            target=target,
+            version=args.version,
+            name=chosen.name[len(target.name) + 1 :],
+        )
+    )
     return 0
 
 
@@ -489,7 +556,9 @@ def cmd_watch(args) -> int:
     current = get_exercise(args.id) if args.id else next_exercise(_solved())
     console = _console()
     if current is None:
-        console.print(f"[green]{ALL_PASS}[/] Watching anyway: save a file to re-check it.")
+        console.print(
+            tr("[green]{all_pass}[/] Watching anyway: save a file to re-check it.", all_pass=ALL_PASS)
+        )
     runs = 0
 
     def run(exercise: Exercise) -> bool:
@@ -501,19 +570,27 @@ def cmd_watch(args) -> int:
         return all(r.all_passed for r in results)
 
     def status_line() -> None:
-        target = f"{current.id} (exercises/{current.module}.py)" if current else "every exercise"
-        console.print(f"[dim]watching {target} — save to re-check, Ctrl-C to stop[/]", highlight=False)
+        target = f"{current.id} (exercises/{current.module}.py)" if current else tr("every exercise")
+        console.print(
+            tr("[dim]watching {target} — save to re-check, Ctrl-C to stop[/]", target=target), highlight=False
+        )
 
     def follow(passed_id: str) -> None:
         nonlocal current
         while True:  # an exercise already written but never graded passes at once: on to the next
             upcoming = next_exercise(_solved(), after=passed_id)
             if upcoming is None:
-                console.print(_ALL_PASS_LINE)
+                console.print(_all_pass_line())
                 current = None
                 return
-            console.rule(f"{passed_id} passes — on to {upcoming.id}")
-            console.print(f"  read {_where(upcoming)}, edit exercises/{upcoming.module}.py")
+            console.rule(tr("{passed} passes — on to {upcoming}", passed=passed_id, upcoming=upcoming.id))
+            console.print(
+                tr(
+                    "  read {where}, edit exercises/{module}.py",
+                    where=_where(upcoming),
+                    module=upcoming.module,
+                )
+            )
             current = upcoming
             if not run(current):
                 return
@@ -549,12 +626,12 @@ def cmd_verify(args) -> int:
 
     console = _console()
     solutions, exercises = reference_solutions(), learner_exercises()
-    table = Table(title="ropekit verify", title_justify="left")
-    for name in ("exercise", "solution passes", "stub fails", "stub in sync", "points", "hints"):
+    table = Table(title=tr("ropekit verify"), title_justify="left")
+    for name in ("exercise", tr("solution passes"), tr("stub fails"), tr("stub in sync"), "points", "hints"):
         table.add_column(name)
     problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix="ropekit-stubs-") as tmp:
-        stubs = from_folder(tmp, label="generated stubs")
+        stubs = from_folder(tmp, label=tr("generated stubs"))
         exercises_to_verify = [get_exercise(i) for i in args.ids] if args.ids else load_catalog()
         for exercise in exercises_to_verify:
             solution_file = solutions.source_file(exercise.module)
@@ -566,15 +643,25 @@ def cmd_verify(args) -> int:
             points = sum(c.points for c in checks)
             if not in_sync:
                 problems.append(
-                    f"{exercise.id}: {learner_file} differs from the stub generated from "
-                    f"{solution_file} (edited? `ropekit reset {exercise.id}`)"
+                    tr(
+                        "{id}: {learner_file} differs from the stub generated from {solution_file} "
+                        "(edited? `ropekit reset {id}`)",
+                        id=exercise.id,
+                        learner_file=learner_file,
+                        solution_file=solution_file,
+                    )
                 )
             if points != exercise.points:
                 problems.append(
-                    f"{exercise.id}: catalog says {exercise.points} points, checks sum to {points}"
+                    tr(
+                        "{id}: catalog says {points} points, checks sum to {points2}",
+                        id=exercise.id,
+                        points=exercise.points,
+                        points2=points,
+                    )
                 )
             if len(exercise.hints) < 3:
-                problems.append(f"{exercise.id}: fewer than 3 hint levels")
+                problems.append(tr("{id}: fewer than 3 hint levels", id=exercise.id))
             missing = exercise.missing_requirements()
             if missing:  # the checks cannot run here: say so instead of grading
                 solution_cell = stub_cell = f"skipped (needs {', '.join(missing)})"
@@ -585,17 +672,30 @@ def cmd_verify(args) -> int:
                 stub_cell = f"{bad.total - bad.passed}/{bad.total}"
                 for check in good.checks:
                     if not check.passed:
-                        problems.append(f"{exercise.id}: the solution fails '{check.name}': {check.message}")
+                        problems.append(
+                            tr(
+                                "{id}: the solution fails '{name}': {message_}",
+                                id=exercise.id,
+                                name=check.name,
+                                message_=check.message,
+                            )
+                        )
                 for check in bad.checks:
                     if check.passed:
                         problems.append(
-                            f"{exercise.id}: the stub passes '{check.name}' (a check that cannot fail)"
+                            tr(
+                                "{id}: the stub passes '{name}' (a check that cannot fail)",
+                                id=exercise.id,
+                                name=check.name,
+                            )
                         )
             cells = [
                 solution_cell,
                 stub_cell,
                 "yes" if in_sync else "NO",
-                f"{points}" if points == exercise.points else f"checks {points} ≠ catalog {exercise.points}",
+                f"{points}"
+                if points == exercise.points
+                else tr("checks {points} ≠ catalog {points2}", points=points, points2=exercise.points),
                 str(len(exercise.hints)),
             ]
             failed = any(p.startswith(exercise.id + ":") for p in problems)
@@ -606,8 +706,10 @@ def cmd_verify(args) -> int:
         console.print(f"[red]✗[/] {problem}")
     if not problems:
         console.print(
-            "[green]verified:[/] every solution passes every check, every stub fails every "
-            "check, stubs are in sync, points add up."
+            tr(
+                "[green]verified:[/] every solution passes every check, every stub fails every "
+                "check, stubs are in sync, points add up."
+            )
         )
     return 1 if problems else 0
 
@@ -625,14 +727,31 @@ def cmd_bench(args) -> int:
         return 0
     console = _console()
     m = report["machine"]
-    console.print(f"machine: {m['cpu']}, {m['cores']} cores, Python {m['python']}, torch {m['torch']}")
+    console.print(
+        tr(
+            "machine: {m}, {m2} cores, Python {m3}, torch {m4}",
+            m=m["cpu"],
+            m2=m["cores"],
+            m3=m["python"],
+            m4=m["torch"],
+        )
+    )
     for key, title in (
-        ("grader_latency", "grader latency (median wall time of whole processes)"),
-        ("rope_cpu", f"RoPE on the CPU, [1, 32, 2048, 128] fp32, {report['rope_cpu_threads']} threads"),
-        ("rope_cases", "RoPE per shape and dtype vs HF eager, torch.compile and x.clone() (2 threads)"),
-        ("classifier", "classifier on the order task (2 threads)"),
-        ("startup", "start-up of the teachers' commands (median wall time of whole processes)"),
-        ("nbgrader", "one submission of `rope` through nbgrader's CLI and through the kit (whole processes)"),
+        ("grader_latency", tr("grader latency (median wall time of whole processes)")),
+        (
+            "rope_cpu",
+            tr(
+                "RoPE on the CPU, [1, 32, 2048, 128] fp32, {report} threads",
+                report=report["rope_cpu_threads"],
+            ),
+        ),
+        ("rope_cases", tr("RoPE per shape and dtype vs HF eager, torch.compile and x.clone() (2 threads)")),
+        ("classifier", tr("classifier on the order task (2 threads)")),
+        ("startup", tr("start-up of the teachers' commands (median wall time of whole processes)")),
+        (
+            "nbgrader",
+            tr("one submission of `rope` through nbgrader's CLI and through the kit (whole processes)"),
+        ),
     ):
         rows = report[key]
         if not rows:  # nbgrader not installed
@@ -644,7 +763,7 @@ def cmd_bench(args) -> int:
             table.add_row(*("" if v is None else str(v) for v in row.values()))
         console.print(table)
     if report.get("batch_grading"):  # a class graded from one warm judge vs one process each
-        table = Table(title="grading a class: `grade --submissions` vs one process per submission (s)")
+        table = Table(title=tr("grading a class: `grade --submissions` vs one process per submission (s)"))
         columns = {  # heading: key of the report's row
             "what": "exercises",
             "N": "N",
@@ -662,7 +781,10 @@ def cmd_bench(args) -> int:
         for row in report["batch_grading"]:
             cells = ["" if row[key] is None else str(row[key]) for key in columns.values()]
             separate = row["separate processes"]
-            for text in (f"separate processes {separate}" if separate != "measured" else "", row["note"]):
+            for text in (
+                tr("separate processes {separate}", separate=separate) if separate != "measured" else "",
+                row["note"],
+            ):
                 if text:
                     notes += [text] if text not in notes else []
                     cells[0] += f" ({notes.index(text) + 1})"
@@ -673,8 +795,13 @@ def cmd_bench(args) -> int:
     if "notebooks" in report:
         nb = report["notebooks"]
         console.print(
-            f"notebooks: {nb['notebooks']} executed headless in {nb['seconds']} s "
-            f"(target {nb['target']}: {'met' if nb['met'] else 'NOT met'})"
+            tr(
+                "notebooks: {count} executed headless in {seconds} s (target {target}: {verdict})",
+                count=nb["notebooks"],
+                seconds=nb["seconds"],
+                target=nb["target"],
+                verdict=tr("met") if nb["met"] else tr("NOT met"),
+            )
         )
     return 0
 
@@ -698,7 +825,7 @@ def cmd_mutate(args) -> int:
                     exercise, reference_solutions().folder, progress=lambda task=task: progress.advance(task)
                 )
             )
-    table = Table(title="mutation testing of the hidden checks", title_justify="left")
+    table = Table(title=tr("mutation testing of the hidden checks"), title_justify="left")
     for name in ("exercise", "mutants", "killed", "equivalent", "survived", "score"):
         table.add_column(name, justify="left" if name == "exercise" else "right")
     for r in reports:
@@ -737,14 +864,23 @@ def cmd_quiz(args) -> int:
 
     def recorded() -> str:
         count = len(writer.written)
-        return f"recorded {count} answer{'' if count == 1 else 's'} in {shown}"
+        return tr(
+            "recorded {count} answer{value} in {shown}",
+            count=count,
+            value="" if count == 1 else "s",
+            shown=shown,
+        )
 
     def read() -> dict:
         try:
             return quiz.read_sheet(quiz.sheet_text(sheet))
         except quiz.SheetError as exc:
-            done = f"{recorded()} before" if writer.written else "nothing was written"
-            raise UsageError(f"{shown}: {exc}; fix it first ({done})") from None
+            done = (
+                tr("{recorded} before", recorded=recorded()) if writer.written else tr("nothing was written")
+            )
+            raise UsageError(
+                tr("{shown}: {exc}; fix it first ({done})", shown=shown, exc=exc, done=done)
+            ) from None
 
     def say(text: str, stream=sys.stdout) -> None:
         for line in quiz._wrap(text, width, "", "  "):
@@ -755,15 +891,26 @@ def cmd_quiz(args) -> int:
     except quiz.UnknownItem as exc:
         raise UsageError(str(exc)) from None
     if not chosen:
-        which = "unanswered or wrong" if args.wrong else "unanswered"
-        among = " among those named" if args.ids else ""
-        say(f"nothing to ask: no {which} question{among}; {quiz.standing(items, read())}")
+        which = tr("unanswered or wrong") if args.wrong else tr("unanswered")
+        among = tr(" among those named") if args.ids else ""
+        say(
+            tr(
+                "nothing to ask: no {which} question{among}; {standing}",
+                which=which,
+                among=among,
+                standing=quiz.standing(items, read()),
+            )
+        )
         return 0
 
     def summary() -> str:
         text = recorded()
         if session.kept:
-            text += f", kept {session.kept} as {'it was' if session.kept == 1 else 'they were'}"
+            text += (
+                tr(", kept 1 as it was")
+                if session.kept == 1
+                else tr(", kept {count} as they were", count=session.kept)
+            )
         try:
             return f"{text}; {quiz.standing(items, read())}"
         except UsageError as exc:
@@ -771,21 +918,45 @@ def cmd_quiz(args) -> int:
 
     try:
         quiz.run_interactive(
-            chosen, language=args.lang, current=read, record=writer.record, width=width, session=session
+            chosen,
+            language=args.lang or ("zh" if language() == "zh" else "both"),
+            current=read,
+            record=writer.record,
+            width=width,
+            session=session,
         )
     except KeyboardInterrupt:
         print()
-        say(f"ropekit: interrupted at question {session.asked} of {len(chosen)}; {summary()}", sys.stderr)
+        say(
+            tr(
+                "ropekit: interrupted at question {asked} of {n_chosen}; {summary}",
+                asked=session.asked,
+                n_chosen=len(chosen),
+                summary=summary(),
+            ),
+            sys.stderr,
+        )
         return 130
     except quiz.SheetError as exc:  # the sheet was broken meanwhile: this answer is shown, not lost
         print()
-        raise UsageError(f"{shown}: {exc} ({recorded()} before)") from None
+        raise UsageError(
+            tr("{shown}: {exc} ({recorded} before)", shown=shown, exc=exc, recorded=recorded())
+        ) from None
     print()
     if writer.backups:
-        say(f"your previous answer sheet is in {near(writer.backups[0])}")
-    stopped = {"quit": "stopped", "end of input": "end of input"}.get(session.stopped)
-    where = f"{stopped} at question {session.asked} of {len(chosen)}: " if stopped else ""
-    say(f"{where}{summary()}; `ropekit check quiz` for the full table")
+        say(tr("your previous answer sheet is in {near}", near=near(writer.backups[0])))
+    stopped = {"quit": tr("stopped"), "end of input": tr("end of input")}.get(session.stopped)
+    where = (
+        tr(
+            "{stopped} at question {asked} of {count}: ",
+            stopped=stopped,
+            asked=session.asked,
+            count=len(chosen),
+        )
+        if stopped
+        else ""
+    )
+    say(tr("{where}{summary}; `ropekit check quiz` for the full table", where=where, summary=summary()))
     return 0
 
 
@@ -799,123 +970,155 @@ class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors: `ropekit: <what is wrong>`, exit status 2."""
 
     def error(self, message: str):
-        self.exit(USAGE_ERROR, f"ropekit: {message} (see {self.prog} --help)\n")
+        self.exit(
+            USAGE_ERROR, tr("ropekit: {message} (see {prog} --help)", message=message, prog=self.prog) + "\n"
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
     from .batch import jobs_count, shard_spec
 
     ids = ", ".join(e.id for e in load_catalog())
-    id_help = f"an exercise id or its file (exercises/rope.py); one of: {ids}"
+    id_help = tr("an exercise id or its file (exercises/rope.py); one of: {ids}", ids=ids)
     parser = _Parser(
         prog="ropekit",
-        description="Interview-prep study kit on positional encodings and RoPE: exercises, hidden "
-        "checks, hints, reference solutions.",
-        epilog=f"exercises, in order: {ids}. Start with `ropekit next`.",
+        description=tr(
+            "Interview-prep study kit on positional encodings and RoPE: exercises, "
+            "hidden checks, hints, reference solutions."
+        ),
+        epilog=tr("exercises, in order: {ids}. Start with `ropekit next`.", ids=ids),
     )
-    parser.add_argument("--version", action=_Version, nargs=0, help="print the version and exit")
+    parser.add_argument("--version", action=_Version, nargs=0, help=tr("print the version and exit"))
+    _language_option(parser)
     sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
 
     def source_options(p: argparse.ArgumentParser) -> None:
         group = p.add_mutually_exclusive_group()
-        group.add_argument("--exercises", metavar="DIR", help="grade the modules in DIR")
-        group.add_argument("--solutions", action="store_true", help="grade the reference solutions")
-        p.add_argument("--json", action="store_true", help="print the result as one JSON object")
-        p.add_argument("--report", metavar="FILE", help="also write the JSON result to FILE")
-        p.add_argument("--time-limit", type=_time_limit, metavar="S", help="seconds allowed per check")
+        group.add_argument("--exercises", metavar="DIR", help=tr("grade the modules in DIR"))
+        group.add_argument("--solutions", action="store_true", help=tr("grade the reference solutions"))
+        p.add_argument("--json", action="store_true", help=tr("print the result as one JSON object"))
+        p.add_argument("--report", metavar="FILE", help=tr("also write the JSON result to FILE"))
+        p.add_argument("--time-limit", type=_time_limit, metavar="S", help=tr("seconds allowed per check"))
         verbose_option(p)
 
     def verbose_option(p: argparse.ArgumentParser) -> None:
         p.add_argument(
-            "-v", "--verbose", action="store_true", help="also show what your code printed, per check"
+            "-v", "--verbose", action="store_true", help=tr("also show what your code printed, per check")
         )
 
-    p = sub.add_parser("list", help="the exercises, their status and your progress (default)")
-    p.add_argument("--long", action="store_true", help="titles in 中文 too and the questions in full")
-    sub.add_parser("next", help="the first unfinished exercise: where to read, what to edit, how to check")
-    p = sub.add_parser("check", help="grade one exercise")
+    p = sub.add_parser("list", help=tr("the exercises, their status and your progress (default)"))
+    p.add_argument("--long", action="store_true", help=tr("titles in 中文 too and the questions in full"))
+    sub.add_parser(
+        "next", help=tr("the first unfinished exercise: where to read, what to edit, how to check")
+    )
+    p = sub.add_parser("check", help=tr("grade one exercise"))
     p.add_argument("id", help=id_help)
     source_options(p)
-    p = sub.add_parser("grade", help="grade several exercises (all by default)")
-    p.add_argument("ids", nargs="*", metavar="ID", help=f"exercises to grade (default: all); {id_help}")
+    p = sub.add_parser("grade", help=tr("grade several exercises (all by default)"))
+    p.add_argument(
+        "ids",
+        nargs="*",
+        metavar="ID",
+        help=tr("exercises to grade (default: all); {id_help}", id_help=id_help),
+    )
     source_options(p)
-    p.add_argument("--tables", action="store_true", help="every exercise's table, not only the summary")
+    p.add_argument("--tables", action="store_true", help=tr("every exercise's table, not only the summary"))
     p.add_argument(
         "--submissions",
         metavar="DIR",
-        help="grade every sub-folder of DIR as one submission; one JSON line each",
+        help=tr("grade every sub-folder of DIR as one submission; one JSON line each"),
     )
     p.add_argument(
         "--fail-fast",
         action="store_true",
-        help="with --submissions: stop each exercise at its first failing check",
+        help=tr("with --submissions: stop each exercise at its first failing check"),
     )
     p.add_argument(
         "--jobs",
         type=jobs_count,
         default=None,
         metavar="N",
-        help="N worker processes forked from this one: each grades whole exercises (default: one per core, "
-        "up to 4) or, with --submissions, whole submissions (default 1); the order stays as given",
+        help=tr(
+            "N worker processes forked from this one: each grades whole exercises (default: "
+            "one per core, up to 4) or, with --submissions, whole submissions (default 1); the "
+            "order stays as given"
+        ),
     )
     p.add_argument(
         "--shard",
         type=shard_spec,
         metavar="I/N",
-        help="with --submissions: grade only shard I of N (1-based), round-robin over the sorted names; "
-        "`ropekit classroom merge` joins the shards' lines",
+        help=tr(
+            "with --submissions: grade only shard I of N (1-based), round-robin over the "
+            "sorted names; `ropekit classroom merge` joins the shards' lines"
+        ),
     )
     p = sub.add_parser(
-        "watch", help="re-grade on every save; without an id, move on to the next exercise on a pass"
+        "watch", help=tr("re-grade on every save; without an id, move on to the next exercise on a pass")
     )
-    p.add_argument("id", nargs="?", help=f"watch only this exercise; {id_help}")
-    p.add_argument("--time-limit", type=_time_limit, metavar="S", help="seconds allowed per check")
+    p.add_argument("id", nargs="?", help=tr("watch only this exercise; {id_help}", id_help=id_help))
+    p.add_argument("--time-limit", type=_time_limit, metavar="S", help=tr("seconds allowed per check"))
     verbose_option(p)
     p.add_argument("--max-runs", type=int, default=0, help=argparse.SUPPRESS)
-    p = sub.add_parser("hint", help="show the next hint level")
+    p = sub.add_parser("hint", help=tr("show the next hint level"))
     p.add_argument("id", help=id_help)
-    p.add_argument("--all", action="store_true", help="re-read the hints taken so far, take no new one")
-    p = sub.add_parser("solution", help="show the reference solution")
+    p.add_argument("--all", action="store_true", help=tr("re-read the hints taken so far, take no new one"))
+    p = sub.add_parser("solution", help=tr("show the reference solution"))
     p.add_argument("id", help=id_help)
-    p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
-    p.add_argument("--no-pager", action="store_true", help="print it all at once, no pager")
-    p = sub.add_parser("reset", help="restore the stub (your file is backed up first)")
+    p.add_argument("--yes", "-y", action="store_true", help=tr("do not ask for confirmation"))
+    p.add_argument("--no-pager", action="store_true", help=tr("print it all at once, no pager"))
+    p = sub.add_parser("reset", help=tr("restore the stub (your file is backed up first)"))
     p.add_argument("id", help=id_help)
-    p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
-    p = sub.add_parser("restore", help="list the saved versions of an exercise file, or put one back")
+    p.add_argument("--yes", "-y", action="store_true", help=tr("do not ask for confirmation"))
+    p = sub.add_parser("restore", help=tr("list the saved versions of an exercise file, or put one back"))
     p.add_argument("id", help=id_help)
-    p.add_argument("version", nargs="?", type=int, help="the number `ropekit restore ID` lists")
-    p = sub.add_parser("verify", help="maintainers: solutions pass, stubs fail, stubs in sync")
-    p.add_argument("ids", nargs="*", metavar="ID", help="only these exercises (default: all)")
-    p = sub.add_parser("classroom", help="teachers: export the kit as an nbgrader course")
+    p.add_argument("version", nargs="?", type=int, help=tr("the number `ropekit restore ID` lists"))
+    p = sub.add_parser("verify", help=tr("maintainers: solutions pass, stubs fail, stubs in sync"))
+    p.add_argument("ids", nargs="*", metavar="ID", help=tr("only these exercises (default: all)"))
+    p = sub.add_parser("classroom", help=tr("teachers: export the kit as an nbgrader course"))
     classroom = p.add_subparsers(dest="classroom_command", required=True, parser_class=_Parser)
     from .classroom import add_arguments, add_autograde_arguments, add_merge_arguments
 
     add_arguments(
-        classroom.add_parser("export", help="write nbgrader_config.py and source/<exercise>/<exercise>.ipynb")
+        classroom.add_parser(
+            "export", help=tr("write nbgrader_config.py and source/<exercise>/<exercise>.ipynb")
+        )
     )
     add_autograde_arguments(
         classroom.add_parser(
             "autograde",
-            help="grade collected notebooks with the trusted judge and write the scores into the gradebook",
+            help=tr(
+                "grade collected notebooks with the trusted judge and write the scores into the gradebook"
+            ),
         )
     )
     add_merge_arguments(
         classroom.add_parser(
             "merge",
-            help="join the JSON lines of shards into one report (and, with --course, into the gradebook)",
+            help=tr("join the JSON lines of shards into one report (and, with --course, into the gradebook)"),
         )
     )
-    p = sub.add_parser("quiz", help="answer the concept quiz in the terminal (recorded in exercises/quiz.py)")
-    p.add_argument("ids", nargs="*", metavar="ITEM", help="only these items (ids in brackets in the sheet)")
-    p.add_argument("--unanswered", action="store_true", help="only the items with no answer yet")
-    p.add_argument("--wrong", action="store_true", help="only the items whose answer is wrong or missing")
-    p.add_argument("--lang", choices=["en", "zh", "both"], default="both")
-    p = sub.add_parser("mutate", help="maintainers: mutation score of the hidden checks")
+    p = sub.add_parser(
+        "quiz", help=tr("answer the concept quiz in the terminal (recorded in exercises/quiz.py)")
+    )
+    p.add_argument(
+        "ids", nargs="*", metavar="ITEM", help=tr("only these items (ids in brackets in the sheet)")
+    )
+    p.add_argument("--unanswered", action="store_true", help=tr("only the items with no answer yet"))
+    p.add_argument("--wrong", action="store_true", help=tr("only the items whose answer is wrong or missing"))
+    p.add_argument(
+        "--lang",
+        choices=["en", "zh", "both"],
+        help=tr("language of the questions: en, zh or both side by side (default: zh in zh, else both)"),
+    )
+    p = sub.add_parser("mutate", help=tr("maintainers: mutation score of the hidden checks"))
     p.add_argument("ids", nargs="*", metavar="ID")
-    p = sub.add_parser("bench", help="measure the kit's performance targets (ratios in one run)")
-    p.add_argument("--json", action="store_true", help="print the measurements as JSON")
-    p.add_argument("--quick", action="store_true", help="fewer repeats, no notebooks")
+    p = sub.add_parser("bench", help=tr("measure the kit's performance targets (ratios in one run)"))
+    p.add_argument("--json", action="store_true", help=tr("print the measurements as JSON"))
+    p.add_argument("--quick", action="store_true", help=tr("fewer repeats, no notebooks"))
+    for child in list(_every_parser(parser))[1:]:
+        if not any("--lang" in action.option_strings for action in child._actions):  # quiz has its own
+            _language_option(child)
     return parser
 
 
@@ -961,15 +1164,15 @@ def _time_limit(text: str) -> float:
     except ValueError:
         value = math.nan
     if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds > 0")
+        raise argparse.ArgumentTypeError(tr("{text!r} is not a number of seconds > 0", text=text))
     return value
 
 
 def _check_workspace() -> None:
     root = workspace_root()
     if not (root / "exercises").is_dir():
-        source = "ROPEKIT_ROOT" if os.environ.get("ROPEKIT_ROOT") else "the kit"
-        raise UsageError(f"{source} {root} has no exercises/ folder")
+        source = "ROPEKIT_ROOT" if os.environ.get("ROPEKIT_ROOT") else tr("the kit")
+        raise UsageError(tr("{source} {root} has no exercises/ folder", source=source, root=root))
 
 
 _ASCII = str.maketrans({"✓": "ok", "✗": "x", "—": "-", "█": "#", "░": ".", "…": "...", "→": "->"})
@@ -1010,10 +1213,45 @@ def _terminated(*_) -> None:
     raise Terminated
 
 
+LANG_HELP = N_("language of every text: en or zh (default: $ROPEKIT_LANG, else the locale)")
+
+
+def _language_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lang", choices=LANGUAGES, metavar="{en,zh}", help=tr(LANG_HELP))
+
+
+def _every_parser(parser: argparse.ArgumentParser):
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):
+                yield from _every_parser(child)
+
+
+def _language_from(argv: list[str]) -> str | None:
+    """The value of --lang anywhere on the command line (read before the parser is built, so that
+    its help is in that language too)."""
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     import signal
 
     _fit_terminal_encoding()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    chosen = _language_from(argv)
+    if chosen is not None and chosen != "both":  # `quiz --lang both`: both languages of the quiz
+        try:
+            set_language(chosen)
+        except ValueError as exc:
+            print(f"ropekit: --lang: {exc}", file=sys.stderr)
+            return USAGE_ERROR
+    install_argparse()
     args = build_parser().parse_args(argv)
     signal.signal(signal.SIGTERM, _terminated)  # unwinds, so the grading children die too
     try:
@@ -1024,15 +1262,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ropekit: {exc}", file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt:
-        print("ropekit: interrupted", file=sys.stderr)
+        print(tr("ropekit: interrupted"), file=sys.stderr)
         return 130
     except Terminated:
-        print("ropekit: terminated", file=sys.stderr)
+        print(tr("ropekit: terminated"), file=sys.stderr)
         return 143
     except BrokenPipeError:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # nothing more to print; keep Python's exit quiet
-        print("ropekit: output closed early (broken pipe)", file=sys.stderr)
+        print(tr("ropekit: output closed early (broken pipe)"), file=sys.stderr)
         return USAGE_ERROR
 
 

@@ -18,6 +18,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from .i18n import tr
+
 
 class WorkspaceError(Exception):
     """A file of the workspace could not be read or written; the message is one line."""
@@ -44,7 +46,14 @@ def backup(path: Path, backups: Path | None = None) -> Path | None:
             target = backups / f"{path.name}.{stamp}-{counter}"
         shutil.copy2(path, target)
     except OSError as exc:
-        raise WorkspaceError(f"could not back up {path} into {backups}: {exc.strerror or exc}") from None
+        raise WorkspaceError(
+            tr(
+                "could not back up {path} into {backups}: {value}",
+                path=path,
+                backups=backups,
+                value=exc.strerror or exc,
+            )
+        ) from None
     return target
 
 
@@ -70,7 +79,9 @@ def atomic_write(path: Path, text: str) -> None:
     try:
         fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
-        raise WorkspaceError(f"could not write {path}: {exc.strerror or exc}") from None
+        raise WorkspaceError(
+            tr("could not write {path}: {value}", path=path, value=exc.strerror or exc)
+        ) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:
             out.write(text)
@@ -83,7 +94,7 @@ def atomic_write(path: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise WorkspaceError(
-            f"could not write {path}: {exc.strerror or exc}; the file is unchanged"
+            tr("could not write {path}: {value}; the file is unchanged", path=path, value=exc.strerror or exc)
         ) from None
 
 
@@ -100,7 +111,9 @@ def locked(path: Path) -> Iterator[None]:
         folder.mkdir(parents=True, exist_ok=True)
         handle = open(folder / f"{Path(path).name}.lock", "a")  # noqa: SIM115 - closed below
     except OSError as exc:
-        raise WorkspaceError(f"could not lock {path}: {exc.strerror or exc}") from None
+        raise WorkspaceError(
+            tr("could not lock {path}: {value}", path=path, value=exc.strerror or exc)
+        ) from None
     with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
@@ -112,13 +125,15 @@ def locked(path: Path) -> Iterator[None]:
 def read_text(path: Path) -> str:
     """The file as text, or a WorkspaceError naming what is wrong with it."""
     if path.is_dir():
-        raise WorkspaceError(f"{path} is a folder, not a file")
+        raise WorkspaceError(tr("{path} is a folder, not a file", path=path))
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise WorkspaceError(f"{path} is not UTF-8 text") from None
+        raise WorkspaceError(tr("{path} is not UTF-8 text", path=path)) from None
     except OSError as exc:
-        raise WorkspaceError(f"could not read {path}: {exc.strerror or exc}") from None
+        raise WorkspaceError(
+            tr("could not read {path}: {value}", path=path, value=exc.strerror or exc)
+        ) from None
 
 
 def snapshot(files: list[Path], backups: Path | None = None) -> list[Path]:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .i18n import N_, tr
+
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 _PATH_EVENTS = {  # audit events whose first one or two arguments are paths the operation changes
     "os.remove",
@@ -39,15 +41,16 @@ class Guard:
     def __init__(self, no_read: list[Path], no_write: list[Path]) -> None:
         self.no_read = [os.path.realpath(p) for p in no_read]
         self.no_write = [os.path.realpath(p) for p in no_write]
-        self.refused: list[str] = []
+        self.refused: list[tuple[str, dict]] = []  # (English template, fields), translated when shown
 
     @staticmethod
     def _inside(target: str, folders: list[str]) -> bool:
         return any(target == f or target.startswith(f + os.sep) for f in folders)
 
-    def _refuse(self, what: str) -> None:
-        self.refused.append(what)
-        raise PermissionError(f"ropekit: {what} is not allowed while grading")
+    def _refuse(self, what: str, **fields: object) -> None:
+        # no translation here: the hook runs inside open(), and a first gettext lookup opens a file
+        self.refused.append((what, fields))
+        raise PermissionError("ropekit: " + what.format(**fields) + " is not allowed while grading")
 
     def _hook(self, event: str, args: tuple) -> None:
         if event == "open":
@@ -59,22 +62,29 @@ class Guard:
                 mode is None and isinstance(flags, int) and flags & _WRITE_FLAGS
             )
             if self._inside(target, self.no_read):
-                self._refuse(f"reading {target}")
+                self._refuse(N_("reading {target}"), target=target)
             if (writing or os.path.isdir(target)) and self._inside(target, self.no_write):
                 # a directory descriptor of the kit would let dir_fd= operations write in it
-                self._refuse(f"writing {target}" if writing else f"opening the folder {target}")
+                self._refuse(
+                    N_("writing {target}") if writing else N_("opening the folder {target}"), target=target
+                )
         elif event in ("os.kill", "os.killpg"):
             target, sig = args[0], args[1]
             own = os.getpgrp() if event == "os.killpg" else os.getpid()
             if isinstance(target, int) and target != own and not self._own_child(event, target):
-                kind = "process group" if event == "os.killpg" else "process"
-                self._refuse(f"sending signal {sig} to {kind} {target}")
+                self._refuse(
+                    N_("sending signal {sig} to process group {target}")
+                    if event == "os.killpg"
+                    else N_("sending signal {sig} to process {target}"),
+                    sig=sig,
+                    target=target,
+                )
         elif event in _PATH_EVENTS:
             for path in args[:2]:
                 if isinstance(path, (str, bytes, os.PathLike)):
                     target = os.path.realpath(os.fsdecode(path))
                     if self._inside(target, self.no_write):
-                        self._refuse(f"{event} on {target}")
+                        self._refuse(N_("{event} on {target}"), event=event, target=target)
 
     @staticmethod
     def _own_child(event: str, target: int) -> bool:
@@ -93,11 +103,17 @@ class Guard:
         sys.addaudithook(self._hook)
 
     def message(self) -> str:
-        if self.refused[0].startswith("sending signal"):
-            return f"your code tried {self.refused[0]}: signalling the grader is not allowed (it was refused)"
-        return (
-            f"your code tried {self.refused[0]}: reading the solutions or the checks, or writing into the "
-            "kit, is not allowed while grading (it was refused)"
+        what, fields = self.refused[0]
+        refused = tr(what, **fields)
+        if what.startswith("sending signal"):
+            return tr(
+                "your code tried {refused}: signalling the grader is not allowed (it was refused)",
+                refused=refused,
+            )
+        return tr(
+            "your code tried {refused}: reading the solutions or the checks, or writing into "
+            "the kit, is not allowed while grading (it was refused)",
+            refused=refused,
         )
 
     def report(self) -> list[str]:

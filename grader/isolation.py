@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .checking import OUT_OF_MEMORY, Check, Mistake, describe_exception, unfinished_module
+from .i18n import tr
 from .remote import Child, ChildGone, Judge, RemoteError
 
 OUTPUT_LIMIT = 1 << 20  # bytes a learner's code may print per exercise
@@ -133,9 +134,9 @@ def _death_reason(code: int) -> str:
         sig = -code
         name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
         if sig == getattr(signal, "SIGKILL", None):
-            return "the process was killed (SIGKILL): out of memory, or it killed itself"
-        return f"the process crashed ({name})"
-    return f"the process exited with status {code} (os._exit or exit in your code?)"
+            return tr("the process was killed (SIGKILL): out of memory, or it killed itself")
+        return tr("the process crashed ({name})", name=name)
+    return tr("the process exited with status {code} (os._exit or exit in your code?)", code=code)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -216,7 +217,7 @@ def _serve_learner(to_child: int, to_judge: int, load: Callable[[], Any], guard:
     try:
         impl = load()
     except SystemExit:
-        message = "your module calls sys.exit() at import"
+        message = tr("your module calls sys.exit() at import")
     except BaseException as exc:  # noqa: BLE001 - anything the learner's module raises
         message = f"import failed: {describe_exception(exc)}"
         if guard is not None and guard.refused:
@@ -258,20 +259,22 @@ class Worker:
         """Wait for the import; None when the module is loaded, else why every check fails."""
         judge = self.judge
         judge.deadline = time.monotonic() + import_limit
-        judge.timeout_reason = (
-            f"importing your module took more than {import_limit:g} s (an infinite loop or heavy work at "
-            "module level?)"
+        judge.timeout_reason = tr(
+            "importing your module took more than {import_limit:g} s (an infinite loop or heavy "
+            "work at module level?)",
+            import_limit=import_limit,
         )
         try:
             message, _ = judge.receive()
         except ChildGone as exc:
             reason = self.reason(exc)
-            return reason if "import" in reason else reason + " while importing your module"
+            # the time-out already says it was the import (in any language); other reasons do not
+            return reason if reason == judge.timeout_reason else reason + tr(" while importing your module")
         if message.get("ready") is True:
             self.root = judge.handle("h", 0)
             return None
         text = message.get("message")
-        return text if isinstance(text, str) and text else "import failed"
+        return text if isinstance(text, str) and text else tr("import failed")
 
     def reason(self, exc: ChildGone) -> str:
         """The reason a child was lost: the judge's own (time-out, output, protocol) or its exit status."""
@@ -279,7 +282,7 @@ class Worker:
             self.stop()
             return exc.reason
         self.stop(wait=1.0)
-        return _death_reason(self.status) if self.status is not None else "the process ended"
+        return _death_reason(self.status) if self.status is not None else tr("the process ended")
 
     def take_output(self) -> str:
         text = bytes(self.judge.output).decode("utf-8", "replace")
@@ -318,7 +321,7 @@ class Worker:
                 os.close(fd)
             except OSError:
                 pass
-        self.judge.gone = self.judge.gone or "the grading process was stopped"
+        self.judge.gone = self.judge.gone or tr("the grading process was stopped")
         reap_orphans(self.before)
 
 
@@ -417,18 +420,18 @@ class SpawnWorker(Worker):
         """Send the setup, wait for the child to start, then for the import (as a forked child)."""
         judge = self.judge
         judge.deadline = time.monotonic() + START_LIMIT
-        judge.timeout_reason = f"took more than {START_LIMIT:g} s to start"
+        judge.timeout_reason = tr("took more than {start_limit:g} s to start", start_limit=START_LIMIT)
         try:
             judge.send({"setup": self.setup}, [])
             message, _ = judge.receive()
         except ChildGone as exc:  # before any learner code ran: our fault, not the learner's
             self.stop(wait=0 if exc.reason else 1.0)
-            reason = exc.reason or f"it ended with exit status {self.status}"
+            reason = exc.reason or tr("it ended with exit status {status}", status=self.status)
             lines = bytes(judge.output).decode("utf-8", "replace").strip().splitlines()
             last = f" ({lines[-1][:300]})" if lines else ""  # the child's traceback ends with the error
-            return f"the grading process could not start: {reason}{last}"
+            return tr("the grading process could not start: {reason}{last}", reason=reason, last=last)
         if message.get("started") is not True:
-            return "the grading process could not start: the grading process sent malformed data"
+            return tr("the grading process could not start: the grading process sent malformed data")
         judge.output.clear()  # what importing torch printed (a warning) is not the learner's output
         judge.printed = 0
         return super().ready(import_limit)
@@ -494,14 +497,25 @@ def _judge(func: Callable[[Any], None], impl: Any) -> tuple[bool, str, str | Non
         return False, str(exc), exc.cause
     except RemoteError as exc:  # raised by learner code outside a call the check wrapped
         if exc.ropekit_kind == "exit":
-            return False, "your code called sys.exit(); return a value instead", None
+            return False, tr("your code called sys.exit(); return a value instead"), None
         if exc.ropekit_kind == "memory":
-            return False, f"your code {OUT_OF_MEMORY}", None
-        return False, f"your code raised {exc.ropekit_description}", None
+            return False, tr("your code {out_of_memory}", out_of_memory=OUT_OF_MEMORY), None
+        return (
+            False,
+            tr("your code raised {ropekit_description}", ropekit_description=exc.ropekit_description),
+            None,
+        )
     except MemoryError:
-        return False, f"your code {OUT_OF_MEMORY}", None
+        return False, tr("your code {out_of_memory}", out_of_memory=OUT_OF_MEMORY), None
     except Exception as exc:  # noqa: BLE001 - the check met a value it could not work with
-        return False, f"your result could not be checked ({describe_exception(exc)})", None
+        return (
+            False,
+            tr(
+                "your result could not be checked ({describe_exception})",
+                describe_exception=describe_exception(exc),
+            ),
+            None,
+        )
 
 
 def run_isolated(
@@ -556,9 +570,10 @@ def run_isolated(
                         continue
                 judge = worker.judge
                 judge.deadline = time.monotonic() + time_limit
-                judge.timeout_reason = (
-                    f"did not finish within {time_limit:g} s (an infinite loop, or a Python loop over "
-                    "elements where a vectorised tensor operation is expected?)"
+                judge.timeout_reason = tr(
+                    "did not finish within {time_limit:g} s (an infinite loop, or a Python loop "
+                    "over elements where a vectorised tensor operation is expected?)",
+                    time_limit=time_limit,
                 )
                 randomness.seed()
                 judge.seed_next, judge.refusals = 0, []  # the child seeds with the check's first request
@@ -574,9 +589,12 @@ def run_isolated(
                 if worker.pid is None:
                     worker = None
                 if strikes >= MAX_STRIKES:
-                    not_run = f"not run: {MAX_STRIKES} earlier checks of this exercise timed out or crashed"
+                    not_run = tr(
+                        "not run: {max_strikes} earlier checks of this exercise timed out or crashed",
+                        max_strikes=MAX_STRIKES,
+                    )
                 if fail_fast and not passed:
-                    not_run = "not run"
+                    not_run = tr("not run")
         finally:
             if worker is not None:
                 worker.stop()
@@ -590,8 +608,10 @@ def _warn_unisolated() -> None:  # pragma: no cover - Windows
     if not _WARNED:
         _WARNED.append(True)
         print(
-            "ropekit: learner code runs in the grading process here (no time limit, no crash isolation); "
-            "WSL or Linux gives both",
+            tr(
+                "ropekit: learner code runs in the grading process here (no time limit, no crash "
+                "isolation); WSL or Linux gives both"
+            ),
             file=sys.stderr,
         )
 
@@ -607,5 +627,10 @@ def _run_in_process(load: Callable[[], Any], checks: list[Check]) -> list[Outcom
             passed, message, cause = _judge(item.func, impl)
             outcomes.append(Outcome(passed, message, cause=cause))
         except BaseException as exc:  # noqa: BLE001
-            outcomes.append(Outcome(False, f"your code raised {describe_exception(exc)}"))
+            outcomes.append(
+                Outcome(
+                    False,
+                    tr("your code raised {describe_exception}", describe_exception=describe_exception(exc)),
+                )
+            )
     return outcomes

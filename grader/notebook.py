@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from html import escape
 
 from .catalog import get_exercise
+from .i18n import tr
 from .loading import from_namespace, learner_exercises
 from .report import to_html, to_text
 from .runner import ExerciseResult, grade_exercise
@@ -49,9 +50,9 @@ def check(exercise_id: str, namespace: dict | None = None, *, record: bool = Tru
         try:
             Store().record_attempt(result)
         except WorkspaceError as exc:  # the verdict still shows
-            print(f"progress not saved: {exc}")
+            print(tr("progress not saved: {exc}", exc=exc))
     upcoming = _next_after(exercise.id) if record and namespace is None and result.all_passed else ""
-    return Verdict(result, f"{exercise.title_en} / {exercise.title_zh}", upcoming)
+    return Verdict(result, exercise.title, upcoming)
 
 
 def _next_after(exercise_id: str) -> str:
@@ -131,7 +132,7 @@ def _one_line_if_unfinished(shell, etype, value, tb, tb_offset=None):
     if where is None:
         shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
         return None
-    print(f"Not implemented yet: {where}. Write it, save the file, then re-run this cell.")
+    print(tr("Not implemented yet: {where}. Write it, save the file, then re-run this cell.", where=where))
     setattr(value, _UNFINISHED, True)
     import sys
 

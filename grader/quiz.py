@@ -34,6 +34,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from .i18n import N_, gettext_in, tr
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -42,18 +44,18 @@ else:  # pragma: no cover
 QUIZ_FILE = Path(__file__).with_name("quiz.toml")
 KINDS = ("single", "multiple", "truefalse", "numeric")
 KIND_NAMES = {
-    "single": "single choice",
-    "multiple": "multiple choice",
-    "truefalse": "myth or fact, with a reason",
-    "numeric": "numeric",
+    "single": N_("single choice"),
+    "multiple": N_("multiple choice"),
+    "truefalse": N_("myth or fact, with a reason"),
+    "numeric": N_("numeric"),
 }
 FORMATS = {  # placeholders x, y: an example letter could be read as a hint
-    "single": 'one option letter as a string, like "x"',
-    "multiple": 'the set of every true option, like {"x", "y"}',
-    "truefalse": 'a pair: True (fact) or False (myth), then the reason\'s letter, like (True, "x")',
-    "numeric": "a number",
+    "single": N_('one option letter as a string, like "x"'),
+    "multiple": N_('the set of every true option, like {"x", "y"}'),
+    "truefalse": N_('a pair: True (fact) or False (myth), then the reason\'s letter, like (True, "x")'),
+    "numeric": N_("a number"),
 }
-NOT_ANSWERED = "not answered yet"
+NOT_ANSWERED = N_("not answered yet")
 _TRUE = {"true", "t", "fact", "yes", "y", "对", "事实"}
 _FALSE = {"false", "f", "myth", "no", "n", "错", "误区"}
 
@@ -62,8 +64,11 @@ _FALSE = {"false", "f", "myth", "no", "n", "错", "误区"}
 class Option:
     key: str
     en: str
-    zh: str
     why: str = ""  # for a wrong option: why it is wrong (shown when chosen); for a true one: why it is true
+
+    @property
+    def zh(self) -> str:
+        return gettext_in("zh", self.en)
 
 
 @dataclass(frozen=True)
@@ -82,10 +87,8 @@ class Item:
     title: str
     source: tuple[str, ...]
     question_en: str
-    question_zh: str
     answer: Any
     model_en: str
-    model_zh: str
     options: tuple[Option, ...] = ()
     reason: str | None = None  # truefalse: the key of the right reason
     explain: str = ""  # truefalse: shown when the verdict is wrong; numeric: shown for an unknown value
@@ -99,6 +102,14 @@ class Item:
 
     def option(self, key: str) -> Option:
         return next(o for o in self.options if o.key == key)
+
+    @property
+    def question_zh(self) -> str:  # the Chinese texts are in the gettext catalog (grader/locale)
+        return gettext_in("zh", self.question_en)
+
+    @property
+    def model_zh(self) -> str:
+        return gettext_in("zh", self.model_en)
 
 
 @dataclass(frozen=True)
@@ -153,7 +164,7 @@ def _validate(item: Item) -> None:
             bad(f"wrong option {option.key!r} has no explanation (`why`)")
     if item.kind in ("truefalse", "numeric") and not item.explain:
         bad("needs `explain` (shown for a wrong verdict or an unknown number)")
-    for name in ("question_en", "question_zh", "model_en", "model_zh", "title"):
+    for name in ("question_en", "model_en", "title"):
         if not getattr(item, name):
             bad(f"{name} is empty")
 
@@ -197,11 +208,13 @@ class BadFormat(ValueError):
 
 def _letter(item: Item, value: Any) -> str:
     if not isinstance(value, str):
-        raise BadFormat(f'an option letter is a string, like "x"; got {value!r}')
+        raise BadFormat(tr('an option letter is a string, like "x"; got {value!r}', value=value))
     key = value.strip().strip(").").strip().lower()
     if key not in {o.key for o in item.options}:
         known = ", ".join(o.key for o in item.options)
-        raise BadFormat(f"{value!r} is not an option of this item (options: {known})")
+        raise BadFormat(
+            tr("{value!r} is not an option of this item (options: {known})", value=value, known=known)
+        )
     return key
 
 
@@ -217,29 +230,33 @@ def normalize(item: Item, value: Any) -> Any:
         elif isinstance(value, (set, frozenset, list, tuple)):
             parts = list(value)
         else:
-            raise BadFormat(f"give {FORMATS['multiple']}, got {value!r}")
+            raise BadFormat(tr("give {form}, got {value!r}", form=FORMATS["multiple"], value=value))
         chosen = frozenset(_letter(item, p) for p in parts)
         if not chosen:
-            raise BadFormat("choose at least one option")
+            raise BadFormat(tr("choose at least one option"))
         return chosen
     if item.kind == "truefalse":
         if not isinstance(value, (tuple, list)) or len(value) != 2:
-            raise BadFormat(f"give {FORMATS['truefalse']}: a verdict alone is not enough, the reason counts")
+            raise BadFormat(
+                tr("give {form}: a verdict alone is not enough, the reason counts", form=FORMATS["truefalse"])
+            )
         verdict, reason = value
         if isinstance(verdict, str) and verdict.strip().lower() in _TRUE | _FALSE:
             verdict = verdict.strip().lower() in _TRUE
         if not isinstance(verdict, bool):
-            raise BadFormat(f"the verdict is True (fact) or False (myth), got {verdict!r}")
+            raise BadFormat(
+                tr("the verdict is True (fact) or False (myth), got {verdict!r}", verdict=verdict)
+            )
         return (verdict, _letter(item, reason))
     # numeric
     if isinstance(value, bool):
-        raise BadFormat(f"give {FORMATS['numeric']}, got {value!r}")
+        raise BadFormat(tr("give {form}, got {value!r}", form=FORMATS["numeric"], value=value))
     try:
         number = float(value.replace(",", "") if isinstance(value, str) else value)
     except (TypeError, ValueError):
-        raise BadFormat(f"give {FORMATS['numeric']}, got {value!r}") from None
+        raise BadFormat(tr("give {form}, got {value!r}", form=FORMATS["numeric"], value=value)) from None
     if not math.isfinite(number):
-        raise BadFormat(f"{value!r} is not a finite number")
+        raise BadFormat(tr("{value!r} is not a finite number", value=value))
     return number
 
 
@@ -250,41 +267,59 @@ def _close(item: Item, value: float, target: float) -> bool:
 def grade(item: Item, value: Any) -> Verdict:
     """Grade one answer. A wrong answer's message teaches why it is wrong, without giving the answer."""
     if value is None:
-        return Verdict(False, f"{NOT_ANSWERED} (replace None by {FORMATS[item.kind]})")
+        return Verdict(
+            False,
+            tr("{not_answered} (replace None by {form})", not_answered=NOT_ANSWERED, form=FORMATS[item.kind]),
+        )
     try:
         answer = normalize(item, value)
     except BadFormat as exc:
-        return Verdict(False, f"answer not understood: {exc}")
+        return Verdict(False, tr("answer not understood: {reason}", reason=str(exc)))
     if item.kind == "single":
         if answer == item.answer:
             return Verdict(True, "")
-        return Verdict(False, f"({answer}) is not it: {item.option(answer).why}")
+        return Verdict(False, tr("({key}) is not it: {why}", key=answer, why=item.option(answer).why))
     if item.kind == "multiple":
         right = set(item.answer)
         wrong = sorted(answer - right)
         missed = len(right - answer)
         if not wrong and not missed:
             return Verdict(True, "")
-        parts = [f"({k}) is false: {item.option(k).why}" for k in wrong]
+        parts = [tr("({key}) is false: {why}", key=k, why=item.option(k).why) for k in wrong]
         if missed:
             parts.append(
-                f"{missed} true statement{'s are' if missed > 1 else ' is'} missing from your choice: "
-                "every option that is true must be chosen"
+                tr(
+                    "{count} true statements are missing from your choice: every option that is true "
+                    "must be chosen",
+                    count=missed,
+                )
+                if missed > 1
+                else tr(
+                    "1 true statement is missing from your choice: every option that is true must be chosen"
+                )
             )
         return Verdict(False, " ".join(parts))
     if item.kind == "truefalse":
         verdict, reason = answer
         if verdict != item.answer:
-            return Verdict(False, f"wrong verdict ({'fact' if verdict else 'myth'}): {item.explain}")
+            return Verdict(
+                False,
+                tr("wrong verdict (fact): {explain}", explain=item.explain)
+                if verdict
+                else tr("wrong verdict (myth): {explain}", explain=item.explain),
+            )
         if reason != item.reason:
-            return Verdict(False, f"right verdict, wrong reason ({reason}): {item.option(reason).why}")
+            return Verdict(
+                False,
+                tr("right verdict, wrong reason ({key}): {why}", key=reason, why=item.option(reason).why),
+            )
         return Verdict(True, "")
     if _close(item, answer, float(item.answer)):
         return Verdict(True, "")
     for mistake in item.mistakes:
         if _close(item, answer, mistake.value):
-            return Verdict(False, f"{answer:g} is a known slip: {mistake.why}")
-    return Verdict(False, f"{answer:g} is off: {item.explain}")
+            return Verdict(False, tr("{answer:g} is a known slip: {why}", answer=answer, why=mistake.why))
+    return Verdict(False, tr("{answer:g} is off: {explain}", answer=answer, explain=item.explain))
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -319,7 +354,8 @@ def _wrap(text: str, width: int, indent: str = "", subsequent: str | None = None
 def render_item(item: Item, language: str = "en", width: int = 100) -> str:
     """The question and its options as plain text ("en", "zh" or "both")."""
     langs = ("en", "zh") if language == "both" else (language,)
-    lines = [f"[{item.id}] {KIND_NAMES[item.kind]}, {item.points} point{'s' if item.points > 1 else ''}"]
+    points = tr("{count} points", count=item.points) if item.points > 1 else tr("1 point")
+    lines = [f"[{item.id}] {tr(KIND_NAMES[item.kind])}, {points}"]
     for lang in langs:
         lines += _wrap(getattr(item, f"question_{lang}"), width)
     if item.kind == "truefalse":
@@ -331,7 +367,7 @@ def render_item(item: Item, language: str = "en", width: int = 100) -> str:
             first = f"  {option.key}) " if number == 0 else "     "
             lines += _wrap(getattr(option, lang), width, first, "     ")
     if item.unit:
-        lines.append(f"(unit: {item.unit})")
+        lines.append(tr("(unit: {unit})", unit=item.unit))
     return "\n".join(lines)
 
 
@@ -735,9 +771,11 @@ def select_items(
         for name in unknown:
             close = difflib.get_close_matches(name, known, n=1)
             parts.append(
-                f"no quiz item called {name!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+                tr("no quiz item called {name!r} (did you mean {close!r}?)", name=name, close=close[0])
+                if close
+                else tr("no quiz item called {name!r}", name=name)
             )
-        raise UnknownItem("; ".join(parts) + "; the ids are in brackets in exercises/quiz.py")
+        raise UnknownItem("; ".join(parts) + tr("; the ids are in brackets in exercises/quiz.py"))
     chosen = [i for i in items if not ids or i.id in ids]
     if unanswered or wrong:
         chosen = [
@@ -753,26 +791,36 @@ def standing(items: Iterable[Item], current: dict[str, Written]) -> str:
     """Where the sheet stands, e.g. 'quiz 31/38 right (40/45 points)'."""
     items = list(items)
     right = [i for i in items if is_right(i, current.get(i.id))]
-    points = f"{sum(i.points for i in right)}/{sum(i.points for i in items)} points"
-    text = f"quiz {len(right)}/{len(items)} right ({points}"
     computed = sum(1 for i in items if i.id in current and not current[i.id].plain)
-    if computed:
-        text += f"; {computed} computed by the sheet, so graded only by the grader"
-    return text + ")"
+    return tr(
+        "quiz {right}/{count} right ({points}/{total} points{computed})",
+        right=len(right),
+        count=len(items),
+        points=sum(i.points for i in right),
+        total=sum(i.points for i in items),
+        computed=tr("; {count} computed by the sheet, so graded only by the grader", count=computed)
+        if computed
+        else "",
+    )
 
 
 def describe(item: Item, written: Written | None) -> str:
     """The learner's answer now, as written, and whether it is right."""
     if written is None or not written.answered:
-        return "your answer now: none (not answered yet / 尚未作答)"
+        return tr("your answer now: none (not answered yet / 尚未作答)")
     if not written.plain:
-        return f"your answer now: {written.shown()} (computed by the sheet: `ropekit check quiz` grades it)"
+        return tr(
+            "your answer now: {shown} (computed by the sheet: `ropekit check quiz` grades it)",
+            shown=written.shown(),
+        )
     try:
         normalize(item, written.value)
     except BadFormat as exc:
-        return f"your answer now: {written.shown()}, not understood: {exc}"
-    verdict = "right / 正确" if grade(item, written.value).correct else "wrong / 错误"
-    return f"your answer now: {written.shown()}, {verdict}"
+        return tr(
+            "your answer now: {shown}, not understood: {reason}", shown=written.shown(), reason=str(exc)
+        )
+    verdict = tr("right / 正确") if grade(item, written.value).correct else tr("wrong / 错误")
+    return tr("your answer now: {shown}, {verdict}", shown=written.shown(), verdict=verdict)
 
 
 def terminal_width(limit: int = 100) -> int:
@@ -790,21 +838,23 @@ def parse_text(item: Item, text: str) -> Any:
     if item.kind == "truefalse":
         parts = [p for p in re.split(r"[\s,;]+", text) if p]
         if len(parts) != 2:
-            raise BadFormat('type the verdict and the reason, e.g. "myth b" or "fact a"')
+            raise BadFormat(tr('type the verdict and the reason, e.g. "myth b" or "fact a"'))
         return normalize(item, (parts[0], parts[1]))
     return normalize(item, text)
 
 
 HOW = {
-    "single": "type one letter",
-    "multiple": "type every true option, e.g. a c",
-    "truefalse": "type myth or fact and the reason's letter, e.g. myth b",
-    "numeric": "type a number",
+    "single": N_("type one letter"),
+    "multiple": N_("type every true option, e.g. a c"),
+    "truefalse": N_("type myth or fact and the reason's letter, e.g. myth b"),
+    "numeric": N_("type a number"),
 }
 
 
 def prompt_for(answered: bool) -> str:
-    return f"your answer (Enter = {'keep yours' if answered else 'skip'}, q = quit): "
+    if answered:
+        return tr("your answer (Enter = keep yours, q = quit): ")
+    return tr("your answer (Enter = skip, q = quit): ")
 
 
 @dataclass
@@ -854,7 +904,7 @@ def run_interactive(
         print_fn(render_item(item, language, width))
         if answers is not None:
             say(describe(item, now))
-        say(HOW[item.kind])
+        say(tr(HOW[item.kind]))
         *head, last = _wrap(prompt_for(answered), width)
         for line in head:
             print_fn(line)
@@ -870,7 +920,7 @@ def run_interactive(
             if not text.strip():
                 if answered:
                     session.kept += 1
-                say("kept your answer" if answered else "skipped: still not answered")
+                say(tr("kept your answer") if answered else tr("skipped: still not answered"))
                 break
             try:
                 value = parse_text(item, text)
@@ -880,7 +930,7 @@ def run_interactive(
             value = set(value) if isinstance(value, frozenset) else value
             if answered and now.plain and same_answer(item, now.value, value):
                 session.kept += 1
-                say("the same as your answer now: kept as you wrote it")
+                say(tr("the same as your answer now: kept as you wrote it"))
             elif record is None or record(item.id, value):
                 session.changed[item.id] = value
             else:

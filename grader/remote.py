@@ -26,6 +26,8 @@ import sys
 import time
 from typing import Any
 
+from .i18n import tr
+
 MAX_HEADER = 64 << 20  # bytes of JSON structure in one message
 MAX_BUFFER = 1 << 31  # bytes of one tensor or array
 MAX_BUFFERS = 100_000
@@ -76,7 +78,7 @@ def _global_ref(obj: Any) -> list | None:
 
 def _resolve(module: str, qualname: str) -> Any:
     if module.split(".")[0] not in TRUSTED_MODULES:
-        raise Malformed(f"refusing a reference into module {module!r}")
+        raise Malformed(tr("refusing a reference into module {module!r}", module=module))
     obj: Any = sys.modules.get(module) or importlib.import_module(module)
     for part in qualname.split("."):
         obj = getattr(obj, part)
@@ -181,7 +183,7 @@ class OnDevice:
 
 def _shape(shape: Any) -> tuple:
     if not isinstance(shape, list) or not all(type(n) is int and n >= 0 for n in shape) or len(shape) > 32:
-        raise Malformed("bad shape")
+        raise Malformed(tr("bad shape"))
     return tuple(shape)
 
 
@@ -193,11 +195,11 @@ def decode(node: Any, buffers: list, handle, depth: int = 0, trusted: bool = Fal
     import torch
 
     if depth > 70:
-        raise Malformed("nested too deep")
+        raise Malformed(tr("nested too deep"))
     if node is None or type(node) in (bool, int, float, str):
         return node
     if type(node) is not list or not node or type(node[0]) is not str:
-        raise Malformed("bad node")
+        raise Malformed(tr("bad node"))
     tag, rest = node[0], node[1:]
     sub = lambda v: decode(v, buffers, handle, depth + 1, trusted)  # noqa: E731
     if tag == "t":
@@ -206,7 +208,7 @@ def decode(node: Any, buffers: list, handle, depth: int = 0, trusted: bool = Fal
         return [sub(v) for v in rest]
     if tag == "d":
         if len(rest) % 2:
-            raise Malformed("odd dict")
+            raise Malformed(tr("odd dict"))
         return {sub(rest[i]): sub(rest[i + 1]) for i in range(0, len(rest), 2)}
     if tag in ("s", "fs"):
         items = {sub(v) for v in rest}
@@ -221,7 +223,7 @@ def decode(node: Any, buffers: list, handle, depth: int = 0, trusted: bool = Fal
         for n in shape:
             numel *= n
         if len(data) != numel * torch.empty((), dtype=dtype).element_size():
-            raise Malformed("tensor size does not match its shape")
+            raise Malformed(tr("tensor size does not match its shape"))
         if numel == 0:
             t = torch.empty(shape, dtype=dtype)
         else:
@@ -234,11 +236,11 @@ def decode(node: Any, buffers: list, handle, depth: int = 0, trusted: bool = Fal
     if tag in ("A", "N"):
         dtype = np.dtype(rest[0]) if type(rest[0]) is str else None
         if dtype is None or dtype.kind not in "biufc":
-            raise Malformed("array dtype")
+            raise Malformed(tr("array dtype"))
         shape = _shape(rest[1])
         data = _buffer(buffers, rest[2])
         if len(data) != int(np.prod(shape, dtype=np.int64)) * dtype.itemsize:
-            raise Malformed("array size does not match its shape")
+            raise Malformed(tr("array size does not match its shape"))
         array = np.frombuffer(data, dtype=dtype).reshape(shape).copy()
         return array if tag == "A" else array[()]
     if tag == "c" and len(rest) == 2 and all(type(v) in (int, float) for v in rest):
@@ -271,12 +273,12 @@ def decode(node: Any, buffers: list, handle, depth: int = 0, trusted: bool = Fal
         except Malformed:
             raise
         except Exception as exc:
-            raise Malformed(f"unknown global {rest[0]}.{rest[1]}") from exc
+            raise Malformed(tr("unknown global {rest}.{rest2}", rest=rest[0], rest2=rest[1])) from exc
     if tag == "fn" and trusted:
         return _function(rest, buffers, sub)
     if tag in ("h", "cb") and len(rest) == 1 and type(rest[0]) is int:
         return handle(tag, rest[0])
-    raise Malformed(f"unknown tag {tag!r}")
+    raise Malformed(tr("unknown tag {tag!r}", tag=tag))
 
 
 class NotPortable(Exception):
@@ -334,7 +336,7 @@ def _function(rest: list, buffers: list, sub) -> Any:
 
 def _buffer(buffers: list, index: Any) -> bytes:
     if type(index) is not int or not 0 <= index < len(buffers):
-        raise Malformed("bad buffer index")
+        raise Malformed(tr("bad buffer index"))
     return buffers[index]
 
 
@@ -382,19 +384,19 @@ class Peer:
     def receive(self) -> tuple[Any, list]:
         header_len, count = struct.unpack("<QI", self._take(12))
         if header_len > MAX_HEADER or count > MAX_BUFFERS:
-            raise Malformed("message too large")
+            raise Malformed(tr("message too large"))
         try:
             message = json.loads(self._take(header_len))
         except (ValueError, RecursionError) as exc:
-            raise Malformed("bad JSON") from exc
+            raise Malformed(tr("bad JSON")) from exc
         buffers = []
         for _ in range(count):
             (size,) = struct.unpack("<Q", self._take(8))
             if size > MAX_BUFFER:
-                raise Malformed("buffer too large")
+                raise Malformed(tr("buffer too large"))
             buffers.append(self._take(size))
         if not isinstance(message, dict):
-            raise Malformed("not a message")
+            raise Malformed(tr("not a message"))
         return message, buffers
 
     def send(self, message: dict, buffers: list) -> None:
@@ -498,10 +500,10 @@ class RemoteError(Exception):
 
 _EXCEPTION_CLASSES: dict[str, type] = {}
 _MAPPED = (
-    "NotImplementedError RecursionError ZeroDivisionError OverflowError FloatingPointError ArithmeticError "
-    "IndexError KeyError LookupError ModuleNotFoundError ImportError AttributeError TypeError UnicodeError "
-    "ValueError AssertionError StopIteration FileNotFoundError PermissionError OSError MemoryError "
-    "RuntimeError NameError"
+    "NotImplementedError RecursionError ZeroDivisionError OverflowError FloatingPointError "
+    "ArithmeticError IndexError KeyError LookupError ModuleNotFoundError ImportError "
+    "AttributeError TypeError UnicodeError ValueError AssertionError StopIteration "
+    "FileNotFoundError PermissionError OSError MemoryError RuntimeError NameError"
 ).split()
 
 
@@ -541,7 +543,7 @@ class Judge(Peer):
         self.printed = 0
         self.output = bytearray()  # what the learner's code printed (the first output_limit bytes)
         self.deadline = float("inf")
-        self.timeout_reason = "did not finish in time"
+        self.timeout_reason = tr("did not finish in time")
         self.remotes: dict[int, Remote] = {}
         self.callbacks: list = []  # judge objects handed to the child, by index
         self.gone: str | None = None
@@ -576,8 +578,10 @@ class Judge(Peer):
                         self.output += chunk[:room]
                     if self.printed > self.output_limit:
                         self._lost(
-                            f"printed more than {self.output_limit >> 20} MiB of output; remove print calls "
-                            "from loops"
+                            tr(
+                                "printed more than {value} MiB of output; remove print calls from loops",
+                                value=self.output_limit >> 20,
+                            )
                         )
             if (for_write and w) or (not for_write and fd in r):
                 return
@@ -610,7 +614,9 @@ class Judge(Peer):
         except EOFError:
             self._lost("")  # the runner names the cause from the exit status
         except (Malformed, struct.error) as exc:
-            self._lost(f"the grading process sent malformed data ({exc}); the checks were not trusted")
+            self._lost(
+                tr("the grading process sent malformed data ({exc}); the checks were not trusted", exc=exc)
+            )
 
     def send(self, message: dict, buffers: list) -> None:
         try:
@@ -621,7 +627,7 @@ class Judge(Peer):
     def fallback(self, obj: Any, buffers: list) -> list:
         if isinstance(obj, Remote):
             if obj._peer is not self:
-                raise ChildGone("an object of an earlier grading process was used")
+                raise ChildGone(tr("an object of an earlier grading process was used"))
             return ["h", obj._id]
         portable = portable_function(obj, buffers, encode)
         if portable is not None:
@@ -632,7 +638,7 @@ class Judge(Peer):
     def handle(self, tag: str, ident: int) -> Any:
         if tag == "cb":
             if not 0 <= ident < len(self.callbacks):
-                raise Malformed("unknown callback")
+                raise Malformed(tr("unknown callback"))
             return self.callbacks[ident]
         remote = self.remotes.get(ident)
         if remote is None:
@@ -643,13 +649,15 @@ class Judge(Peer):
         try:
             return super().decode(node, buffers)
         except (Malformed, ValueError, TypeError, RecursionError) as exc:
-            self._lost(f"the grading process sent malformed data ({exc}); the checks were not trusted")
+            self._lost(
+                tr("the grading process sent malformed data ({exc}); the checks were not trusted", exc=exc)
+            )
 
     def reply(self, message: dict, buffers: list) -> Any:
         if "e" in message:
             raise rebuild_exception(message["e"])
         if "r" not in message:
-            self._lost("the grading process sent malformed data (no result); the checks were not trusted")
+            self._lost(tr("the grading process sent malformed data (no result); the checks were not trusted"))
         return self.decode(message["r"], buffers), message.get("w"), buffers
 
     def request(self, op: str, *fields: Any) -> Any:
@@ -669,10 +677,10 @@ class Judge(Peer):
 
         leaves = _array_leaves([list(args), kwargs])
         if not isinstance(written, list):
-            self._lost("the grading process sent malformed data (write-back)")
+            self._lost(tr("the grading process sent malformed data (write-back)"))
         for item in written:
             if not (isinstance(item, list) and len(item) == 2 and type(item[0]) is int):
-                self._lost("the grading process sent malformed data (write-back)")
+                self._lost(tr("the grading process sent malformed data (write-back)"))
             index, node = item
             if not 0 <= index < len(leaves):
                 continue
@@ -688,7 +696,7 @@ class Judge(Peer):
         out: list = []
         try:
             if message.get("op") != "cb":
-                self._lost("the grading process sent an unknown request; the checks were not trusted")
+                self._lost(tr("the grading process sent an unknown request; the checks were not trusted"))
             fields = self.decode(["l", *message.get("a", [])], buffers)
             func, args, kwargs = fields[0], fields[1], fields[2]
             if not isinstance(args, list) or not isinstance(kwargs, dict) or not callable(func):

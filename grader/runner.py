@@ -134,6 +134,9 @@ def warm_up(exercises=()) -> None:
     import numpy  # noqa: F401
     import torch  # noqa: F401
 
+    from .i18n import translation
+
+    translation()  # the learner's language's catalog, read before children fork (and their guard starts)
     for exercise in exercises:
         if not exercise.missing_requirements():
             checks_for(exercise)

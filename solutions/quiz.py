@@ -21,10 +21,10 @@ ANSWERS: dict = {}
 # What does positional encoding do in a Transformer?
 # Transformer 中位置编码的作用是什么？
 #   a) It sorts the tokens so that attention can be computed faster.
-#      对词进行排序，使注意力计算更快。
+#      对 token 进行排序，使注意力计算更快。
 #   b) Self-attention ignores order (it is permutation-equivariant); the encoding gives the model each
 #      token's position.
-#      自注意力忽略顺序（置换等变），位置编码告诉模型每个词的位置。
+#      自注意力忽略顺序（置换等变），位置编码告诉模型每个 token 的位置。
 #   c) It normalises the embeddings so that training is stable.
 #      对词向量做归一化，使训练稳定。
 #   d) It lets the model accept inputs of different lengths.
@@ -37,10 +37,10 @@ ANSWERS["q1_role_of_pe"] = None
 #   positional encoding injects order: the original Transformer adds a sinusoidal table to the embeddings
 #   (Vaswani et al. 2017); learned tables, relative biases (T5, ALiBi) and rotations of q and k (RoPE) are
 #   the alternatives.
-# 参考答案：自注意力只按内容打分：softmax(q_m·k_n/√d) 不知道词在哪个位置，因此没有位置信息时注意力层是置换等
-#   变的（打乱输入行，输出行以同样方式被打乱），"狗咬人"和"人咬狗"看起来一样。位置编码把顺序信息注入模型：原
-#   始 Transformer 把正弦表加到词向量上（Vaswani et al. 2017）；可学习的位置表、相对位置偏置（T5、ALiBi）以
-#   及对 q、k 做旋转（RoPE）是其他做法。
+# 参考答案：自注意力只按内容打分：softmax(q_m·k_n/√d) 不知道 token 在哪个位置，因此没有位置信息时注意力层是
+#   置换等变的（打乱输入行，输出行以同样方式被打乱），"狗咬人"和"人咬狗"看起来一样。位置编码把顺序信息注入模
+#   型：原始 Transformer 把正弦位置编码表加到词向量上（Vaswani et al. 2017）；可学习的位置表、相对位置偏置（
+#   T5、ALiBi）以及对 q、k 做旋转（RoPE）是其他做法。
 # Source: Vaswani et al. 2017, Attention Is All You Need, arXiv 1706.03762
 ANSWERS["q1_role_of_pe"] = "b"
 ### END SOLUTION
@@ -54,7 +54,7 @@ ANSWERS["q1_role_of_pe"] = "b"
 # Reasons / 理由:
 #   a) Each output depends only on its own token and on the set of tokens it attends to; attention is
 #      permutation-equivariant.
-#      每个输出只依赖自身的词和它所关注的词的集合；注意力是置换等变的。
+#      每个输出只依赖自身的 token 和它所关注的 token 的集合；注意力是置换等变的。
 #   b) Because the softmax normalises the weights to sum to one.
 #      因为 softmax 把权重归一化为和为 1。
 #   c) Because the residual connections copy the input unchanged.
@@ -68,10 +68,10 @@ ANSWERS["q1_permutation"] = None
 #   equivariance), so a token's output is identical in both word orders. This is why positional information
 #   is needed. A causal mask breaks the symmetry (token t sees exactly t tokens), which is why decoder-only
 #   models without positional encoding (NoPE) can still learn some order.
-# 参考答案：事实。没有位置信息时，output_i = Σ_j softmax_j(q_i·k_j/√d) v_j 只依赖词 i 自身的内容和全体词的多
-#   重集合；打乱输入只会同样打乱输出（置换等变），所以同一个词在两种语序下输出完全相同。这正是需要位置编码的
-#   原因。因果掩码会打破这种对称（第 t 个词恰好看到 t 个词），所以不加位置编码的 decoder-only 模型（NoPE）仍
-#   能学到一些顺序信息。
+# 参考答案：事实。没有位置信息时，output_i = Σ_j softmax_j(q_i·k_j/√d) v_j 只依赖 token i 自身的内容和全体
+#   token 的多重集合；打乱输入只会同样打乱输出（置换等变），所以同一个 token 在两种语序下输出完全相同。这正
+#   是需要位置编码的原因。因果掩码会打破这种对称（第 t 个 token 恰好看到 t 个 token），所以不加位置编码的
+#   decoder-only 模型（NoPE）仍能学到一些顺序信息。
 # Source: Vaswani et al. 2017, Attention Is All You Need, arXiv 1706.03762
 ANSWERS["q1_permutation"] = (True, "a")
 ### END SOLUTION
@@ -82,7 +82,7 @@ ANSWERS["q1_permutation"] = (True, "a")
 # every true statement.
 # 为什么绝对位置编码（正弦或可学习，加到词向量上）效果不够好？选出所有正确的说法。
 #   a) The q·k score of two tokens depends on their absolute positions, not only on their distance.
-#      两个词的 q·k 分数依赖它们的绝对位置，而不只依赖它们的距离。
+#      两个 token 的 q·k 分数依赖它们的绝对位置，而不只依赖它们的距离。
 #   b) A learned position table has no entries beyond the length it was trained on.
 #      可学习的位置表在训练长度之外没有对应的条目。
 #   c) The sinusoidal formula cannot produce positions beyond 512.
@@ -137,7 +137,7 @@ ANSWERS["q2_sinusoidal_offset"] = (True, "a")
 # What is the core idea of Rotary Position Embedding (RoPE)?
 # 旋转位置编码（RoPE）的核心思想是什么？
 #   a) Add a rotated sinusoidal table to the token embeddings once, at the input.
-#      在输入处把一个旋转过的正弦表加到词向量上一次。
+#      在输入处把一个旋转过的正弦位置编码表加到词向量上一次。
 #   b) Split the sequence into groups and rotate the positions inside each group.
 #      把序列分成若干组，在每组内部对位置进行旋转。
 #   c) Rotate each 2-D feature pair of q and k by an angle proportional to the position, so q·k depends on
@@ -152,10 +152,10 @@ ANSWERS["q3_core_idea"] = None
 #   compose, (R_m q)ᵀ(R_n k) = qᵀ R_{n−m} k: the score depends on the contents and on the offset n − m only,
 #   while each vector still carries its absolute position. It has no parameters, is applied in every
 #   attention layer to q and k (never to v), and costs O(T·d) extra element-wise work.
-# 参考答案：RoPE（Su et al. 2021，RoFormer）把每个 query 和 key 的 d 个特征分成 d/2 对，位置 m 的第 i 对旋转
-#   角度 m·θ_i，θ_i = 10000^(−2i/d)。由于旋转可以合成，(R_m q)ᵀ(R_n k) = qᵀ R_{n−m} k：分数只依赖内容和偏移
-#   n − m，而每个向量本身仍带有绝对位置。它没有参数，在每一层注意力中作用于 q 和 k（从不作用于 v），额外开销
-#   是 O(T·d) 的逐元素计算。
+# 参考答案：RoPE（Su et al. 2021，RoFormer）把每个查询和键的 d 个特征分成 d/2 对，位置 m 的第 i 对旋转角度
+#   m·θ_i，θ_i = 10000^(−2i/d)。由于旋转可以复合，(R_m q)ᵀ(R_n k) = qᵀ R_{n−m} k：分数只依赖内容和偏移 n − m
+#   ，而每个向量本身仍带有绝对位置。它没有参数，在每一层注意力中作用于 q 和 k（从不作用于 v），额外开销是
+#   O(T·d) 的逐元素计算。
 # Source: Su et al. 2021, RoFormer: Enhanced Transformer with Rotary Position Embedding, arXiv 2104.09864
 ANSWERS["q3_core_idea"] = "c"
 ### END SOLUTION
@@ -191,7 +191,7 @@ ANSWERS["q3_relative_identity"] = "a"
 # Which of these are real advantages of RoPE? Choose every true statement.
 # 下列哪些是 RoPE 真正的优势？选出所有正确的说法。
 #   a) The q·k score depends on the tokens' relative position, not on their absolute positions.
-#      q·k 分数依赖词的相对位置，而不是绝对位置。
+#      q·k 分数依赖 token 的相对位置，而不是绝对位置。
 #   b) An upper bound of the score decays as the distance grows (long-term decay).
 #      分数的上界随距离增大而衰减（远程衰减）。
 #   c) It has no learned parameters and is defined for any position.
@@ -223,13 +223,13 @@ ANSWERS["q3_advantages"] = {"a", "b", "c", "e"}
 # 如何让 RoPE 适应比训练长度更长的文本？选出所有正确的说法。
 #   a) Position Interpolation: divide the positions by the extension factor so that all angles stay in the
 #      trained range, then fine-tune briefly.
-#      位置插值：把位置除以扩展倍数，使所有角度都落在训练范围内，再做少量微调。
+#      位置内插：把位置除以扩展倍数，使所有角度都落在训练范围内，再做少量微调。
 #   b) NTK-aware scaling: raise the base, so the high-frequency pairs barely change and the low-frequency
 #      pairs are interpolated.
-#      NTK-aware 缩放：增大 base，使高频对几乎不变、低频对被插值。
+#      NTK-aware 缩放：增大 base，使高频对几乎不变、低频对被内插。
 #   c) YaRN: interpolate per frequency band (keep high frequencies, interpolate low ones) and scale the
 #      attention logits by a temperature.
-#      YaRN：按频段插值（保留高频、插值低频），并用温度缩放注意力 logits。
+#      YaRN：按频段内插（保留高频、内插低频），并用温度缩放注意力 logits。
 #   d) Nothing is needed: RoPE is relative, so it extrapolates to any length.
 #      什么都不用做：RoPE 是相对位置编码，所以能外推到任意长度。
 #   e) Rotate more feature dimensions, so that more positions can be encoded.
@@ -242,10 +242,10 @@ ANSWERS["q4_long_context"] = None
 #   YaRN (Peng et al. 2023) interpolates per frequency band (high frequencies kept, low ones divided by s, a
 #   ramp between) and scales the logits by a temperature (√(1/t) = 0.1·ln s + 1). Llama 3.1 uses a similar
 #   per-band rule. Plain RoPE does not extrapolate by itself.
-# 参考答案：位置插值 PI（Chen et al. 2023）把位置除以比例 s = L'/L，使所有角度都落在训练范围内，再做少量微调
-#   （约 1000 步）。NTK-aware 缩放增大 base（base·s^(d/(d−2))），高频对几乎不变，低频对被插值。YaRN（Peng et
-#   al. 2023）按频段插值（高频保留、低频除以 s，中间线性过渡），并用温度缩放 logits（√(1/t) = 0.1·ln s + 1）
-#   。Llama 3.1 使用类似的分频段规则。原始 RoPE 本身并不能外推。
+# 参考答案：位置内插（PI，Chen et al. 2023）把位置除以比例 s = L'/L，使所有角度都落在训练范围内，再做少量微
+#   调（约 1000 步）。NTK-aware 缩放增大 base（base·s^(d/(d−2))），高频对几乎不变，低频对被内插。YaRN（Peng
+#   et al. 2023）按频段内插（高频保留、低频除以 s，中间线性过渡），并用温度缩放 logits（√(1/t) = 0.1·ln s +
+#   1）。Llama 3.1 使用类似的分频段规则。原始 RoPE 本身并不能外推。
 # Source: Chen et al. 2023, Position Interpolation, arXiv 2306.15595; Peng et al. 2023, YaRN, arXiv
 #   2309.00071
 ANSWERS["q4_long_context"] = {"a", "b", "c"}
@@ -256,7 +256,7 @@ ANSWERS["q4_long_context"] = {"a", "b", "c"}
 #   information)
 # Myth or fact: RoPE's long-term decay means that the attention score between two tokens always decreases as
 # their distance grows.
-# 是误区还是事实：RoPE 的远程衰减意味着两个词之间的注意力分数总是随距离增大而减小。
+# 是误区还是事实：RoPE 的远程衰减意味着两个 token 之间的注意力分数总是随距离增大而减小。
 # Reasons / 理由:
 #   a) Fact: a rotation shrinks a vector a little more at every position.
 #      事实：每多一个位置，旋转都会把向量缩短一点。
@@ -276,7 +276,7 @@ ANSWERS["q4_long_term_decay"] = None
 # 参考答案：误区。RoFormer（3.4.3 节）把分数写成各特征对之和，并用 max_i |h_{i+1} − h_i| · Σ_j |S_j| 作为上
 #   界（h_i 由 q 和 k 的第 i 对组成，S_j = Σ_{k<j} e^{i(n−m)θ_k}）；相对上界 (1/(d/2))·Σ_j |S_j| 随距离（带
 #   振荡地）衰减。它只是对所有内容的包络：具体的一对向量在远处的分数可以更高，模型也能学会关注远处。衰减是近
-#   处的词往往更重要的原因之一，增大 base 会让衰减变慢。
+#   处的 token 往往更重要的原因之一，增大 base 会让衰减变慢。
 # Source: Su et al. 2021, RoFormer, section 3.4.3, arXiv 2104.09864
 ANSWERS["q4_long_term_decay"] = (False, "b")
 ### END SOLUTION
@@ -286,7 +286,7 @@ ANSWERS["q4_long_term_decay"] = (False, "b")
 # NTK-aware scaling extends a RoPE model by a factor s by replacing the base with base·s^(d/(d−2)). What is
 # the new base for base = 10000, s = 4, head dimension d = 128? (relative tolerance 0.1 %)
 # NTK-aware 缩放把 RoPE 模型的上下文扩展 s 倍，方法是把 base 换成 base·s^(d/(d−2))。当 base = 10000、s = 4、
-# 头维度 d = 128 时，新的 base 是多少？（相对误差 0.1 %）
+# 头维度 d = 128 时，新的 base 是多少？（相对容差 0.1 %）
 ANSWERS["q4_ntk_base"] = None
 ### BEGIN SOLUTION
 # Model answer: 10000 · 4^(128/126) ≈ 40 890. The exponent d/(d−2) is chosen so that the slowest pair (i =
@@ -295,8 +295,8 @@ ANSWERS["q4_ntk_base"] = None
 #   interpolated. Without fine-tuning it degrades less than PI; YaRN (Peng et al. 2023) refines it per
 #   frequency band.
 # 参考答案：10000 · 4^(128/126) ≈ 40 890。指数 d/(d−2) 的选取使最慢的一对（i = d/2 − 1）恰好慢 s 倍（与位置
-#   插值相同），而最快的一对（θ_0 = 1）不变：负责区分相邻词的高频被保留，低频被插值。不微调时它比 PI 退化更
-#   少；YaRN（Peng et al. 2023）按频段进一步细化。
+#   内插相同），而最快的一对（θ_0 = 1）不变：负责区分相邻 token 的高频被保留，低频被内插。不微调时它比 PI 退
+#   化更少；YaRN（Peng et al. 2023）按频段进一步细化。
 # Source: NTK-aware scaled RoPE (bloc97, 2023), as summarised in Peng et al. 2023, YaRN, arXiv 2309.00071
 ANSWERS["q4_ntk_base"] = 40889.94243248622
 ### END SOLUTION
@@ -364,7 +364,7 @@ ANSWERS["faq1_transformer"] = "b"
 #   b) On the attention weights, after the softmax.
 #      作用于 softmax 之后的注意力权重。
 #   c) In every attention layer, on the queries and keys after their projections and before the dot product.
-#      在每一层注意力中，作用于投影之后、点积之前的 query 和 key。
+#      在每一层注意力中，作用于投影之后、点积之前的查询和键。
 #   d) Concatenated to the input as extra features, as 001's step 4 says.
 #      像 001 第 4 步所说，作为额外特征与输入拼接。
 ANSWERS["faq2_where_applied"] = None
@@ -373,9 +373,9 @@ ANSWERS["faq2_where_applied"] = None
 #   the scores q·k, the query at position m and the key at position n are rotated by R_m and R_n. Values,
 #   the embeddings and the attention weights are left alone. (001's step 4, "feed the rotated position
 #   encoding into the Transformer, concatenated with the input", describes something else.)
-# 参考答案：在每一层注意力、每个头中：在投影 q = W_q x、k = W_k x 之后、计算分数 q·k 之前，把位置 m 的 query
-#   和位置 n 的 key 分别用 R_m、R_n 旋转。value、词向量和注意力权重都不动。（001 的第 4 步"把旋转后的位置编
-#   码与输入拼接后送入 Transformer"描述的是另一回事。）
+# 参考答案：在每一层注意力、每个头中：在投影 q = W_q x、k = W_k x 之后、计算分数 q·k 之前，把位置 m 的查询和
+#   位置 n 的键分别用 R_m、R_n 旋转。值、词向量和注意力权重都不动。（001 的第 4 步"把旋转后的位置编码与输入
+#   拼接后送入 Transformer"描述的是另一回事。）
 # Source: Su et al. 2021, RoFormer, arXiv 2104.09864
 ANSWERS["faq2_where_applied"] = "c"
 ### END SOLUTION
@@ -401,8 +401,8 @@ ANSWERS["faq4_applications"] = None
 #   it also appears in speech encoders. The original Transformer used sinusoidal encodings, BERT and GPT-2
 #   learned absolute tables, and BLOOM and MPT use ALiBi instead.
 # 参考答案：RoPE 是当今 decoder 大模型的默认选择：GPT-J、GPT-NeoX、PaLM、LLaMA / Llama 2 / Llama 3、Mistral
-#   、Qwen 等；二维变体用于视觉 Transformer 和多模态模型，语音编码器中也有使用。原始 Transformer 用正弦编码
-#   ，BERT 和 GPT-2 用可学习的绝对位置表，BLOOM 和 MPT 则用 ALiBi。
+#   、Qwen 等；二维变体用于视觉 Transformer 和多模态模型，语音编码器中也有使用。原始 Transformer 用正弦位置
+#   编码，BERT 和 GPT-2 用可学习的绝对位置表，BLOOM 和 MPT 则用 ALiBi。
 # Source: Su et al. 2021, RoFormer, arXiv 2104.09864; Heo et al. 2024, arXiv 2403.13298
 ANSWERS["faq4_applications"] = {"a", "d"}
 ### END SOLUTION
@@ -418,7 +418,7 @@ ANSWERS["faq4_applications"] = {"a", "d"}
 #      element-wise; then compute q·k.
 #      θ_i = base^(−2i/d)；用 cos 和 sin 逐元素把位置 m 的 q、k 的每个特征对旋转 m·θ_i；再计算 q·k。
 #   c) Compute the sinusoidal table and multiply it element-wise with the token embeddings.
-#      计算正弦表，并与词向量逐元素相乘。
+#      计算正弦位置编码表，并与词向量逐元素相乘。
 #   d) Build a T×T rotation matrix and multiply the attention score matrix by it.
 #      构造一个 T×T 的旋转矩阵，并用它乘以注意力分数矩阵。
 ANSWERS["faq5_algorithm"] = None
@@ -448,7 +448,7 @@ ANSWERS["faq5_algorithm"] = "b"
 #   d) It adds O(T²·d) extra work, as much as attention itself.
 #      它额外增加 O(T²·d) 的计算，与注意力本身一样多。
 #   e) It cannot be used with a KV cache, because positions change as the sequence grows.
-#      它不能和 KV cache 一起使用，因为序列变长时位置会变。
+#      它不能和键值缓存（KV cache）一起使用，因为序列变长时位置会变。
 ANSWERS["faq7_limitations"] = None
 ### BEGIN SOLUTION
 # Model answer: Real limitations: plain RoPE extrapolates poorly beyond the trained length (Chen et al.
@@ -459,7 +459,7 @@ ANSWERS["faq7_limitations"] = None
 # 参考答案：真正的局限：原始 RoPE 在训练长度之外外推效果差（Chen et al. 2023），长上下文需要 PI、NTK-aware
 #   缩放或 YaRN；旋转的特征数必须是偶数；角度必须用 float32 或更高精度计算，因为 bf16 中像 60 000 这样的位置
 #   会被舍入多达 128，高频对的角度变成噪声。001 所说的"额外计算复杂度"很小：O(T·d) 的逐元素计算，没有参数，
-#   缓存的 key 仍然有效。
+#   缓存的键仍然有效。
 # Source: Su et al. 2021, arXiv 2104.09864; Chen et al. 2023, arXiv 2306.15595
 ANSWERS["faq7_limitations"] = {"a", "b", "c"}
 ### END SOLUTION
@@ -570,7 +570,7 @@ ANSWERS["myth_odd_dimension"] = (False, "b")
 #      事实：旋转取代了点积 q·k。
 #   c) Myth: RoPE costs O(T·d²) because each token is multiplied by a d×d matrix, which is worse than
 #      attention.
-#      误区：RoPE 的代价是 O(T·d²)，因为每个词都要乘一个 d×d 矩阵，比注意力还差。
+#      误区：RoPE 的代价是 O(T·d²)，因为每个 token 都要乘一个 d×d 矩阵，比注意力还差。
 ANSWERS["myth_complexity"] = None
 ### BEGIN SOLUTION
 # Model answer: Myth. RoPE multiplies each of the T queries and keys by cos and sin: about 3 FLOPs per
@@ -578,9 +578,9 @@ ANSWERS["myth_complexity"] = None
 #   advantages are the relative-position score, long-term decay, no learned table and compatibility with
 #   linear attention. Saving a learned position table (max_len × d parameters) is memory, not complexity,
 #   and does not make it a low-resource method.
-# 参考答案：误区。RoPE 对 T 个 query 和 key 分别乘以 cos、sin：每个特征约 3 次浮点运算，总共 O(T·d)，相对分
-#   数矩阵的 O(T²·d) 可以忽略，且不改变后者。它真正的优势是相对位置分数、远程衰减、没有可学习位置表、可与线
-#   性注意力结合。省掉可学习位置表（max_len × d 个参数）节省的是内存而非复杂度，也不能因此称其为低资源方法。
+# 参考答案：误区。RoPE 对 T 个查询和键分别乘以 cos、sin：每个特征约 3 次浮点运算，总共 O(T·d)，相对分数矩阵
+#   的 O(T²·d) 可以忽略，且不改变后者。它真正的优势是相对位置分数、远程衰减、没有可学习位置表、可与线性注意
+#   力结合。省掉可学习位置表（max_len × d 个参数）节省的是内存而非复杂度，也不能因此称其为低资源方法。
 # Source: Su et al. 2021, RoFormer, arXiv 2104.09864
 ANSWERS["myth_complexity"] = (False, "a")
 ### END SOLUTION
@@ -597,7 +597,7 @@ ANSWERS["myth_complexity"] = (False, "a")
 #   b) Myth: RoPE was introduced in RoFormer by Su et al. (2021, arXiv 2104.09864).
 #      误区：RoPE 出自苏剑林等人的 RoFormer（2021，arXiv 2104.09864）。
 #   c) Myth: RoPE was introduced by Vaswani et al. 2017 together with the sinusoidal encoding.
-#      误区：RoPE 由 Vaswani 等人 2017 年与正弦编码一起提出。
+#      误区：RoPE 由 Vaswani 等人 2017 年与正弦位置编码一起提出。
 ANSWERS["myth_citation"] = None
 ### BEGIN SOLUTION
 # Model answer: Myth. The method is "RoFormer: Enhanced Transformer with Rotary Position Embedding" by
@@ -619,11 +619,11 @@ ANSWERS["myth_citation"] = (False, "b")
 # multiplied by 2i/d_model, torch.cat of sin and cos) computes the sinusoidal encoding of Vaswani et al., of
 # shape [1, 512, 1024] as its comment says.
 # 是误区还是事实：000 的 positional_encoding(512, 512)（指数用 torch.arange(0, d_model // 2, 2)，位置乘以
-# 2i/d_model，再用 torch.cat 拼接 sin 和 cos）计算的是 Vaswani 等人的正弦编码，形状如注释所说为 [1, 512,
+# 2i/d_model，再用 torch.cat 拼接 sin 和 cos）计算的是 Vaswani 等人的正弦位置编码，形状如注释所说为 [1, 512,
 # 1024]。
 # Reasons / 理由:
 #   a) Fact: only the shape comment is off by the batch axis; the values are right.
-#      事实：只是形状注释多了 batch 维，数值是对的。
+#      事实：只是形状注释多了批维度，数值是对的。
 #   b) Myth, but only because sin and cos should be swapped.
 #      是误区，但只是因为 sin 和 cos 应该互换。
 #   c) Myth: it makes only d/4 exponents and multiplies p by 2i/d instead of dividing by 10000^(2i/d), so
@@ -642,9 +642,9 @@ ANSWERS["myth_sinusoidal_code"] = None
 # 参考答案：误区。torch.arange(0, d_model // 2, 2) 只给出 d/4 个指数，所以结果是 [1, 512, 256] 而不是 [1,
 #   512, 1024]；角度 p·2i/d 随 i 增大，而正确的 p / 10000^(2i/d) 随 i 减小，频率是错的（而且根本没有 base）
 #   。论文中的表是 PE[p, 2i] = sin(p/10000^(2i/d))，PE[p, 2i+1] = cos(p/10000^(2i/d))，形状为 [length,
-#   d_model]（加 batch 维时为 [1, length, d_model]）。把所有 sin 放前面、所有 cos 放后面（[sin | cos]，000
-#   和 tensor2tensor 的 get_timing_signal_1d 都这样做）只是特征的固定置换：不是论文的交错排列，但只要前后一
-#   致就不算错误。
+#   d_model]（加批维度时为 [1, length, d_model]）。把所有 sin 放前面、所有 cos 放后面（[sin | cos]，000 和
+#   tensor2tensor 的 get_timing_signal_1d 都这样做）只是特征的固定置换：不是论文的相邻交错（interleaved）布
+#   局，但只要前后一致就不算错误。
 # Source: Vaswani et al. 2017, Attention Is All You Need, section 3.5, arXiv 1706.03762
 ANSWERS["myth_sinusoidal_code"] = (False, "c")
 ### END SOLUTION
@@ -672,25 +672,25 @@ ANSWERS["num_seed_sinusoidal_width"] = 256
 #   pos_encoding))
 # Myth or fact: like the sinusoidal encoding, RoPE is a table added to the token embeddings at the input
 # (000's classifier does src = src + pos_encoding).
-# 是误区还是事实：与正弦编码一样，RoPE 是在输入处加到词向量上的一张表（000 的分类器写的是 src = src +
+# 是误区还是事实：与正弦位置编码一样，RoPE 是在输入处加到词向量上的一张表（000 的分类器写的是 src = src +
 # pos_encoding）。
 # Reasons / 理由:
 #   a) Myth: RoPE rotates q and k inside every attention layer; adding a table to the embeddings is an
 #      absolute encoding.
 #      误区：RoPE 在每一层注意力中旋转 q 和 k；把表加到词向量上是绝对位置编码。
 #   b) Fact: RoPE is the sinusoidal table with a rotated phase.
-#      事实：RoPE 就是相位旋转过的正弦表。
+#      事实：RoPE 就是相位旋转过的正弦位置编码表。
 #   c) Myth: RoPE is added to the values v, not to the embeddings.
-#      误区：RoPE 是加到 value v 上，而不是加到词向量上。
+#      误区：RoPE 是加到值 v 上，而不是加到词向量上。
 ANSWERS["myth_added_to_embeddings"] = None
 ### BEGIN SOLUTION
 # Model answer: Myth. RoPE is multiplicative: in every attention layer it rotates the query at position m by
 #   R_m and the key at position n by R_n, so the score qᵀR_{n−m}k is relative. Adding cos/sin values to the
 #   embeddings is just another absolute encoding (and 000's version, with angles linspace(0, 2π) times the
 #   position, is not even the sinusoidal one). Values are never rotated.
-# 参考答案：误区。RoPE 是乘性的：在每一层注意力中，把位置 m 的 query 乘以 R_m、位置 n 的 key 乘以 R_n，分数
+# 参考答案：误区。RoPE 是乘性的：在每一层注意力中，把位置 m 的查询乘以 R_m、位置 n 的键乘以 R_n，分数
 #   qᵀR_{n−m}k 因而是相对的。把 cos/sin 值加到词向量上只是另一种绝对位置编码（000 的版本用 linspace(0, 2π)
-#   乘以位置，连正弦编码都不是）。value 从不旋转。
+#   乘以位置，连正弦位置编码都不是）。值从不旋转。
 # Source: Su et al. 2021, RoFormer, arXiv 2104.09864
 ANSWERS["myth_added_to_embeddings"] = (False, "a")
 ### END SOLUTION
@@ -712,9 +712,9 @@ ANSWERS["myth_groups_of_positions"] = None
 #   pairs; pair i of the token at position m is rotated by m·θ_i, θ_i = 10000^(−2i/d), so fast pairs resolve
 #   neighbours and slow pairs far distances. Every position has its own angle; nothing groups the positions
 #   of the sequence.
-# 参考答案：误区。RoPE 把每个 query 和 key 的特征维度分成 d/2 个二维特征对；位置 m 的词的第 i 对旋转 m·θ_i，
-#   θ_i = 10000^(−2i/d)，高频对区分相邻词，低频对区分远距离。每个位置都有自己的角度；并不存在把序列位置分组
-#   的操作。
+# 参考答案：误区。RoPE 把每个查询和键的特征维度分成 d/2 个二维特征对；位置 m 的 token 的第 i 对旋转 m·θ_i，
+#   θ_i = 10000^(−2i/d)，高频对区分相邻 token，低频对区分远距离。每个位置都有自己的角度；并不存在把序列位置
+#   分组的操作。
 # Source: Su et al. 2021, RoFormer, arXiv 2104.09864
 ANSWERS["myth_groups_of_positions"] = (False, "b")
 ### END SOLUTION
@@ -754,13 +754,13 @@ ANSWERS["seed_code_bugs"] = {"a", "b", "c"}
 # 为什么 θ_i = 10000^(−2i/d) 中的 base 取 10000？
 #   a) A design choice: the wavelengths then span 2π to about 2π·10000 tokens, longer than the contexts of
 #      the time, so slow pairs do not wrap around.
-#      一种设计选择：这样波长从 2π 到约 2π·10000 个词，比当时的上下文更长，低频对不会绕回。
+#      一种设计选择：这样波长从 2π 到约 2π·10000 个 token，比当时的上下文更长，低频对不会绕回。
 #   b) It is the vocabulary size of the original Transformer.
 #      它是原始 Transformer 的词表大小。
 #   c) The relative property (R_mᵀR_n = R_{n−m}) only holds for base 10000.
 #      只有 base = 10000 时相对性质 R_mᵀR_n = R_{n−m} 才成立。
 #   d) It makes every pair periodic with a period of exactly 10000 tokens.
-#      它使每一对的周期恰好是 10000 个词。
+#      它使每一对的周期恰好是 10000 个 token。
 ANSWERS["why_base_10000"] = None
 ### BEGIN SOLUTION
 # Model answer: It is a design choice inherited from Vaswani et al. 2017, not a derived constant. The
@@ -769,8 +769,8 @@ ANSWERS["why_base_10000"] = None
 #   lengths of the time. Any base keeps the relative property; long-context models raise it (Llama 3: 500
 #   000) so the slow pairs wrap even later.
 # 参考答案：这是沿用 Vaswani et al. 2017 的设计选择，不是推导出来的常数。波长 2π/θ_i 从 2π（第 0 对）到接近
-#   2π·10000 ≈ 63 000 个词（最慢的一对）构成等比数列：高频对区分相邻词，低频对在当时的上下文长度内不会绕回。
-#   任何 base 都保持相对性；长上下文模型会增大它（Llama 3 用 500 000），让低频对更晚绕回。
+#   2π·10000 ≈ 63 000 个 token（最慢的一对）构成等比数列：高频对区分相邻 token，低频对在当时的上下文长度内不
+#   会绕回。任何 base 都保持相对性；长上下文模型会增大它（Llama 3 用 500 000），让低频对更晚绕回。
 # Source: Vaswani et al. 2017, section 3.5, arXiv 1706.03762; Su et al. 2021, arXiv 2104.09864
 ANSWERS["why_base_10000"] = "a"
 ### END SOLUTION
@@ -780,17 +780,17 @@ ANSWERS["why_base_10000"] = "a"
 # For head dimension d = 128 and base 10000, what is the wavelength, in tokens, of the slowest RoPE pair
 # (the last pair, i = d/2 − 1), i.e. the distance after which its angle has turned by 2π? (relative
 # tolerance 0.1 %)
-# 头维度 d = 128、base = 10000 时，最慢的一对 RoPE（最后一对，i = d/2 − 1）的波长是多少个词，即其角度转过 2π
-# 所需的距离？（相对误差 0.1 %）
+# 头维度 d = 128、base = 10000 时，最慢的一对 RoPE（最后一对，i = d/2 − 1）的波长是多少个 token，即其角度转
+# 过 2π 所需的距离？（相对容差 0.1 %）
 ANSWERS["num_longest_wavelength"] = None
 ### BEGIN SOLUTION
 # Model answer: 2π / θ_63 = 2π·10000^(126/128) ≈ 54 410 tokens. Angles of that pair are still below one turn
 #   anywhere in a 50 000-token context, so positions stay distinguishable; past it (or past the trained
 #   length, well before it) the pair reaches unseen angles. A larger base stretches this wavelength, which
 #   is why long-context models raise it.
-# 参考答案：2π / θ_63 = 2π·10000^(126/128) ≈ 54 410 个词。在 50 000 个词的上下文内，该对的角度都不到一圈，位
-#   置仍可区分；超过它（或者更早地超过训练长度）该对就会出现没见过的角度。增大 base 会拉长这个波长，因此长上
-#   下文模型会增大 base。
+# 参考答案：2π / θ_63 = 2π·10000^(126/128) ≈ 54 410 个 token。在 50 000 个 token 的上下文内，该对的角度都不
+#   到一圈，位置仍可区分；超过它（或者更早地超过训练长度）该对就会出现没见过的角度。增大 base 会拉长这个波长
+#   ，因此长上下文模型会增大 base。
 # Source: Su et al. 2021, RoFormer, arXiv 2104.09864
 ANSWERS["num_longest_wavelength"] = 54410.14313077674
 ### END SOLUTION
@@ -798,7 +798,7 @@ ANSWERS["num_longest_wavelength"] = 54410.14313077674
 # ----------------------------------------------------------------------------------------------------------
 # 29. [why_only_qk] single choice, 1 pt (interviewer: why only q and k)
 # Why does RoPE rotate the queries and keys but not the values?
-# 为什么 RoPE 只旋转 query 和 key，而不旋转 value？
+# 为什么 RoPE 只旋转查询和键，而不旋转值？
 #   a) v is too large to rotate cheaply.
 #      v 太大，旋转代价太高。
 #   b) Only the score q·k needs position; R_mᵀR_n = R_{n−m} cancels absolute positions there, while a
@@ -816,9 +816,9 @@ ANSWERS["why_only_qk"] = None
 #   Σ_n a_mn R_n v_n would carry each key's absolute angle, breaking the relative property (and the output
 #   would need rotating back). So RoPE touches q and k only, per head, after the projections; with a KV
 #   cache the keys are cached already rotated and the values unrotated.
-# 参考答案：位置应决定词 m 关注词 n 的程度，也就是分数 q_m·k_n；同时旋转两者得到 qᵀR_{n−m}k，只依赖偏移。旋
-#   转 v 不会被抵消：输出 Σ_n a_mn R_n v_n 会带上每个 key 的绝对角度，破坏相对性（还需要再旋转回来）。因此
-#   RoPE 只作用于每个头投影后的 q 和 k；使用 KV cache 时缓存旋转后的 key 和未旋转的 value。
+# 参考答案：位置应决定 token m 关注 token n 的程度，也就是分数 q_m·k_n；同时旋转两者得到 qᵀR_{n−m}k，只依赖
+#   偏移。旋转 v 不会被抵消：输出 Σ_n a_mn R_n v_n 会带上每个键的绝对角度，破坏相对性（还需要再旋转回来）。
+#   因此 RoPE 只作用于每个头投影后的 q 和 k；使用键值缓存（KV cache）时缓存旋转后的键和未旋转的值。
 # Source: Su et al. 2021, RoFormer, arXiv 2104.09864
 ANSWERS["why_only_qk"] = "b"
 ### END SOLUTION
@@ -867,7 +867,7 @@ ANSWERS["larger_base"] = {"a", "b", "c"}
 #      depend on content.
 #      RoPE 改变 q 和 k，因此它对分数的影响依赖内容；ALiBi 的偏置与内容无关。
 #   e) ALiBi rotates the queries by an angle proportional to the slope.
-#      ALiBi 把 query 旋转一个与斜率成正比的角度。
+#      ALiBi 把查询旋转一个与斜率成正比的角度。
 ANSWERS["rope_vs_alibi"] = None
 ### BEGIN SOLUTION
 # Model answer: ALiBi (Press et al. 2021) uses no position embedding at all: it adds −m_h·|i − j| to the
@@ -894,9 +894,9 @@ ANSWERS["rope_vs_alibi"] = {"a", "b", "d"}
 #      事实：注意力总是置换等变的，没有位置信息就看不到顺序。
 #   b) Myth: the causal mask breaks the symmetry (token t sees exactly t tokens), so the model can infer
 #      positions.
-#      误区：因果掩码打破了对称性（第 t 个词恰好看到 t 个词），模型可以推断位置。
+#      误区：因果掩码打破了对称性（第 t 个 token 恰好看到 t 个 token），模型可以推断位置。
 #   c) Myth: the feed-forward layers learn positions from the token ids.
-#      误区：前馈层从词的 id 中学到位置。
+#      误区：前馈层从 token 的 id 中学到位置。
 ANSWERS["nope_causal"] = None
 ### BEGIN SOLUTION
 # Model answer: Myth. Without a mask, attention is permutation-equivariant and order is invisible. With a
@@ -904,10 +904,10 @@ ANSWERS["nope_causal"] = None
 #   attention gives weights 1/t). Haviv et al. 2022 found causal language models without positional encoding
 #   competitive, and Kazemnejad et al. 2023 showed NoPE length-generalises better than RoPE or ALiBi on
 #   their synthetic tasks. Encoders (bidirectional) still need positions.
-# 参考答案：误区。没有掩码时注意力是置换等变的，看不到顺序。有因果掩码时，第 t 个词恰好关注 t 个词，模型可以
-#   推断位置（例如均匀注意力得到权重 1/t）。Haviv et al. 2022 发现不加位置编码的因果语言模型与使用位置编码的
-#   模型表现相当；Kazemnejad et al. 2023 表明在他们的合成任务上 NoPE 的长度泛化优于 RoPE 和 ALiBi。双向的编
-#   码器仍然需要位置信息。
+# 参考答案：误区。没有掩码时注意力是置换等变的，看不到顺序。有因果掩码时，第 t 个 token 恰好关注 t 个 token
+#   ，模型可以推断位置（例如均匀注意力得到权重 1/t）。Haviv et al. 2022 发现不加位置编码的因果语言模型与使用
+#   位置编码的模型表现相当；Kazemnejad et al. 2023 表明在他们的合成任务上 NoPE 的长度泛化优于 RoPE 和 ALiBi
+#   。双向的编码器仍然需要位置信息。
 # Source: Kazemnejad et al. 2023, The Impact of Positional Encoding on Length Generalization in
 #   Transformers, arXiv 2305.19466
 ANSWERS["nope_causal"] = (False, "b")
@@ -916,16 +916,16 @@ ANSWERS["nope_causal"] = (False, "b")
 # ----------------------------------------------------------------------------------------------------------
 # 33. [kv_cache] single choice, 1 pt (interviewer: KV cache)
 # During incremental decoding with a KV cache, how does RoPE work?
-# 使用 KV cache 增量解码时，RoPE 如何工作？
+# 使用键值缓存（KV cache）增量解码时，RoPE 如何工作？
 #   a) RoPE cannot be used with a KV cache, because every position changes as the sequence grows.
-#      RoPE 不能与 KV cache 一起用，因为序列变长时每个位置都会变。
+#      RoPE 不能与键值缓存（KV cache）一起用，因为序列变长时每个位置都会变。
 #   b) Rotate the new token at position 0, since it is the only token in the current input.
-#      把新词放在位置 0 旋转，因为它是当前输入中唯一的词。
+#      把新 token 放在位置 0 旋转，因为它是当前输入中唯一的 token。
 #   c) Cache the values rotated too, so that all cached tensors are consistent.
-#      把 value 也旋转后缓存，使缓存的张量保持一致。
+#      把值也旋转后缓存，使缓存的张量保持一致。
 #   d) Cache the keys already rotated; rotate only the new token's q and k, at its absolute position (the
 #      cache length).
-#      缓存已旋转的 key；每一步只旋转新词的 q 和 k，位置取其绝对位置（即缓存长度）。
+#      缓存已旋转的键；每一步只旋转新 token 的 q 和 k，位置取其绝对位置（即缓存长度）。
 ANSWERS["kv_cache"] = None
 ### BEGIN SOLUTION
 # Model answer: A token's position never changes once it is in the sequence, so its key can be rotated once
@@ -933,9 +933,9 @@ ANSWERS["kv_cache"] = None
 #   at its absolute position = the number of tokens already in the cache; the score with every cached key is
 #   then relative. The classic bug is rotating the new token at position 0 (its index in the current input),
 #   which silently breaks generation.
-# 参考答案：一个词进入序列后位置不再改变，因此它的 key 只需旋转一次并以旋转后的形式缓存（value 不旋转地缓存
-#   ）。每一步只旋转新词的 q 和 k，位置取其绝对位置，即缓存中已有词的个数；它与每个缓存 key 的分数自然是相对
-#   的。典型错误是用新词在当前输入中的下标 0 作为位置，这会悄无声息地破坏生成结果。
+# 参考答案：一个 token 进入序列后位置不再改变，因此它的键只需旋转一次并以旋转后的形式缓存（值不旋转地缓存）
+#   。每一步只旋转新 token 的 q 和 k，位置取其绝对位置，即缓存中已有 token 的个数；它与每个缓存键的分数自然
+#   是相对的。典型错误是用新 token 在当前输入中的下标 0 作为位置，这会悄无声息地破坏生成结果。
 # Source: Su et al. 2021, RoFormer, arXiv 2104.09864
 ANSWERS["kv_cache"] = "d"
 ### END SOLUTION
@@ -945,16 +945,16 @@ ANSWERS["kv_cache"] = "d"
 # A prompt of 37 tokens has been processed (positions start at 0) and its keys are in the cache. The model
 # has generated 2 tokens since, also cached. Which position is the query of the next (3rd) generated token
 # rotated at? (exact)
-# 已处理了一个 37 个词的提示（位置从 0 开始），其 key 已在缓存中。此后模型又生成并缓存了 2 个词。下一个（第
-# 3 个）生成的词的 query 应按哪个位置旋转？（精确值）
+# 已处理了一个 37 个 token 的提示（位置从 0 开始），其键已在缓存中。此后模型又生成并缓存了 2 个 token。下一
+# 个（第 3 个）生成的 token 的查询应按哪个位置旋转？（精确值）
 ANSWERS["num_kv_position"] = None
 ### BEGIN SOLUTION
 # Model answer: 39: the cache holds 37 + 2 = 39 keys at positions 0…38, so the new token is at position 39
 #   (the cache length). Getting this offset wrong (0, or off by one) changes every score with the cache and
 #   the model degrades silently; a good test compares incremental decoding with a full forward pass.
-# 参考答案：39：缓存中有 37 + 2 = 39 个 key，位置为 0…38，所以新词位于位置 39（即缓存长度）。这个偏移算错（
-#   用 0 或差一）会改变与缓存中所有 key 的分数，模型会悄悄变差；好的测试是把增量解码与完整前向计算的结果对比
-#   。
+# 参考答案：39：缓存中有 37 + 2 = 39 个键，位置为 0…38，所以新 token 位于位置 39（即缓存长度）。这个偏移算错
+#   （用了 0，或错了一位）会改变与缓存中所有键的分数，模型会悄悄变差；好的测试是把增量解码与完整前向计算的结
+#   果对比。
 # Source: Su et al. 2021, RoFormer, arXiv 2104.09864
 ANSWERS["num_kv_position"] = 39
 ### END SOLUTION
@@ -965,7 +965,7 @@ ANSWERS["num_kv_position"] = 39
 # base^(−2i/d)). What is the rotation angle, in radians and not reduced modulo 2π, of pair 3 at position m =
 # 100? (absolute tolerance 0.001)
 # 头维度 d = 64，base = 10000，特征对从 0 开始编号（第 i 对包含特征 2i 和 2i+1，θ_i = base^(−2i/d)）。位置 m
-# = 100 处第 3 对的旋转角是多少弧度（不对 2π 取模）？（绝对误差 0.001）
+# = 100 处第 3 对的旋转角是多少弧度（不对 2π 取模）？（绝对容差 0.001）
 # (unit: rad)
 ANSWERS["num_angle"] = None
 ### BEGIN SOLUTION
@@ -983,17 +983,17 @@ ANSWERS["num_angle"] = 42.16965034285822
 # One attention head, T = 1024 tokens, head dimension d = 128, cos/sin tables precomputed. Rotating one
 # feature pair costs 4 multiplications and 2 additions (x1·cos − x2·sin, x2·cos + x1·sin). How many FLOPs
 # does applying RoPE to the queries and the keys of this head add? (exact)
-# 一个注意力头，T = 1024 个词，头维度 d = 128，cos/sin 表已预先算好。旋转一个特征对需要 4 次乘法和 2 次加法
-# （x1·cos − x2·sin，x2·cos + x1·sin）。对该头的 query 和 key 应用 RoPE 共增加多少次浮点运算？（精确值）
+# 一个注意力头，T = 1024 个 token，头维度 d = 128，cos/sin 表已预先算好。旋转一个特征对需要 4 次乘法和 2 次
+# 加法（x1·cos − x2·sin，x2·cos + x1·sin）。对该头的查询和键应用 RoPE 共增加多少次浮点运算？（精确值）
 # (unit: FLOPs)
 ANSWERS["num_flops"] = None
 ### BEGIN SOLUTION
 # Model answer: 6 FLOPs per pair × 64 pairs = 3·d = 384 FLOPs per vector, times 2·T = 2048 vectors (q and
 #   k): 6·T·d = 786 432. The score matrix q·kᵀ alone costs 2·T²·d = 268 435 456 FLOPs, so RoPE adds about
 #   0.3 % (3/T): O(T·d) next to O(T²·d). It does not reduce complexity; it is nearly free.
-# 参考答案：每对 6 次 × 64 对 × 1024 个词 × 2（q 和 k）= 786 432，即每个向量 3·d 次、共 2·T 个向量，6·T·d =
-#   786 432。仅分数矩阵 q·kᵀ 就需要 2·T²·d = 268 435 456 次，RoPE 只增加约 0.3 %（3/T）：O(T·d) 对比 O(T²·d)
-#   。它没有降低复杂度，只是几乎不增加开销。
+# 参考答案：每对 6 次浮点运算 × 64 对 = 每个向量 3·d = 384 次，再乘以 2·T = 2048 个向量（q 和 k）：6·T·d =
+#   786 432。仅分数矩阵 q·kᵀ 就需要 2·T²·d = 268 435 456 次浮点运算，所以 RoPE 只增加约 0.3 %（3/T）：O(T·d)
+#   对比 O(T²·d)。它并不降低复杂度，只是几乎不增加开销。
 # Source: Su et al. 2021, RoFormer, arXiv 2104.09864
 ANSWERS["num_flops"] = 786432
 ### END SOLUTION
@@ -1002,8 +1002,8 @@ ANSWERS["num_flops"] = 786432
 # 37. [num_score_2d] numeric, 1 pt (000 Q3; interviewer: show the relative property)
 # d = 2 (one pair) with θ = 1 rad per position. q = k = (1, 0); the query is at position m = 5 and the key
 # at position n = 2. What is the score (R_m q)·(R_n k)? (absolute tolerance 0.001)
-# d = 2（一对特征），θ = 每个位置 1 弧度。q = k = (1, 0)；query 位于位置 m = 5，key 位于位置 n = 2。分数
-# (R_m q)·(R_n k) 是多少？（绝对误差 0.001）
+# d = 2（一对特征），θ = 每个位置 1 弧度。q = k = (1, 0)；查询位于位置 m = 5，键位于位置 n = 2。分数 (R_m
+# q)·(R_n k) 是多少？（绝对容差 0.001）
 ANSWERS["num_score_2d"] = None
 ### BEGIN SOLUTION
 # Model answer: R_5 q = (cos 5, sin 5), R_2 k = (cos 2, sin 2), and their dot product is cos 5·cos 2 + sin
@@ -1021,7 +1021,7 @@ ANSWERS["num_score_2d"] = -0.9899924966004454
 # YaRN recommends scaling q and k by √(1/t) = 0.1·ln(s) + 1 (natural logarithm) when extending the context
 # by a factor s. What is this factor for s = 16? (absolute tolerance 0.001)
 # YaRN 建议在把上下文扩展 s 倍时，将 q 和 k 乘以 √(1/t) = 0.1·ln(s) + 1（自然对数）。s = 16 时该系数是多少？
-# （绝对误差 0.001）
+# （绝对容差 0.001）
 ANSWERS["num_yarn_factor"] = None
 ### BEGIN SOLUTION
 # Model answer: 0.1·ln 16 + 1 ≈ 1.277. Multiplying both q and k by it scales the logits by its square (≈
@@ -1029,8 +1029,8 @@ ANSWERS["num_yarn_factor"] = None
 #   interpolation; Peng et al. fit the formula empirically. YaRN (Peng et al. 2023) combines it with
 #   per-band interpolation (high frequencies kept, low ones interpolated).
 # 参考答案：0.1·ln 16 + 1 ≈ 1.277。q 和 k 都乘以它，logits 就乘以它的平方（≈ 1.63），相当于 softmax 温度 t <
-#   1，用来补偿插值带来的注意力熵变化；该公式是 Peng 等人经验拟合的。YaRN（Peng et al. 2023）把它与分频段插
-#   值（高频保留、低频插值）结合使用。
+#   1，用来补偿内插带来的注意力熵变化；该公式是 Peng 等人经验拟合的。YaRN（Peng et al. 2023）把它与分频段内
+#   插（高频保留、低频内插）结合使用。
 # Source: Peng et al. 2023, YaRN: Efficient Context Window Extension of Large Language Models, arXiv
 #   2309.00071
 ANSWERS["num_yarn_factor"] = 1.2772588722239782
@@ -1092,20 +1092,20 @@ ANSWERS["seed_worked_example"] = {"a", "b", "c"}
 # 40. [gqa_rope] single choice, 1 pt (Track E)
 # Llama 2 70B and Llama 3 use grouped-query attention (GQA): each key/value head is shared by a group of
 # query heads. Where does RoPE go, and what does the KV cache hold?
-# Llama 2 70B 和 Llama 3 使用分组查询注意力（GQA）：每个 key/value 头由一组查询头共享。RoPE 应该加在哪里？键
-# 值缓存里存的是什么？
+# Llama 2 70B 和 Llama 3 使用分组查询注意力（GQA）：每个键/值头由一组查询头共享。RoPE 应该加在哪里？键值缓存
+# 里存的是什么？
 #   a) Repeat the KV heads up to the number of query heads first, then rotate each copy with its own query
 #      head's rotation; the cache holds the repeated keys.
-#      先把 KV 头复制到与查询头一样多，再用各自查询头的旋转分别旋转每个副本；缓存保存复制后的 key。
+#      先把 KV 头复制到与查询头一样多，再用各自查询头的旋转分别旋转每个副本；缓存保存复制后的键。
 #   b) Rotate q (every query head) and k (each of the n_kv_heads key heads) at their positions, cache the
 #      rotated, un-repeated keys, and repeat (or broadcast) the KV heads only inside attention.
-#      在各自位置上旋转 q（每个查询头）和 k（n_kv_heads 个 key 头），缓存旋转后、未复制的 key，只在注意力计
-#      算内部复制（或广播）KV 头。
+#      在各自位置上旋转 q（每个查询头）和 k（n_kv_heads 个键头），缓存旋转后、未复制的键，只在注意力计算内部
+#      复制（或广播）KV 头。
 #   c) Cache the keys before RoPE and rotate the whole cache at every step, since a shared key head must be
 #      rotated once per query head.
-#      缓存未经 RoPE 的 key，每一步重新旋转整个缓存，因为共享的 key 头必须为每个查询头各旋转一次。
+#      缓存未经 RoPE 的键，每一步重新旋转整个缓存，因为共享的键头必须为每个查询头各旋转一次。
 #   d) GQA is incompatible with RoPE: a shared key has no single position, so GQA models use ALiBi.
-#      GQA 与 RoPE 不兼容：共享的 key 没有唯一的位置，所以 GQA 模型都用 ALiBi。
+#      GQA 与 RoPE 不兼容：共享的键没有唯一的位置，所以 GQA 模型都用 ALiBi。
 ANSWERS["gqa_rope"] = None
 ### BEGIN SOLUTION
 # Model answer: GQA (Ainslie et al. 2023) lets a group of query heads share one key/value head. RoPE acts
@@ -1115,10 +1115,10 @@ ANSWERS["gqa_rope"] = None
 #   the unrotated values into the cache, and only then repeats the KV heads (repeat_kv) for the attention
 #   product. The cache keeps n_kv_heads heads, 2·n_kv_heads·head_dim values per token and layer: for Llama 3
 #   8B (8 KV heads for 32 query heads) a quarter of what multi-head attention would store.
-# 参考答案：GQA（Ainslie et al. 2023）让一组查询头共享一个 key/value 头。RoPE 按头、按位置作用，位置 n 上所
-#   有头用的都是同一个旋转 R_n，所以先把一个 key 头旋转一次再复制，与先复制再逐个旋转结果完全相同。因此
-#   transformers 的 Llama 注意力先旋转 q（全部查询头）和 k（只有 n_kv_heads 个 key 头），把旋转后的 key 和未
-#   旋转的 value 写入缓存，然后才为注意力计算复制 KV 头（repeat_kv）。缓存只保存 n_kv_heads 个头，每个词每层
+# 参考答案：GQA（Ainslie et al. 2023）让一组查询头共享一个键/值头。RoPE 按头、按位置作用，位置 n 上所有头用
+#   的都是同一个旋转 R_n，所以先把一个键头旋转一次再复制，与先复制再逐个旋转结果完全相同。因此 transformers
+#   的 Llama 注意力先旋转 q（全部查询头）和 k（只有 n_kv_heads 个键头），把旋转后的键和未旋转的值写入缓存，
+#   然后才为注意力计算复制 KV 头（repeat_kv）。缓存只保存 n_kv_heads 个头，每个 token 每层
 #   2·n_kv_heads·head_dim 个数：对 Llama 3 8B（32 个查询头共用 8 个 KV 头）来说，只有多头注意力的四分之一。
 # Source: Ainslie et al. 2023, GQA, arXiv 2305.13245; Hugging Face transformers,
 #   models/llama/modeling_llama.py (apply_rotary_pos_emb, then the cache update, then repeat_kv)
@@ -1130,7 +1130,7 @@ ANSWERS["gqa_rope"] = "b"
 # A Llama-3-8B-like model: 32 layers, 32 query heads, 8 KV heads (GQA), head_dim = 128, KV cache in
 # bfloat16. How many bytes of KV cache does one token take, summed over all layers? (exact)
 # 一个类似 Llama-3-8B 的模型：32 层，32 个查询头，8 个 KV 头（GQA），head_dim = 128，键值缓存用 bfloat16 存
-# 储。一个词在所有层上一共占多少字节的键值缓存？（精确值）
+# 储。一个 token 在所有层上一共占多少字节的键值缓存？（精确值）
 # (unit: bytes)
 ANSWERS["num_gqa_cache_bytes"] = None
 ### BEGIN SOLUTION
@@ -1138,9 +1138,9 @@ ANSWERS["num_gqa_cache_bytes"] = None
 #   072 bytes (128 KiB) per token. An 8 192-token context then takes 1 GiB per sequence; with 32 KV heads
 #   (multi-head attention) it would take 4 GiB. That 4× saving is why GQA became the default, and the keys
 #   in that cache are stored already rotated by RoPE.
-# 参考答案：2（k 和 v）× 8 个 KV 头 × 128 个数 × 2 字节 = 每层 4 096 字节，× 32 层 = 每个词 131 072 字节（
-#   128 KiB）。8 192 个词的上下文每条序列需要 1 GiB；若用 32 个 KV 头（多头注意力）则需要 4 GiB。正是这 4 倍
-#   的节省让 GQA 成为默认选择；缓存中的 key 是已经做过 RoPE 旋转的。
+# 参考答案：2（k 和 v）× 8 个 KV 头 × 128 个数 × 2 字节 = 每层 4 096 字节，× 32 层 = 每个 token 131 072 字节
+#   （128 KiB）。8 192 个 token 的上下文每条序列需要 1 GiB；若用 32 个 KV 头（多头注意力）则需要 4 GiB。正是
+#   这 4 倍的节省让 GQA 成为默认选择；缓存中的键是已经做过 RoPE 旋转的。
 # Source: Ainslie et al. 2023, GQA, arXiv 2305.13245; Llama Team (Meta) 2024, The Llama 3 Herd of Models,
 #   arXiv 2407.21783
 ANSWERS["num_gqa_cache_bytes"] = 131072
@@ -1154,20 +1154,20 @@ ANSWERS["num_gqa_cache_bytes"] = 131072
 # 1]。关于这一行的位置 id，哪些说法正确？选出所有正确的说法。
 #   a) The real tokens should get positions 0, 1, 2, 3, that is cumsum(mask) − 1 on the real tokens;
 #      whatever the pads get does not matter, since the mask hides them (transformers fills in 1).
-#      真实词应得到位置 0、1、2、3，即真实词上的 cumsum(mask) − 1；填充词取什么值都无所谓，因为掩码把它们屏
-#      蔽了（transformers 填 1）。
+#      真实 token 应得到位置 0、1、2、3，即真实 token 上的 cumsum(mask) − 1；填充 token 取什么值都无所谓，因
+#      为掩码把它们屏蔽了（transformers 填 1）。
 #   b) For a pure RoPE model, numbering the real tokens 3 … 6 (counting the pads) would leave every score
 #      between them unchanged in exact arithmetic: a constant shift cancels in R_mᵀR_n = R_{n−m}.
-#      对纯 RoPE 模型，把真实词编号为 3 … 6（把填充词计入）在精确算术下不会改变它们之间的任何分数：常数平移
-#      在 R_mᵀR_n = R_{n−m} 中抵消。
+#      对纯 RoPE 模型，把真实 token 编号为 3 … 6（把填充 token 计入）在精确算术下不会改变它们之间的任何分数
+#      ：常数平移在 R_mᵀR_n = R_{n−m} 中抵消。
 #   c) transformers' generate rebuilds the position ids from the attention mask (cumsum − 1) at every step,
 #      so each new token continues the numbering of the prompt's cached keys.
-#      transformers 的 generate 每一步都从注意力掩码重新构造位置 id（cumsum − 1），因此每个新词都延续提示词
-#      缓存 key 的编号。
+#      transformers 的 generate 每一步都从注意力掩码重新构造位置 id（cumsum − 1），因此每个新 token 都延续提
+#      示词中已缓存键的编号。
 #   d) Counting the pads is harmless for every model, since the pads are masked anyway.
-#      把填充词计入位置对任何模型都无害，反正填充词被掩码屏蔽了。
+#      把填充 token 计入位置对任何模型都无害，反正填充 token 被掩码屏蔽了。
 #   e) The pads must get position −1 so that RoPE leaves them unrotated.
-#      填充词必须取位置 −1，这样 RoPE 就不会旋转它们。
+#      填充 token 必须取位置 −1，这样 RoPE 就不会旋转它们。
 ANSWERS["left_padding_positions"] = None
 ### BEGIN SOLUTION
 # Model answer: A token's position is the number of real tokens before it in its row: position_ids =
@@ -1177,11 +1177,12 @@ ANSWERS["left_padding_positions"] = None
 #   shift of a whole row would cancel in R_mᵀR_n = R_{n−m}, so the real danger is inconsistency: prompt keys
 #   rotated in one numbering and new tokens in another. For absolute embeddings (learned or sinusoidal),
 #   counting the pads would make a prompt's output depend on its batch-mates.
-# 参考答案：一个词的位置等于它所在行中它前面真实词的个数：position_ids = cumsum(mask) − 1，t0 … t3 得到位置
-#   0 … 3；填充词随便给一个占位值（transformers 填 1），因为没有任何 query 会关注它们。transformers 的
-#   generate 每一步都用变长的注意力掩码重新计算位置 id，所以解码延续同一套编号。对纯 RoPE 模型，整行的常数平
-#   移会在 R_mᵀR_n = R_{n−m} 中抵消，真正的危险是编号不一致：提示词的 key 按一套编号旋转，新词按另一套编号旋
-#   转。对绝对位置编码（可学习的或正弦的），把填充词计入位置会让同一提示的输出随同批次的其他样本而变。
+# 参考答案：一个 token 的位置等于它所在行中它前面真实 token 的个数：position_ids = cumsum(mask) − 1，t0 … t3
+#   得到位置 0 … 3；填充 token 随便给一个占位值（transformers 填 1），因为没有任何查询会关注它们。
+#   transformers 的 generate 每一步都用变长的注意力掩码重新计算位置 id，所以解码延续同一套编号。对纯 RoPE 模
+#   型，整行的常数平移会在 R_mᵀR_n = R_{n−m} 中抵消，真正的危险是编号不一致：提示词中的键按一套编号旋转，新
+#   token 按另一套编号旋转。对绝对位置编码（可学习的或正弦的），把填充 token 计入位置会让同一提示的输出随同
+#   批次的其他样本而变。
 # Source: Hugging Face transformers, generation utils (prepare_inputs_for_generation: position_ids =
 #   attention_mask.cumsum(-1) − 1); Su et al. 2021, RoFormer, arXiv 2104.09864
 ANSWERS["left_padding_positions"] = {"a", "b", "c"}
@@ -1192,17 +1193,18 @@ ANSWERS["left_padding_positions"] = {"a", "b", "c"}
 # In a left-padded generation batch, one row holds 13 pad tokens followed by a prompt of real tokens; the
 # row is 34 columns wide. Position ids come from the attention mask as cumsum(mask) − 1 (positions start at
 # 0). At which position must the first generated token of this row be rotated? (exact)
-# 在一个左填充的生成批次中，某一行先是 13 个填充词，后面是提示词的真实词；这一行共 34 列。位置 id 由注意力掩
-# 码按 cumsum(mask) − 1 计算（位置从 0 开始）。这一行生成的第一个词应按哪个位置旋转？（精确值）
+# 在一个左填充的生成批次中，某一行先是 13 个填充 token，后面是提示词中的真实 token；这一行共 34 列。位置 id
+# 由注意力掩码按 cumsum(mask) − 1 计算（位置从 0 开始）。这一行生成的第一个 token 应按哪个位置旋转？（精确值
+# ）
 ANSWERS["num_left_pad_position"] = None
 ### BEGIN SOLUTION
 # Model answer: 21: the prompt has 34 − 13 = 21 real tokens at positions 0 … 20, so the new token sits at
 #   21, which is what generate computes from the extended mask (22 ones, cumsum − 1). Rotating it at 34, the
 #   padded length (and the cache length), would make every offset to the prompt 13 too large: RoPE sees that
 #   relative error, and the row's output would depend on how much it happened to be padded.
-# 参考答案：21：提示词有 34 − 13 = 21 个真实词，位置为 0 … 20，所以新词位于 21，这正是 generate 用延长后的掩
-#   码（22 个 1，cumsum − 1）算出的值。若按 34（填充后的长度，也是缓存长度）旋转，它与提示词的每个偏移都会多
-#   出 13：RoPE 会看到这个相对误差，这一行的输出还会取决于它恰好被填充了多少。
+# 参考答案：21：提示词中有 34 − 13 = 21 个真实 token，位置为 0 … 20，所以新 token 位于 21，这正是 generate
+#   用延长后的掩码（22 个 1，cumsum − 1）算出的值。若按 34（填充后的长度，也是缓存长度）旋转，它与提示词中每
+#   个 token 的偏移都会多出 13：RoPE 会看到这个相对误差，这一行的输出还会取决于它恰好被填充了多少。
 # Source: Hugging Face transformers, generation utils (position ids from the attention mask); Su et al.
 #   2021, RoFormer, arXiv 2104.09864
 ANSWERS["num_left_pad_position"] = 21
@@ -1213,13 +1215,13 @@ ANSWERS["num_left_pad_position"] = 21
 # Mistral 7B combines RoPE with sliding-window attention (window W = 4096) and a rolling KV cache of W
 # slots. When it generates the token at position 100 000, what does RoPE contribute to one layer's scores?
 # Mistral 7B 把 RoPE 与滑动窗口注意力（窗口 W = 4096）以及 W 个槽位的滚动键值缓存结合使用。当它生成位置 100
-# 000 上的词时，RoPE 对某一层的注意力分数起什么作用？
+# 000 上的 token 时，RoPE 对某一层的注意力分数起什么作用？
 #   a) Offsets of up to 100 000, far beyond training, so the model needs Position Interpolation to run past
 #      4096 tokens.
-#      最大到 100 000 的偏移，远超训练范围，所以模型超过 4096 个词就需要位置插值。
+#      最大到 100 000 的偏移，远超训练范围，所以模型超过 4096 个 token 就需要位置内插。
 #   b) Only offsets 0 … W: the query is rotated at 100 000 and each key in the window at its own true
 #      position, and each score depends on the offset alone.
-#      只有 0 … W 的偏移：query 按 100 000 旋转，窗口内每个 key 按其真实位置旋转，每个分数只依赖偏移。
+#      只有 0 … W 的偏移：查询按 100 000 旋转，窗口内每个键按其真实位置旋转，每个分数只依赖偏移。
 #   c) The rolling buffer keeps position i in slot i mod W, so q and k must be rotated at i mod W.
 #      滚动缓存把位置 i 存在槽位 i mod W，所以 q 和 k 必须按 i mod W 旋转。
 #   d) The relative property is lost: with a window, the scores depend on the absolute position 100 000
@@ -1233,11 +1235,11 @@ ANSWERS["sliding_window_offsets"] = None
 #   rolling buffer stores the key of position i in slot i mod W: memory layout, not position. Information
 #   still travels further through depth (k layers reach k·W tokens, about 131 K for 32 layers). The large
 #   absolute angles m·θ_i are a precision matter (compute them in float32), not an extrapolation one.
-# 参考答案：滑动窗口注意力（Jiang et al. 2023）让位置 i 的词只关注位置 i − W … i。RoPE 本身不变：q 按 i =
-#   100 000 旋转，窗口内每个 key 按它自己的真实位置旋转，所以每个分数只依赖不超过 W 的偏移，这些偏移模型在训
-#   练中都见过。滚动缓存把位置 i 的 key 存在槽位 i mod W：这只是内存布局，不是位置。信息仍能随层数传得更远（
-#   k 层可达 k·W 个词，32 层约 131 K）。绝对角度 m·θ_i 很大，这是精度问题（要用 float32 计算），不是外推问题
-#   。
+# 参考答案：滑动窗口注意力（Jiang et al. 2023）让位置 i 的 token 只关注位置 i − W … i。RoPE 本身不变：q 按 i
+#   = 100 000 旋转，窗口内每个键按它自己的真实位置旋转，所以每个分数只依赖不超过 W 的偏移，这些偏移模型在训
+#   练中都见过。滚动缓存把位置 i 的键存在槽位 i mod W：这只是内存布局，不是位置。信息仍能随层数传得更远（k
+#   层可达 k·W 个 token，32 层约 131 K）。绝对角度 m·θ_i 很大，这是精度问题（要用 float32 计算），不是外推问
+#   题。
 # Source: Jiang et al. 2023, Mistral 7B, arXiv 2310.06825 (sliding-window attention, rolling buffer cache);
 #   Su et al. 2021, RoFormer, arXiv 2104.09864
 ANSWERS["sliding_window_offsets"] = "b"
@@ -1248,18 +1250,18 @@ ANSWERS["sliding_window_offsets"] = "b"
 # Myth or fact: a cache that moves tokens to new positions (StreamingLLM keeps 4 attention-sink tokens plus
 # a rolling window and numbers the positions inside the cache) must store the keys before RoPE, because an
 # already-rotated key cannot be moved from position m to m + Δ.
-# 是误区还是事实：会把词挪到新位置的缓存（StreamingLLM 保留 4 个注意力汇聚词（attention sink）加一个滚动窗口
-# ，并按缓存内的位置编号）必须存储 RoPE 之前的 key，因为已经旋转过的 key 无法从位置 m 挪到 m + Δ。
+# 是误区还是事实：会把 token 挪到新位置的缓存（StreamingLLM 保留 4 个注意力汇聚 token（attention sink）加一
+# 个滚动窗口，并按缓存内的位置编号）必须存储 RoPE 之前的键，因为已经旋转过的键无法从位置 m 挪到 m + Δ。
 # Reasons / 理由:
 #   a) Myth: rotations compose, R(m + Δ) = R(Δ)R(m) pair by pair, so one more rotation by Δ (negative to
 #      move a key earlier) moves the rotated key exactly.
-#      误区：旋转可以复合，逐对有 R(m + Δ) = R(Δ)R(m)，再旋转一次 Δ（往前挪时为负）就能把已旋转的 key 精确挪
-#      过去。
+#      误区：旋转可以复合，逐对有 R(m + Δ) = R(Δ)R(m)，再旋转一次 Δ（往前挪时为负）就能把已旋转的键精确挪过
+#      去。
 #   b) Fact: the rotation was applied after the projection W_k, so it cannot be changed without recomputing
 #      k = W_k x.
 #      事实：旋转是在投影 W_k 之后做的，不重新计算 k = W_k x 就无法改变它。
 #   c) Myth: StreamingLLM never moves keys; every token keeps its position in the original text.
-#      误区：StreamingLLM 从不挪动 key，每个词都保持它在原文中的位置。
+#      误区：StreamingLLM 从不挪动键，每个 token 都保持它在原文中的位置。
 ANSWERS["cache_shift_rotation"] = None
 ### BEGIN SOLUTION
 # Model answer: Myth. For each pair i, a rotation by mθ_i followed by one by Δθ_i is a rotation by (m +
@@ -1270,10 +1272,10 @@ ANSWERS["cache_shift_rotation"] = None
 #   float32, on eviction. Both are exact in exact arithmetic; repeated corrections accumulate rounding in
 #   bfloat16, which is the argument for caching raw keys.
 # 参考答案：误区。对每一对 i，先旋转 mθ_i 再旋转 Δθ_i，等于旋转 (m + Δ)θ_i，所以 R(Δ)·R(m)k = R(m + Δ)k：不
-#   需要 RoPE 之前的值，就能把缓存中已旋转的 key 挪到新位置。StreamingLLM（Xiao et al. 2023）淘汰汇聚词之后
-#   的词时，保留下来的 key 会挪到缓存中更靠前的位置（Δ < 0）。论文代码缓存 RoPE 之前的 key，每一步重新旋转整
-#   个窗口；transformers 曾提供的 SinkCache 则缓存旋转后的 key，在淘汰时再用 float32 计算的一次校正旋转。两
-#   者在精确算术下都正确；在 bfloat16 下反复校正会累积舍入误差，这才是缓存原始 key 的理由。
+#   需要 RoPE 之前的原始向量，就能把缓存中已旋转的键挪到新位置。StreamingLLM（Xiao et al. 2023）淘汰 sink
+#   token 之后的 token 时，保留下来的键会挪到缓存中更靠前的位置（Δ < 0）。论文代码缓存 RoPE 之前的键，每一步
+#   重新旋转整个窗口；transformers 曾提供的 SinkCache 则缓存旋转后的键，在淘汰时再用 float32 计算的一次校正
+#   旋转。两者在精确算术下都正确；在 bfloat16 下反复校正会累积舍入误差，这才是缓存原始键的理由。
 # Source: Xiao et al. 2023, Efficient Streaming Language Models with Attention Sinks, arXiv 2309.17453;
 #   Hugging Face transformers, cache_utils.py (SinkCache re-rotation)
 ANSWERS["cache_shift_rotation"] = (False, "a")
@@ -1284,17 +1286,18 @@ ANSWERS["cache_shift_rotation"] = (False, "a")
 # StreamingLLM setting: the cache keeps the first 4 tokens of the stream (attention sinks) and the 1020 most
 # recent tokens; 10 000 tokens have been streamed so far. Positions are assigned within the cache, starting
 # at 0. At which position is the query of the next (10 001st) token rotated? (exact)
-# StreamingLLM 的设置：缓存保留数据流的前 4 个词（注意力汇聚词）和最近的 1020 个词；目前已经流入 10 000 个词
-# 。位置按缓存内的顺序分配，从 0 开始。下一个（第 10 001 个）词的 query 按哪个位置旋转？（精确值）
+# StreamingLLM 的设置：缓存保留数据流的前 4 个 token（注意力汇聚 token，即 attention sink）和最近的 1020 个
+# token；目前已经流入 10 000 个 token。位置按缓存内的顺序分配，从 0 开始。下一个（第 10 001 个）token 的查询
+# 按哪个位置旋转？（精确值）
 ANSWERS["num_streaming_position"] = None
 ### BEGIN SOLUTION
 # Model answer: 1024: the 4 sinks take positions 0 … 3 and the window 4 … 1023, so the new token is at 1024,
 #   the cache length. In the text it is the token at position 10 000, but StreamingLLM (Xiao et al. 2023)
 #   numbers by place in the cache, so RoPE never sees an offset larger than the cache, which stays inside
 #   the pre-training length; with text positions the offsets to the sinks would grow without bound.
-# 参考答案：1024：4 个汇聚词占位置 0 … 3，窗口占 4 … 1023，所以新词位于 1024，即缓存长度。它在原文中的位置是
-#   10 000，但 StreamingLLM（Xiao et al. 2023）按缓存内的顺序编号，RoPE 看到的偏移永远不超过缓存大小，也就保
-#   持在预训练长度之内；若用原文位置，到汇聚词的偏移会无限增长。
+# 参考答案：1024：4 个 sink token 占位置 0 … 3，窗口占 4 … 1023，所以新 token 位于 1024，即缓存长度。它在原
+#   文中的位置是 10 000，但 StreamingLLM（Xiao et al. 2023）按缓存内的顺序编号，RoPE 看到的偏移永远不超过缓
+#   存大小，也就保持在预训练长度之内；若用原文位置，到 sink token 的偏移会无限增长。
 # Source: Xiao et al. 2023, Efficient Streaming Language Models with Attention Sinks, section 3.2, arXiv
 #   2309.17453
 ANSWERS["num_streaming_position"] = 1024
@@ -1310,7 +1313,7 @@ ANSWERS["num_streaming_position"] = 1024
 # transformers 的 "dynamic" RoPE 类型（_compute_dynamic_ntk_parameters）在当前长度 seq_len 超过
 # max_position_embeddings 时重新计算 base：base' = base · ((factor · seq_len / max_position_embeddings) −
 # (factor − 1)) ^ (d / (d − 2))。一个类似 Llama 2 的模型：base = 10000，头维度 d = 128，
-# max_position_embeddings = 4096，factor = 2，seq_len = 12288。base' 是多少？（相对误差 0.1 %）
+# max_position_embeddings = 4096，factor = 2，seq_len = 12288。base' 是多少？（相对容差 0.1 %）
 ANSWERS["num_dynamic_ntk_base"] = None
 ### BEGIN SOLUTION
 # Model answer: The bracket is 2·12288/4096 − 1 = 5, so base' = 10000 · 5^(128/126) ≈ 51 294. At seq_len =
@@ -1321,7 +1324,7 @@ ANSWERS["num_dynamic_ntk_base"] = None
 # 参考答案：括号内为 2·12288/4096 − 1 = 5，所以 base' = 10000 · 5^(128/126) ≈ 51 294。当 seq_len =
 #   max_position_embeddings 时括号恰好为 1，因此在训练长度以内 base 不变，超出后连续增大；指数 d/(d − 2) 让
 #   最慢的一对正好慢下括号那么多倍，而最快的一对（θ_0 = 1）频率不变。由于 base' 随当前长度变化，生成过程中频
-#   率会改变，这正是已旋转 key 的缓存变得不一致的原因。
+#   率会改变，这正是已旋转键的缓存变得不一致的原因。
 # Source: Hugging Face transformers, modeling_rope_utils.py, _compute_dynamic_ntk_parameters (dynamic NTK
 #   scaling, credited to /u/bloc97 and /u/emozilla); Peng et al. 2023, YaRN, arXiv 2309.00071
 ANSWERS["num_dynamic_ntk_base"] = 51293.78726815244
@@ -1331,20 +1334,20 @@ ANSWERS["num_dynamic_ntk_base"] = 51293.78726815244
 # 48. [dynamic_ntk_cache] single choice, 1 pt (Track E)
 # Generating past max_position_embeddings with the "dynamic" RoPE type and a KV cache of rotated keys: at
 # every step the base is recomputed from the current length. What goes wrong?
-# 使用 "dynamic" RoPE 类型、并缓存旋转后的 key，生成长度超过 max_position_embeddings：每一步都按当前长度重新
-# 计算 base。会出什么问题？
+# 使用 "dynamic" RoPE 类型、并缓存旋转后的键，生成长度超过 max_position_embeddings：每一步都按当前长度重新计
+# 算 base。会出什么问题？
 #   a) Nothing: RoPE is relative, so the scores are the same whatever the base.
 #      没有问题：RoPE 是相对的，无论 base 取多少分数都一样。
 #   b) The cached values were computed at the old base and must be re-rotated as well.
-#      缓存的 value 是按旧 base 计算的，也必须重新旋转。
+#      缓存的值是按旧 base 计算的，也必须重新旋转。
 #   c) The cached keys keep the rotation of the base in force when they were computed, while each new query
 #      uses the current base: per pair the angle becomes mθ'_i − nθ_i, not a function of n − m, so the
 #      relative property breaks for the cached context.
-#      缓存的 key 保留着计算它们时所用 base 的旋转，而每个新 query 用当前的 base：每一对的角度变成 mθ'_i −
-#      nθ_i，不再是 n − m 的函数，所以对缓存中的上下文相对性质被破坏。
+#      缓存的键保留着计算它们时所用 base 的旋转，而每个新查询用当前的 base：每一对的角度变成 mθ'_i − nθ_i，
+#      不再是 n − m 的函数，所以对缓存中的上下文相对性质被破坏。
 #   d) Only the keys cached after the trained length are wrong; the early keys used the original base, which
 #      is what the query uses.
-#      只有超过训练长度之后缓存的 key 有问题；早期的 key 用的是原始 base，与 query 一致。
+#      只有超过训练长度之后缓存的键有问题；早期的键用的是原始 base，与查询一致。
 ANSWERS["dynamic_ntk_cache"] = None
 ### BEGIN SOLUTION
 # Model answer: Each cached key keeps the frequencies of the step at which it was computed (the original
@@ -1356,12 +1359,12 @@ ANSWERS["dynamic_ntk_cache"] = None
 #   both add work proportional to the cache at every step, which the maintainers judged too slow. Static
 #   schemes (linear interpolation, YaRN with a fixed factor, Llama 3's rope type) fix the frequencies once
 #   and avoid the problem.
-# 参考答案：每个缓存的 key 都保留着计算它那一步的频率（序列较短时是原始 base，之后是更大的 base），而新的
-#   query 按当前的 base' 旋转。于是每一对的分数涉及 mθ'_i − nθ_i，而不是 (m − n)θ_i：对缓存中的上下文，相对
-#   性质以及模型学到的偏移都对不上，增量解码与对同一文本的完整前向计算结果不一致（transformers issue #25104
-#   ）。精确的修法是缓存 RoPE 之前的 key，每次 base 改变时全部重新旋转，或者把每个缓存 key 再旋转 n(θ'_i −
-#   θ_i)；两者每一步都要做与缓存长度成正比的额外工作，维护者认为太慢。静态方案（线性插值、固定因子的 YaRN、
-#   Llama 3 的 rope 类型）一次性固定频率，没有这个问题。
+# 参考答案：每个缓存的键都保留着计算它那一步的频率（序列较短时是原始 base，之后是更大的 base），而新的查询按
+#   当前的 base' 旋转。于是每一对的分数涉及 mθ'_i − nθ_i，而不是 (m − n)θ_i：对缓存中的上下文，相对性质以及
+#   模型学到的偏移都对不上，增量解码与对同一文本的完整前向计算结果不一致（transformers issue #25104）。精确
+#   的修法是缓存 RoPE 之前的键，每次 base 改变时全部重新旋转，或者把每个缓存键再旋转 n(θ'_i − θ_i)；两者每一
+#   步都要做与缓存长度成正比的额外工作，维护者认为太慢。静态方案（线性内插、固定因子的 YaRN、Llama 3 的 rope
+#   类型）一次性固定频率，没有这个问题。
 # Source: Hugging Face transformers issue #25104 (Inconsistent Rotation Base for Dynamic NTK Scaling RoPE)
 #   and modeling_rope_utils.py; Su et al. 2021, RoFormer, arXiv 2104.09864
 ANSWERS["dynamic_ntk_cache"] = "c"
@@ -1371,8 +1374,8 @@ ANSWERS["dynamic_ntk_cache"] = "c"
 # 49. [packed_sequences] multiple choice, 2 pts (Track E)
 # Training on packed sequences: several documents are concatenated into one row of the batch, for example
 # documents of 3, 2 and 4 tokens in a row of 9. Choose every true statement.
-# 用打包序列训练：把几篇文档拼接成批次中的一行，例如长度为 3、2、4 的三篇文档拼成 9 个词的一行。选出所有正确
-# 的说法。
+# 用打包序列训练：把几篇文档拼接成批次中的一行，例如长度为 3、2、4 的三篇文档拼成 9 个 token 的一行。选出所
+# 有正确的说法。
 #   a) Each document needs its own causal block: a block-diagonal causal mask (or a varlen kernel given the
 #      document boundaries); with a plain causal mask later documents attend to earlier, unrelated ones.
 #      每篇文档需要自己的因果块：块对角因果掩码（或给定文档边界的变长内核）；用普通因果掩码时，后面的文档会
@@ -1403,9 +1406,9 @@ ANSWERS["packed_sequences"] = None
 #   are where the document boundaries are read from. Restarted ids with a plain causal mask are the worst
 #   case: attention across documents, at offsets the model never saw.
 # 参考答案：打包省去了填充，但有两件事必须做对。掩码：块对角的因果掩码（变长注意力内核接收各文档的累计长度）
-#   ，使每个词只关注本文档中更早的词。位置：每篇文档的位置 id 从 0 重新开始，[0, 1, 2, 0, 1, 0, 1, 2, 3]，与
-#   推理时文档的样子一致。单就 RoPE 而言，关键是掩码，因为每篇文档的常数平移会在 R_mᵀR_n = R_{n−m} 中抵消；
-#   重新编号对绝对位置编码很重要，而在 transformers 的无填充路径（DataCollatorWithFlattening 配合
+#   ，使每个 token 只关注本文档中更早的 token。位置：每篇文档的位置 id 从 0 重新开始，[0, 1, 2, 0, 1, 0, 1,
+#   2, 3]，与推理时文档的样子一致。单就 RoPE 而言，关键是掩码，因为每篇文档的常数平移会在 R_mᵀR_n = R_{n−m}
+#   中抵消；重新编号对绝对位置编码很重要，而在 transformers 的无填充路径（DataCollatorWithFlattening 配合
 #   FlashAttention-2）中，文档边界正是从位置 id 重新归零的地方读出来的。重新编号却只用普通因果掩码是最坏的情
 #   况：跨文档注意力，而且偏移是模型从未见过的。
 # Source: Hugging Face transformers, DataCollatorWithFlattening and modeling_flash_attention_utils.py
@@ -1418,8 +1421,8 @@ ANSWERS["packed_sequences"] = {"a", "b", "c"}
 # ALiBi (Press et al. 2021) adds −m_h·(i − j) to the score of query i and key j ≤ i, with a fixed slope m_h
 # per head; for n heads, n a power of two, the slopes are 2^(−8h/n) for h = 1 … n. The authors' code handles
 # other n differently. Which slopes does it give a 12-head model?
-# ALiBi（Press et al. 2021）给 query i 与 key j ≤ i 的分数加上 −m_h·(i − j)，每个头有固定的斜率 m_h；当头数
-# n 为 2 的幂时，斜率为 2^(−8h/n)，h = 1 … n。作者的代码对其他 n 另有处理。12 个头的模型得到哪些斜率？
+# ALiBi（Press et al. 2021）给查询 i 与键 j ≤ i 的分数加上 −m_h·(i − j)，每个头有固定的斜率 m_h；当头数 n 为
+# 2 的幂时，斜率为 2^(−8h/n)，h = 1 … n。作者的代码对其他 n 另有处理。12 个头的模型得到哪些斜率？
 #   a) 2^(−8h/12) for h = 1 … 12: the same formula with n = 12.
 #      2^(−8h/12)，h = 1 … 12：直接把 n = 12 代入同一公式。
 #   b) The 8 slopes of an 8-head model, 1/2, 1/4, …, 1/256, followed by every other slope of the 16-head
@@ -1454,12 +1457,12 @@ ANSWERS["alibi_slopes_12_heads"] = "b"
 # scale ζ_i in (0, 1): the query at position m is multiplied by ζ_i^(m/B) and the key at position n by
 # ζ_i^(−n/B) (B is a fixed scale, 512 in the authors' code). What does this do to the score?
 # xPos（Sun et al. 2022，"A Length-Extrapolatable Transformer"）保留 RoPE 的旋转，并为每一对加一个缩放因子
-# ζ_i ∈ (0, 1)：位置 m 的 query 乘以 ζ_i^(m/B)，位置 n 的 key 乘以 ζ_i^(−n/B)（B 是固定的尺度，作者代码中为
-# 512）。这对分数有什么影响？
+# ζ_i ∈ (0, 1)：位置 m 的查询乘以 ζ_i^(m/B)，位置 n 的键乘以 ζ_i^(−n/B)（B 是固定的尺度，作者代码中为 512）
+# 。这对分数有什么影响？
 #   a) The scales multiply to ζ_i^((m − n)/B): a factor that depends only on the offset and shrinks as the
 #      key lies further back, an explicit long-term decay on top of RoPE's rotation.
-#      两个缩放因子相乘得到 ζ_i^((m − n)/B)：只依赖偏移、key 越靠前越小的因子，即在 RoPE 旋转之上加的显式远
-#      程衰减。
+#      两个缩放因子相乘得到 ζ_i^((m − n)/B)：只依赖偏移、键越靠前越小的因子，即在 RoPE 旋转之上加的显式远程
+#      衰减。
 #   b) It normalises q and k to unit length, so the score becomes a cosine similarity.
 #      它把 q 和 k 归一化为单位长度，使分数变成余弦相似度。
 #   c) It makes the score depend on the absolute positions m and n, which is why xPos extrapolates.
@@ -1476,10 +1479,10 @@ ANSWERS["xpos_decay"] = None
 #   Since the key factor grows exponentially with n, the code centres the positions around zero to keep the
 #   factors in range.
 # 参考答案：RoPE 自身的远程衰减只是一个振荡的上界（RoFormer 第 3.4.3 节）。xPos（Sun et al. 2022）加入显式衰
-#   减：第 i 对在 query 一侧乘以 ζ_i^(m/B)，在 key 一侧乘以 ζ_i^(−n/B)，于是它在分数中的那一项带有 ζ_i^((m −
-#   n)/B)，在因果模型中 key 越靠前它越小。作者的 torchscale 代码中 ζ_i = (2i/d + 0.4)/1.4，从最快一对的约
-#   0.29 到最慢一对的接近 1，B = 512：高频对衰减快，低频对几乎不衰减。由于 key 一侧的因子随 n 指数增长，代码
-#   把位置以 0 为中心对称排布，使因子保持在合理范围内。
+#   减：第 i 对在查询一侧乘以 ζ_i^(m/B)，在键一侧乘以 ζ_i^(−n/B)，于是它在分数中的那一项带有 ζ_i^((m − n)/B)
+#   ，在因果模型中键越靠前它越小。作者的 torchscale 代码中 ζ_i = (2i/d + 0.4)/1.4，从最快一对的约 0.29 到最
+#   慢一对的接近 1，B = 512：高频对衰减快，低频对几乎不衰减。由于键一侧的因子随 n 指数增长，代码把位置以 0
+#   为中心对称排布，使因子保持在合理范围内。
 # Source: Sun et al. 2022, A Length-Extrapolatable Transformer (xPos), arXiv 2212.10554;
 #   microsoft/torchscale, torchscale/component/xpos_relative_position.py
 ANSWERS["xpos_decay"] = "a"
@@ -1489,17 +1492,18 @@ ANSWERS["xpos_decay"] = "a"
 # 52. [nope_recover_position] single choice, 1 pt (Track E)
 # A decoder-only model with a causal mask and no positional encoding at all (NoPE). How can its first layer
 # tell how far into the sequence token t is?
-# 一个带因果掩码、完全不加位置编码（NoPE）的 decoder-only 模型。它的第一层如何得知第 t 个词在序列中的位置？
+# 一个带因果掩码、完全不加位置编码（NoPE）的 decoder-only 模型。它的第一层如何得知第 t 个 token 在序列中的位
+# 置？
 #   a) Through the mask: token t attends to exactly t tokens, so a head that attends uniformly, for instance
 #      to a feature only the first token carries, outputs about 1/t of it, a monotone function of t.
-#      通过掩码：第 t 个词恰好关注 t 个词，所以一个均匀关注的头（例如关注只有第一个词才带有的某个特征）输出
-#      约为该特征的 1/t，是 t 的单调函数。
+#      通过掩码：第 t 个 token 恰好关注 t 个 token，所以一个均匀关注的头（例如关注只有第一个 token 才带有的
+#      某个特征）输出约为该特征的 1/t，是 t 的单调函数。
 #   b) It cannot: without a positional encoding attention is permutation-equivariant, mask or not.
 #      做不到：没有位置编码时，不论有无掩码，注意力都是置换等变的。
 #   c) Through the feed-forward layers, which act differently at each position.
 #      通过前馈层，前馈层在每个位置上的作用不同。
 #   d) Through the tokenizer, which writes each token's index into its embedding.
-#      通过分词器，分词器把每个词的下标写进它的词向量。
+#      通过分词器，分词器把每个 token 的下标写进它的词向量。
 ANSWERS["nope_recover_position"] = None
 ### BEGIN SOLUTION
 # Model answer: Under a causal mask the set of tokens a query can see grows with its position. If a head's
@@ -1509,11 +1513,11 @@ ANSWERS["nope_recover_position"] = None
 #   way (and that later layers can then implement relative ones); Haviv et al. 2022 find causal LMs without
 #   positional encoding competitive and their positions recoverable by probes. A bidirectional encoder
 #   without positions has no such signal.
-# 参考答案：在因果掩码下，一个 query 能看到的词的集合随它的位置增大。若某个头的分数全都相等（令 W_q = 0 即可
-#   ），第 t 个词就对第 1 … t 个词的 value 取平均；若只有第一个词（例如 <bos>）在某个通道上的 value 不为零，
-#   输出在该通道上就是它的 1/t，后面的层可以由此读出 t。Kazemnejad et al. 2023 证明第一层可以这样恢复绝对位
-#   置（后面的层进而可以实现相对位置）；Haviv et al. 2022 发现不加位置编码的因果语言模型表现相当，并且用探针
-#   能从中恢复位置。双向的编码器没有位置编码就没有这种信号。
+# 参考答案：在因果掩码下，一个查询能看到的 token 的集合随它的位置增大。若某个头的分数全都相等（令 W_q = 0 即
+#   可），第 t 个 token 就对第 1 … t 个 token 的值取平均；若只有第一个 token（例如 <bos>）在某个通道上的值不
+#   为零，输出在该通道上就是它的 1/t，后面的层可以由此读出 t。Kazemnejad et al. 2023 证明第一层可以这样恢复
+#   绝对位置（后面的层进而可以实现相对位置）；Haviv et al. 2022 发现不加位置编码的因果语言模型表现相当，并且
+#   用探针能从中恢复位置。双向的编码器没有位置编码就没有这种信号。
 # Source: Kazemnejad et al. 2023, The Impact of Positional Encoding on Length Generalization in
 #   Transformers, arXiv 2305.19466; Haviv et al. 2022, Transformer Language Models without Positional
 #   Encodings Still Learn Positional Information, arXiv 2203.16634
@@ -1526,20 +1530,20 @@ ANSWERS["nope_recover_position"] = "a"
 # token and layer instead of keys and values; at inference the key up-projection W^UK can be absorbed into
 # the query projection. Why can't RoPE simply be applied to the keys k_t = W^UK c_t, and what does the paper
 # do instead?
-# DeepSeek-V2 的多头潜在注意力（MLA）每个词每层只缓存一个压缩后的潜向量 c_t（d_c = 512 个数），而不是 key 和
-# value；推理时 key 的上投影 W^UK 可以吸收进 query 的投影。为什么不能直接对 key k_t = W^UK c_t 做 RoPE？论文
-# 改用了什么办法？
+# DeepSeek-V2 的多头潜在注意力（MLA）每个 token 每层只缓存一个压缩后的潜在向量 c_t（d_c = 512 个数），而不是
+# 键和值；推理时键的上投影 W^UK 可以吸收进查询的投影。为什么不能直接对键 k_t = W^UK c_t 做 RoPE？论文改用了
+# 什么办法？
 #   a) A position-dependent RoPE matrix would sit between W^Q and W^UK in the score, and matrix products do
 #      not commute, so W^UK could no longer be absorbed and every prefix key would have to be recomputed;
 #      instead each head gets extra rotary query dimensions and all heads share one rotary key (d_h^R =
 #      d_h/2 = 64), concatenated to the non-rotary parts and cached next to c_t.
 #      分数中 W^Q 与 W^UK 之间会夹着一个依赖位置的 RoPE 矩阵，而矩阵乘法不满足交换律，于是 W^UK 无法再被吸收
-#      ，所有前缀 key 都要重新计算；论文改为给每个头额外的旋转 query 维度，所有头共享一个旋转 key（d_h^R =
-#      d_h/2 = 64），拼接在不旋转的部分之后，并与 c_t 一起缓存。
+#      ，所有前缀键都要重新计算；论文改为给每个头额外的旋转查询维度，所有头共享一个旋转键（d_h^R = d_h/2 =
+#      64），拼接在不旋转的部分之后，并与 c_t 一起缓存。
 #   b) RoPE cannot rotate vectors that small, so MLA rotates the 512-dimensional latent c_t directly.
-#      RoPE 不能旋转这么小的向量，所以 MLA 直接旋转 512 维的潜向量 c_t。
+#      RoPE 不能旋转这么小的向量，所以 MLA 直接旋转 512 维的潜在向量 c_t。
 #   c) MLA drops positional encoding altogether (NoPE), because the latent already encodes order.
-#      MLA 完全不用位置编码（NoPE），因为潜向量已经编码了顺序。
+#      MLA 完全不用位置编码（NoPE），因为潜在向量已经编码了顺序。
 #   d) The problem is only speed: rotating 128 heads costs too much, so one head is rotated and copied.
 #      问题只是速度：旋转 128 个头代价太高，所以只旋转一个头再复制。
 ANSWERS["mla_decoupled_rope"] = None
@@ -1553,11 +1557,11 @@ ANSWERS["mla_decoupled_rope"] = None
 #   holds d_c + d_h^R = 576 values per token and layer, against 2·n_h·d_h = 32 768 for multi-head attention
 #   with 128 heads of 128.
 # 参考答案：MLA 缓存 c_t，并由它重建 k = W^UK c_t 和 v = W^UV c_t；由于 q·k = (W^Q h)ᵀ W^UK c，W^UK 可以并入
-#   query 一侧，key 永远不必显式算出。若使用 RoPE，W^Q 与 W^UK 之间会夹着一个依赖位置的旋转矩阵，而矩阵乘法
-#   不满足交换律，于是无法合并，所有前缀的 key 都得重新计算。解耦 RoPE 把每个头分成两部分：经由潜向量计算、
-#   不旋转的内容部分，以及旋转部分：每个头额外的旋转 query 维度 q^R，和所有头共享的一个旋转 key k^R，d_h^R =
-#   d_h/2 = 64，旋转后与 c_t 一起缓存。缓存每个词每层 d_c + d_h^R = 576 个数，而 128 个头、每头 128 维的多头
-#   注意力需要 2·n_h·d_h = 32 768 个。
+#   查询一侧，键永远不必显式算出。若使用 RoPE，W^Q 与 W^UK 之间会夹着一个依赖位置的旋转矩阵，而矩阵乘法不满
+#   足交换律，于是无法合并，所有前缀的键都得重新计算。解耦 RoPE 把每个头分成两部分：经由潜在向量计算、不旋转
+#   的内容部分，以及旋转部分：每个头额外的旋转查询维度 q^R，和所有头共享的一个旋转键 k^R，d_h^R = d_h/2 = 64
+#   ，旋转后与 c_t 一起缓存。缓存每个 token 每层 d_c + d_h^R = 576 个数，而 128 个头、每头 128 维的多头注意
+#   力需要 2·n_h·d_h = 32 768 个。
 # Source: DeepSeek-AI 2024, DeepSeek-V2: A Strong, Economical, and Efficient Mixture-of-Experts Language
 #   Model, arXiv 2405.04434 (section 2.1, decoupled rotary position embedding)
 ANSWERS["mla_decoupled_rope"] = "a"
@@ -1568,8 +1572,8 @@ ANSWERS["mla_decoupled_rope"] = "a"
 # RoFormer (section 3.4.1) derives RoPE from one requirement: the inner product of the encoded query and key
 # must depend only on the two vectors and their offset, ⟨f(q, m), f(k, n)⟩ = g(q, k, m − n). In 2-D, with
 # vectors written as complex numbers, what is the solution?
-# RoFormer（第 3.4.1 节）从一个要求推导出 RoPE：编码后的 query 与 key 的内积只能依赖这两个向量及其偏移，
-# ⟨f(q, m), f(k, n)⟩ = g(q, k, m − n)。在二维情形下，把向量写成复数，解是什么？
+# RoFormer（第 3.4.1 节）从一个要求推导出 RoPE：编码后的查询与键的内积只能依赖这两个向量及其偏移，⟨f(q, m),
+# f(k, n)⟩ = g(q, k, m − n)。在二维情形下，把向量写成复数，解是什么？
 #   a) f(q, m) = q·e^{imθ}: the length does not change with position and the angle grows linearly with m, so
 #      ⟨f(q, m), f(k, n)⟩ = Re[q·k̄·e^{i(m−n)θ}].
 #      f(q, m) = q·e^{imθ}：长度不随位置变化，角度随 m 线性增长，所以 ⟨f(q, m), f(k, n)⟩ =
@@ -1621,7 +1625,7 @@ ANSWERS["num_bf16_spacing"] = None
 #   早在外推问题出现之前就毁掉了位置信息；transformers 关闭 autocast、用 float32 计算角度，只把 cos 和 sin
 #   转成模型的数据类型。float32 也不是精确的（在 40 000 处间距为 1/256 弧度，在 10^6 处为 1/16 弧度），对超
 #   长上下文要注意；Llama 3 把 base 提高到 500 000，d = 128 时最慢一对的波长为 2π·500 000^(126/128) ≈ 2.6 M
-#   个词。
+#   个 token。
 # Source: Hugging Face transformers, models/llama/modeling_llama.py (LlamaRotaryEmbedding computes the
 #   angles in float32 with autocast disabled); Llama Team (Meta) 2024, The Llama 3 Herd of Models, arXiv
 #   2407.21783
@@ -1632,7 +1636,7 @@ ANSWERS["num_bf16_spacing"] = 256
 # 56. [angle_precision] single choice, 1 pt (Track E)
 # A RoPE implementation runs under bfloat16 autocast. Which way of computing the rotation is right for a
 # 128K-token context?
-# 一个 RoPE 实现在 bfloat16 autocast 下运行。对 128K 个词的上下文，哪种计算旋转的方式是正确的？
+# 一个 RoPE 实现在 bfloat16 autocast 下运行。对 128K 个 token 的上下文，哪种计算旋转的方式是正确的？
 #   a) Compute positions × inverse frequencies in bfloat16 with the rest of the model, then take cos and
 #      sin.
 #      和模型其余部分一样，用 bfloat16 计算位置 × 逆频率，再取 cos 和 sin。
@@ -1654,10 +1658,10 @@ ANSWERS["angle_precision"] = None
 #   and cos/sin in float32 (transformers disables autocast for exactly this), then cast cos/sin to the
 #   activation dtype before rotating q and k. A fused RoPE kernel should do the same internally.
 # 参考答案：角度 m·θ_i 随位置增大，而 bfloat16 只有 8 位有效位：在 65 536 到 131 072 之间相邻数相差 512，所
-#   以在 100K 个词处用 bfloat16 计算的高频对角度会错上几百弧度。cos 和 sin 在 [−1, 1] 之内，bfloat16 的舍入
-#   误差（最多约 0.002）无伤大雅。因此规则是：位置和逆频率用 float32，它们的乘积以及 cos/sin 也用 float32（
-#   transformers 正是为此关闭 autocast），再把 cos/sin 转成激活的数据类型去旋转 q 和 k。融合的 RoPE 内核在内
-#   部也应如此。
+#   以在 100K 个 token 处用 bfloat16 计算的高频对角度会错上几百弧度。cos 和 sin 在 [−1, 1] 之内，bfloat16 的
+#   舍入误差（最多约 0.002）无伤大雅。因此规则是：位置和逆频率用 float32，它们的乘积以及 cos/sin 也用
+#   float32（transformers 正是为此关闭 autocast），再把 cos/sin 转成激活的数据类型去旋转 q 和 k。融合的 RoPE
+#   内核在内部也应如此。
 # Source: Hugging Face transformers, models/llama/modeling_llama.py (LlamaRotaryEmbedding: float32 angles,
 #   autocast disabled; transformers PR #29285)
 ANSWERS["angle_precision"] = "b"
@@ -1669,8 +1673,8 @@ ANSWERS["angle_precision"] = "b"
 # only while B(m) = Σ_{i=0}^{d/2−1} cos(m·θ_i) ≥ 0, θ_i = base^(−2i/d). For d = 128 and base 10 000, what is
 # the first integer distance m at which B(m) < 0? (exact; compute it)
 # Men 等人（2024）证明：只有当 B(m) = Σ_{i=0}^{d/2−1} cos(m·θ_i) ≥ 0（θ_i = base^(−2i/d)）时，RoPE 才能在距
-# 离 m 处让与 query 相似的 key 比随机 key 得到更高的分数。d = 128、base 为 10 000 时，使 B(m) < 0 的第一个整
-# 数距离 m 是多少？（精确值，请计算）
+# 离 m 处让与查询相似的键比随机键得到更高的分数。d = 128、base 为 10 000 时，使 B(m) < 0 的第一个整数距离 m
+# 是多少？（精确值，请计算）
 # (unit: tokens)
 ANSWERS["num_men_first_negative"] = None
 ### BEGIN SOLUTION
@@ -1680,9 +1684,10 @@ ANSWERS["num_men_first_negative"] = None
 #   below 32 768. The set of good bases is not an interval (for 1 024 tokens 4.3·10³ works while some bases
 #   up to 6.0·10³ fail), so the bound is found by a scan, not a bisection.
 # 参考答案：1707：B(m) 在 m = 1707 处第一次为负，所以按 Men 等人的判据，d = 128 时 base 10 000 只支持 1 707
-#   个词的上下文；他们给出的 base 下界对 1K 个词约为 4.3·10³，对 32K 约为 6.3·10⁵。即使 base 为 500 000（
-#   Llama 2 Long、Llama 3），B(m) ≥ 0 也只保持到 m = 18 437，不到 32 768。满足条件的 base 并不构成一个区间（
-#   1 024 个词时 4.3·10³ 满足，而直到 6.0·10³ 之间仍有不满足的 base），所以下界要靠扫描而不是二分求得。
+#   个 token 的上下文；他们给出的 base 下界对 1K 个 token 约为 4.3·10³，对 32K 约为 6.3·10⁵。即使 base 为
+#   500 000（Llama 2 Long、Llama 3），B(m) ≥ 0 也只保持到 m = 18 437，不到 32 768。满足条件的 base 并不构成
+#   一个区间（1 024 个 token 时 4.3·10³ 满足，而一些更大的、直到 6.0·10³ 的 base 反而不满足），所以下界要靠
+#   扫描而不是二分求得。
 # Source: Men et al. 2024, Base of RoPE Bounds Context Length, arXiv 2405.14591
 ANSWERS["num_men_first_negative"] = 1707
 ### END SOLUTION
@@ -1691,12 +1696,12 @@ ANSWERS["num_men_first_negative"] = 1707
 # 58. [xiong_abf] single choice, 1 pt (Track E)
 # Before continuing Llama 2's training on 32 768-token sequences, Xiong et al. (2023) raised RoPE's base
 # from 10 000 to 500 000 ("adjusted base frequency"). What does that change?
-# 在用 32 768 个词的序列继续训练 Llama 2 之前，Xiong 等人（2023）把 RoPE 的 base 从 10 000 提高到 500 000（“
-# 调整基频”）。这改变了什么？
+# 在用 32 768 个 token 的序列继续训练 Llama 2 之前，Xiong 等人（2023）把 RoPE 的 base 从 10 000 提高到 500
+# 000（“调整基频”）。这改变了什么？
 #   a) Every pair but the first turns more slowly with distance, so attention to distant tokens decays less
 #      and the slow pairs stay closer to angles seen in training.
-#      除第一对外，每一对随距离转得更慢，因此对远处词的注意力衰减更小，低频对的角度也更接近训练中见过的范围
-#      。
+#      除第一对外，每一对随距离转得更慢，因此对远处 token 的注意力衰减更小，低频对的角度也更接近训练中见过的
+#      范围。
 #   b) It makes the float32 angles at positions near 32 768 more precise.
 #      它让 32 768 附近位置的 float32 角度更精确。
 #   c) It makes RoPE's scores depend on the offset m − n, which base 10 000 does not guarantee at long
@@ -1713,9 +1718,9 @@ ANSWERS["xiong_abf"] = None
 #   angle changes. Men et al. (2024) later turned the argument into a lower bound of the base for each
 #   context length.
 # 参考答案：除第一对外，每一对的 θ_i = base^(−2i/d) 都变小，所以每一对随距离转得更慢：RoFormer 的分数上界衰
-#   减更慢，远处的词保留更多注意力，低频对遇到的训练中没见过的角度也更少。任何 base 下分数都只依赖 m − n，最
-#   快的一对 θ_0 = 1 不受影响，所以相对性和它的角度在 float32 中的误差都不变。Men 等人（2024）后来把这一论证
-#   变成了每个上下文长度对应的 base 下界。
+#   减更慢，远处的 token 保留更多注意力，低频对遇到的训练中没见过的角度也更少。任何 base 下分数都只依赖 m −
+#   n，最快的一对 θ_0 = 1 不受影响，所以相对性和它的角度在 float32 中的误差都不变。Men 等人（2024）后来把这
+#   一论证变成了每个上下文长度对应的 base 下界。
 # Source: Xiong et al. 2023, Effective Long-Context Scaling of Foundation Models, section 4.1, arXiv
 #   2309.16039
 ANSWERS["xiong_abf"] = "a"
@@ -1725,16 +1730,16 @@ ANSWERS["xiong_abf"] = "a"
 # 59. [myth_base_training_length] myth or fact, with a reason, 1 pt (Track E)
 # Myth or fact: a larger RoPE base is only needed to extrapolate beyond the training length; a model trained
 # from scratch on 32K-token documents can keep base 10 000 and use its whole context.
-# 是误区还是事实：更大的 RoPE base 只在外推到训练长度之外时才需要；一个从头用 32K 个词的文档训练的模型可以保
-# 持 base 10 000，并用好它的整个上下文。
+# 是误区还是事实：更大的 RoPE base 只在外推到训练长度之外时才需要；一个从头用 32K 个 token 的文档训练的模型
+# 可以保持 base 10 000，并用好它的整个上下文。
 # Reasons / 理由:
 #   a) Fact: within the training length every angle has been seen, so any base works there.
 #      事实：在训练长度之内，所有角度都见过，所以任何 base 都可以。
 #   b) Myth: the expected advantage of a similar key over a random one is proportional to Σ cos(mθ_i),
 #      negative beyond some distance for a small base, so the training length itself sets a lower bound of
 #      the base.
-#      误区：相似 key 相对随机 key 的期望优势正比于 Σ cos(mθ_i)，base 小时超过某个距离就为负，所以训练长度本
-#      身就给 base 设了下界。
+#      误区：相似键相对随机键的期望优势正比于 Σ cos(mθ_i)，base 小时超过某个距离就为负，所以训练长度本身就给
+#      base 设了下界。
 #   c) Myth: base 10 000 overflows float32 beyond 32K positions.
 #      误区：base 10 000 在 32K 以上的位置会使 float32 溢出。
 ANSWERS["myth_base_training_length"] = None
@@ -1745,10 +1750,10 @@ ANSWERS["myth_base_training_length"] = None
 #   documents with that base gives what they call a superficial long-context ability: low perplexity, but
 #   retrieval from far tokens fails. The training length itself sets a lower bound of the base (about
 #   6.3·10⁵ for 32K).
-# 参考答案：误区。Men 等人推导出：在距离 m 处，与 query 相似的 key 和随机 key 的期望分数差正比于 B(m) = Σ_i
-#   cos(mθ_i)；B(m) < 0 时模型无法偏向相似的词。d = 128、base 10 000 时，从 m = 1 707 起就是如此，所以用这个
-#   base 在 32K 文档上训练只能得到他们所说的“表面的”长上下文能力：困惑度低，但从远处检索信息会失败。训练长度
-#   本身就给 base 设了下界（32K 约为 6.3·10⁵）。
+# 参考答案：误区。Men 等人推导出：在距离 m 处，与查询相似的键和随机键的期望分数差正比于 B(m) = Σ_i cos(mθ_i)
+#   ；B(m) < 0 时模型无法偏向相似的 token。d = 128、base 10 000 时，从 m = 1 707 起就是如此，所以用这个 base
+#   在 32K 文档上训练只能得到他们所说的“表面的”长上下文能力：困惑度低，但从远处检索信息会失败。训练长度本身
+#   就给 base 设了下界（32K 约为 6.3·10⁵）。
 # Source: Men et al. 2024, Base of RoPE Bounds Context Length, arXiv 2405.14591
 ANSWERS["myth_base_training_length"] = (False, "b")
 ### END SOLUTION

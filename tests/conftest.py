@@ -14,6 +14,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 WRONG = Path(__file__).resolve().parent / "wrong"
 
+# The tests read the kit's English texts, whatever the machine's locale (tests/test_i18n.py sets zh)
+os.environ["ROPEKIT_LANG"] = "en"
+
 
 def solution_source(module: str) -> str:
     return (ROOT / "solutions" / f"{module}.py").read_text(encoding="utf-8")

@@ -10,9 +10,10 @@ import pytest
 from conftest import WRONG, assert_caught, grade_wrong, mutate, solution_source
 
 SWAP = "rot.unflatten(-1, (half, 2)).flip(-1).flatten(-2) if interleaved else rot.roll(half, -1)"
-ANGLES = "m = torch.as_tensor(positions, device=x.device)[..., None, None]"
+ANGLES = "m = torch.as_tensor(positions, device=x.device)[..., None]"
 COS_SIN_ANGLES = "angles = positions.to(torch.float64)[..., None] * theta  # [..., dim/2]"
-TABLE = "cos, sin = torch.addcmul(phases, m, signed_theta).cos().to(x.dtype).unbind(-2)"
+TABLE = "table = torch.view_as_real(torch.exp(m * rotation)).movedim(-1, -2)"
+CAST = "cos, sin = table.to(x.dtype, memory_format=torch.contiguous_format).contiguous().unbind(-2)"
 THETAS = [  # theta in rope_cos_sin and in apply_rope's constants: a learner writes it the same way twice
     "-torch.arange(0, dim, 2, dtype=torch.float64, device=positions.device) / dim",
     "-torch.arange(0, r, 2, dtype=torch.float64, device=device) / r",
@@ -21,7 +22,7 @@ CONSTANTS = "_rotation_constants(r, float(base), interleaved, x.dtype, x.device)
 TABLE_LAYOUT = "if interleaved:  # pair i's angle in columns 2i and 2i + 1"
 MATRIX_VERSION = """
     idx = torch.arange(0, r, 2, device=x.device)
-    a = torch.as_tensor(positions, device=x.device).to(torch.float64)[..., None] * signed_theta.abs()[
+    a = torch.as_tensor(positions, device=x.device).to(torch.float64)[..., None] * rotation.imag.abs()[
         (idx if interleaved else idx // 2)
     ]
     cos_f, sin_f = a.cos(), a.sin()
@@ -64,7 +65,7 @@ ROPE_MISTAKES = [
     (
         "sin and cos swapped",
         [
-            (TABLE, TABLE.replace("cos, sin =", "sin, cos =")),
+            (CAST, CAST.replace("cos, sin =", "sin, cos =")),
             (
                 "return angles.cos().to(dtype), angles.sin().to(dtype)",
                 "return angles.sin().to(dtype), angles.cos().to(dtype)",
@@ -99,8 +100,8 @@ ROPE_MISTAKES = [
             (
                 ANGLES,
                 ANGLES.replace(
-                    "torch.as_tensor(positions, device=x.device)[..., None, None]",
-                    "(torch.as_tensor(positions, device=x.device)[..., None, None] + 1)",
+                    "torch.as_tensor(positions, device=x.device)[..., None]",
+                    "(torch.as_tensor(positions, device=x.device)[..., None] + 1)",
                 ),
             )
         ],
@@ -139,7 +140,7 @@ ROPE_MISTAKES = [
     (
         "dtype not preserved (float32 out)",
         [
-            (TABLE, TABLE.replace(".to(x.dtype)", ".float()")),
+            (CAST, CAST.replace("table.to(x.dtype, ", "table.to(torch.float32, ")),
             ("out = swapped.mul_(sin)", "out = swapped.float().mul_(sin)"),
         ],
         "bf16 in, bf16 out",
@@ -151,8 +152,7 @@ ROPE_MISTAKES = [
             (
                 TABLE,
                 TABLE.replace(
-                    "addcmul(phases, m, signed_theta)",
-                    "addcmul(phases.to(x.dtype), m.to(x.dtype), signed_theta.to(x.dtype))",
+                    "torch.exp(m * rotation)", "torch.exp(m.to(x.dtype) * rotation.imag.to(x.dtype) * 1j)"
                 ),
             )
         ],
@@ -322,8 +322,7 @@ def test_hf_style_float32_angles_are_accepted(tmp_path):
             ),
             (
                 TABLE,
-                "a = (m.float() * signed_theta.float())[..., 0, :]  # [..., T, r] float32\n"
-                "        cos, sin = a.double().cos().to(x.dtype), a.double().sin().to(x.dtype)",
+                TABLE.replace("torch.exp(m * rotation)", "torch.exp(m.float() * rotation.imag.float() * 1j)"),
             ),
         ],
     )

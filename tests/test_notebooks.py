@@ -9,27 +9,64 @@ import shutil
 import sys
 from pathlib import Path
 
-import jupytext
 import nbformat
 import pytest
 from conftest import ROOT, solution_source
 from nbclient import NotebookClient
 
 from grader.catalog import get_exercise, load_catalog
+from grader.i18n import gettext_in
+from grader.notebook_build import build
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+ZH_NOTEBOOKS = sorted((ROOT / "notebooks" / "zh").glob("*.ipynb"))
+BOTH = NOTEBOOKS + ZH_NOTEBOOKS
+CJK = re.compile(r"[\u4e00-\u9fff]")
+# code, formulas, and paper titles (bold, or in a citation with "et al." or an arXiv id)
+NOT_PROSE = (
+    r"`[^`]*`|\$\$.*?\$\$|\$[^$]*\$|```.*?```"
+    r"|[(（][^()（）]*(?:et al\.|arXiv)[^()（）]*[)）]|\*\*[^*\u4e00-\u9fff]+\*\*"
+)
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def _source(path: Path) -> Path:
+    return ROOT / "notebooks" / path.with_suffix(".py").name
+
+
+def _lang(path: Path) -> str:
+    return "zh" if path.parent.name == "zh" else "en"
+
+
+def test_every_notebook_has_its_chinese_twin():
+    assert [p.name for p in ZH_NOTEBOOKS] == [p.name for p in NOTEBOOKS] and NOTEBOOKS
+
+
+@pytest.mark.parametrize("path", BOTH, ids=[f"{_lang(p)}/{p.name}" for p in BOTH])
 def test_committed_without_outputs_and_in_sync_with_source(path):
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         if cell.cell_type == "code":
             assert not cell.outputs and cell.execution_count is None, f"{path.name} has outputs"
-    source = jupytext.read(path.with_suffix(".py"))
-    assert [c.source for c in nb.cells] == [c.source for c in source.cells], (
-        f"{path.name} differs from {path.with_suffix('.py').name}: run jupytext --to ipynb on it"
+    built = build(_source(path))[_lang(path)]
+    assert [c.source for c in nb.cells] == [c.source for c in built.cells], (
+        f"{path} differs from {_source(path).name}: run python -m grader.notebook_build"
     )
+
+
+@pytest.mark.parametrize("path", ZH_NOTEBOOKS, ids=[p.name for p in ZH_NOTEBOOKS])
+def test_the_chinese_notebook_is_chinese_prose(path):
+    """Every prose cell of a Chinese notebook is Chinese: no English sentence outside code and
+    formulas (five English words in a row), and its English twin has no Chinese prose cell."""
+    english = re.compile(r"\b[A-Za-z]{2,}(?: [A-Za-z]{2,}){4,}")
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type != "markdown":
+            continue
+        prose = re.sub(NOT_PROSE, "", cell.source, flags=re.S)
+        assert not english.search(prose), f"{path.name}: {english.search(prose).group(0)!r}"
+    for cell in nbformat.read(ROOT / "notebooks" / path.name, as_version=4).cells:
+        if cell.cell_type == "markdown":
+            prose = re.sub(r"`[^`]*`", "", cell.source)
+            assert not CJK.search(prose), f"{path.name} (English): {cell.source[:80]!r}"
 
 
 def _modules_reached(path: Path) -> set[str]:
@@ -73,10 +110,17 @@ def _text(outputs) -> str:
     return "".join(o.get("text", "") for o in outputs)
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+@pytest.mark.parametrize("path", BOTH, ids=[f"{_lang(p)}/{p.name}" for p in BOTH])
 def test_runs_headless_against_reference_solutions(path, tmp_path, monkeypatch):
     outputs = run_notebook(path, tmp_path, monkeypatch, finished=set(MODULES))
-    assert _html(outputs, "all checks pass") and not _html(outputs, " failing)")
+    lang = _lang(path)
+    passed, failing = (
+        gettext_in(lang, "all checks pass"),
+        gettext_in(lang, "{count} failing").split("{count}")[-1],
+    )
+    assert _html(outputs, passed) and not _html(outputs, failing + ")"), lang
+    if lang == "zh":  # the verdicts are Chinese too
+        assert not _html(outputs, "all checks pass")
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from ..checking import fail, tensor_result
+from ..i18n import tr
 
 ANGLE_TOL = 5e-5  # radians; allows angles computed in float32 at positions up to a few hundred
 
@@ -23,7 +24,22 @@ def pairs(dim: int, interleaved: bool) -> list[tuple[int, int]]:
 
 
 def layout_name(interleaved: bool) -> str:
-    return "adjacent pairs (2i, 2i+1)" if interleaved else "half-split pairs (i, i + d/2)"
+    return tr("adjacent pairs (2i, 2i+1)") if interleaved else tr("half-split pairs (i, i + d/2)")
+
+
+def differs_from_definition(what: str, got: np.ndarray, expected: np.ndarray, bad: np.ndarray) -> str:
+    """How many values differ from RoPE's definition (`bad` marks them), and the first of them."""
+    where = tuple(int(i) for i in np.argwhere(bad)[0])
+    return tr(
+        "{what}: {bad_sum} of {size} values differ from RoPE by the definition (first at index "
+        "{where}: yours {got:.6g}, off by {value:.3g})",
+        what=what,
+        bad_sum=bad.sum(),
+        size=bad.size,
+        where=where,
+        got=got[where],
+        value=abs(got - expected)[where],
+    )
 
 
 def theta(dim: int, base: float, exponent: float = 2.0) -> np.ndarray:
@@ -44,14 +60,16 @@ def measure(apply, dim: int, positions: list[int], what: str, **kwargs) -> np.nd
     out = tensor_result(apply(basis, torch.tensor(positions), **kwargs), what)
     if tuple(out.shape) != (dim, T, dim):
         fail(
-            f"{what}: x of shape {tuple(basis.shape)} gave shape {tuple(out.shape)}; "
-            "the output must have x's shape"
+            "{what}: x of shape {basis_shape} gave shape {out_shape}; the output must have x's shape",
+            what=what,
+            basis_shape=tuple(basis.shape),
+            out_shape=tuple(out.shape),
         )
     if out.dtype != torch.float64:
-        fail(f"{what}: float64 input gave {out.dtype}; keep x's dtype")
+        fail("{what}: float64 input gave {out_dtype}; keep x's dtype", what=what, out_dtype=out.dtype)
     matrices = out.numpy().transpose(1, 2, 0)  # M[t, a, j] = out[j, t, a]
     if not np.isfinite(matrices).all():
-        fail(f"{what}: the output contains NaN or inf")
+        fail("{what}: the output contains NaN or inf", what=what)
     return matrices
 
 
@@ -83,20 +101,31 @@ def expect_rope(
         ):
             if np.allclose(matrices[:, r:, r:], 0, atol=1e-6):
                 fail(
-                    f"{what}: features {r}..{dim - 1} come out as zeros; with rotary_dim={r} the "
-                    f"features past rotary_dim pass through unchanged (out[..., r:] = x[..., r:])",
+                    "{what}: features {r}..{value} come out as zeros; with rotary_dim={r} the "
+                    "features past rotary_dim pass through unchanged (out[..., r:] = x[..., r:])",
                     cause="pass-through",
+                    what=what,
+                    r=r,
+                    value=dim - 1,
                 )
             if _is_rope(matrices, positions, base, interleaved):
                 fail(
-                    f"{what}: all {dim} features are rotated; with rotary_dim={r} only the first {r} "
-                    f"rotate and the other {dim - r} pass through unchanged (rotary_dim is ignored)",
+                    "{what}: all {dim} features are rotated; with rotary_dim={r} only the first "
+                    "{r} rotate and the other {value} pass through unchanged (rotary_dim is "
+                    "ignored)",
                     cause="rotary_dim",
+                    what=what,
+                    dim=dim,
+                    r=r,
+                    value=dim - r,
                 )
             fail(
-                f"{what}: with rotary_dim={r} the features {r}..{dim - 1} pass through unchanged "
+                "{what}: with rotary_dim={r} the features {r}..{value} pass through unchanged "
                 "(out[..., r:] = x[..., r:]) and the first r depend on nothing else; yours differ",
                 cause="pass-through",
+                what=what,
+                r=r,
+                value=dim - 1,
             )
         matrices = matrices[:, :r, :r]
     mine, other = pairs(r, interleaved), pairs(r, not interleaved)
@@ -112,14 +141,19 @@ def expect_rope(
     if off_pair_mass(mine) > 1e-6:
         if r > 2 and off_pair_mass(other) <= 1e-6:
             fail(
-                f"{what}: wrong pair layout: the pairs are {layout_name(interleaved)}, but your code "
-                f"rotates {layout_name(not interleaved)}",
+                "{what}: wrong pair layout: the pairs are {layout_name}, but your code rotates "
+                "{layout_name2}",
                 cause=f"layout {interleaved}",
+                what=what,
+                layout_name=layout_name(interleaved),
+                layout_name2=layout_name(not interleaved),
             )
         fail(
-            f"{what}: features are mixed outside their pair; RoPE only mixes the two features of a "
-            f"pair ({layout_name(interleaved)})",
+            "{what}: features are mixed outside their pair; RoPE only mixes the two features of a "
+            "pair ({layout_name})",
             cause="mixing",
+            what=what,
+            layout_name=layout_name(interleaved),
         )
     a_idx = np.array([a for a, _ in mine])
     b_idx = np.array([b for _, b in mine])
@@ -131,10 +165,11 @@ def expect_rope(
         and np.allclose(m_aa**2 + m_ba**2, 1.0, atol=1e-6)
     ):
         fail(
-            f"{what}: each pair must be rotated by [[cos, -sin], [sin, cos]]; your pair map is not a "
-            "rotation (it changes lengths or mirrors): check the signs (x1' = x1 cos - x2 sin, "
+            "{what}: each pair must be rotated by [[cos, -sin], [sin, cos]]; your pair map is not "
+            "a rotation (it changes lengths or mirrors): check the signs (x1' = x1 cos - x2 sin, "
             "x2' = x2 cos + x1 sin) and that cos and sin use the same angle",
             cause="not a rotation",
+            what=what,
         )
     measured = np.arctan2(m_ba, m_aa)  # [T, r/2]
     p = np.asarray(positions, dtype=np.float64)[:, None]
@@ -143,44 +178,52 @@ def expect_rope(
     candidates = [
         (None, p * th),
         (
-            "rotation goes the wrong way (angle -m*theta_i): check the sign of the sin terms, "
-            "x1' = x1 cos - x2 sin and x2' = x2 cos + x1 sin",
+            tr(
+                "rotation goes the wrong way (angle -m*theta_i): check the sign of the sin terms, "
+                "x1' = x1 cos - x2 sin and x2' = x2 cos + x1 sin"
+            ),
             -p * th,
         ),
         (
-            "sin and cos are swapped: at position 0 RoPE must be the identity (cos 0 = 1, sin 0 = 0)",
+            tr("sin and cos are swapped: at position 0 RoPE must be the identity (cos 0 = 1, sin 0 = 0)"),
             np.pi / 2 - p * th,
         ),
         (
-            "sin and cos are swapped: at position 0 RoPE must be the identity (cos 0 = 1, sin 0 = 0)",
+            tr("sin and cos are swapped: at position 0 RoPE must be the identity (cos 0 = 1, sin 0 = 0)"),
             p * th - np.pi / 2,
         ),
         (
-            "frequencies use base**(-i/d); the exponent is -2i/d (i counts pairs, 0 .. d/2 - 1)",
+            tr("frequencies use base**(-i/d); the exponent is -2i/d (i counts pairs, 0 .. d/2 - 1)"),
             p * theta(r, base, exponent=1.0),
         ),
         (
-            "frequencies grow with i: theta_i = base**(-2i/d) has a minus sign in the exponent",
+            tr("frequencies grow with i: theta_i = base**(-2i/d) has a minus sign in the exponent"),
             p * theta(r, base, exponent=-2.0),
         ),
-        ("positions are off by one: position m gets the angle of m + 1", (p + 1) * th),
-        ("positions are off by one: position m gets the angle of m - 1", (p - 1) * th),
+        (tr("positions are off by one: position m gets the angle of m + 1"), (p + 1) * th),
+        (tr("positions are off by one: position m gets the angle of m - 1"), (p - 1) * th),
         (
-            "the `positions` argument is ignored: your angles use 0 .. T-1, not the positions given",
+            tr("the `positions` argument is ignored: your angles use 0 .. T-1, not the positions given"),
             index * th,
         ),
     ]
     if base != 10000.0:
         candidates.append(
             (
-                f"the `base` argument is ignored: with base={base:g} your angles are those of base 10000",
+                tr(
+                    "the `base` argument is ignored: with base={base:g} your angles are those of base 10000",
+                    base=base,
+                ),
                 p * theta(r, 10000.0),
             )
         )
     if r < dim:
         candidates.append(
             (
-                f"with rotary_dim={r} the frequencies use r, not the full dim: theta_i = base**(-2i/r)",
+                tr(
+                    "with rotary_dim={r} the frequencies use r, not the full dim: theta_i = base**(-2i/r)",
+                    r=r,
+                ),
                 p * theta(dim, base)[: r // 2],
             )
         )
@@ -188,13 +231,17 @@ def expect_rope(
         if np.abs(wrap(measured - angles)).max() < angle_tol:
             if message is None:
                 return
-            fail(f"{what}: {message}", cause=message)
+            fail("{what}: {message_}", cause=message, what=what, message_=message)
     error = np.abs(wrap(measured - p * th))
     t, i = np.unravel_index(np.argmax(error), error.shape)
     fail(
-        f"{what}: the angle of pair i={i} at position m={positions[t]} is off by {error[t, i]:.3g} rad;"
-        " expected m * theta_i with theta_i = base**(-2i/d)",
+        "{what}: the angle of pair i={i} at position m={positions} is off by {error:.3g} rad; "
+        "expected m * theta_i with theta_i = base**(-2i/d)",
         cause="angles",
+        what=what,
+        i=i,
+        positions=positions[t],
+        error=error[t, i],
     )
 
 
@@ -208,12 +255,15 @@ def _is_rope(matrices: np.ndarray, positions: list[int], base: float, interleave
 def expect_norms_kept(x: torch.Tensor, out: torch.Tensor, atol: float) -> None:
     """A rotation keeps every vector's length: out must have x's shape and norms (float64 inputs)."""
     if tuple(out.shape) != tuple(x.shape):
-        fail(f"x of shape {tuple(x.shape)} gave shape {tuple(out.shape)}")
+        fail(
+            "x of shape {x_shape} gave shape {out_shape}", x_shape=tuple(x.shape), out_shape=tuple(out.shape)
+        )
     ratio = out.norm(dim=-1) / x.norm(dim=-1)
     if not torch.allclose(ratio, torch.ones_like(ratio), atol=atol):
         fail(
-            f"a rotation keeps the length of every vector, but yours scales it by up to "
-            f"{float((ratio - 1).abs().max()) + 1:.4g}; check the signs of the sin terms"
+            "a rotation keeps the length of every vector, but yours scales it by up to "
+            "{value:.4g}; check the signs of the sin terms",
+            value=float((ratio - 1).abs().max()) + 1,
         )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..checking import Mistake, call, check, fail, type_name, unfinished
+from ..i18n import tr
 from ._rotations import rotate, sinusoidal_table, theta
 
 DIM = 8
@@ -57,29 +58,39 @@ def _encoders():
 
     return [
         (lambda x, m: _rope(x, m), True, "RoPE"),
-        (rope_rounded, True, "RoPE computed with float rounding"),
-        (lambda x, m: 2.0 * _rope(x, m, base=100.0), True, "2 * RoPE (relative, though not norm-preserving)"),
-        (lambda x, m: x + pe[m], False, "additive sinusoidal encoding"),
-        (lambda x, m: x + learned[m], False, "additive learned table"),
-        (squared_angles, False, "a rotation by m^2 * theta_i"),
-        (lambda x, m: x * (1.0 + m / 100.0), False, "a position-dependent scale"),
+        (rope_rounded, True, tr("RoPE computed with float rounding")),
+        (
+            lambda x, m: 2.0 * _rope(x, m, base=100.0),
+            True,
+            tr("2 * RoPE (relative, though not norm-preserving)"),
+        ),
+        (lambda x, m: x + pe[m], False, tr("additive sinusoidal encoding")),
+        (lambda x, m: x + learned[m], False, tr("additive learned table")),
+        (squared_angles, False, tr("a rotation by m^2 * theta_i")),
+        (lambda x, m: x * (1.0 + m / 100.0), False, tr("a position-dependent scale")),
         (
             lambda x, m: _rope(x, m) if m < 30 else np.full_like(np.asarray(x, float), np.nan),
             False,
-            "RoPE that returns NaN from position 30 on (a NaN score is not flat)",
+            tr("RoPE that returns NaN from position 30 on (a NaN score is not flat)"),
         ),
         (
             _period_five,
             False,
-            "a rotation with an angle term of period 5 (relative only at offsets that are multiples of 5)",
+            tr(
+                "a rotation with an angle term of period 5 (relative only at offsets that are multiples of 5)"
+            ),
         ),
-        (_cached_rope, True, "RoPE from a cos/sin cache of 1024 positions (IndexError past 1023)"),
+        (_cached_rope, True, tr("RoPE from a cos/sin cache of 1024 positions (IndexError past 1023)")),
     ]
 
 
 def _bool(value, what: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
-        fail(f"{what} must return a bool (True or False), got {type_name(value)}")
+        fail(
+            "{what} must return a bool (True or False), got {type_name}",
+            what=what,
+            type_name=type_name(value),
+        )
     return bool(value)
 
 
@@ -87,13 +98,16 @@ def _bool(value, what: str) -> bool:
 def test_shift_scores(impl):
     rng = np.random.default_rng(3)
     pe = sinusoidal_table(MAX_POSITION, DIM)
-    for encode, what in ((lambda x, m: x + pe[m], "additive sinusoidal"), (_rope, "RoPE")):
+    for encode, what in ((lambda x, m: x + pe[m], tr("additive sinusoidal")), (_rope, "RoPE")):
         q, k = rng.standard_normal((2, DIM))
         m, n, shifts = 4, 11, [0, 1, 3, 50, 400]
         got = call(impl, "shift_scores", encode, q, k, m, n, shifts)
         got = np.asarray(got, dtype=np.float64) if isinstance(got, (list, tuple, np.ndarray)) else None
         if got is None or got.shape != (len(shifts),):
-            fail(f"shift_scores must return an array of one score per shift, shape ({len(shifts)},)")
+            fail(
+                "shift_scores must return an array of one score per shift, shape ({n_shifts},)",
+                n_shifts=len(shifts),
+            )
         expected = [np.dot(encode(q, m + s), encode(k, n + s)) for s in shifts]
         if np.allclose(got, expected, rtol=1e-9, atol=1e-12):
             continue
@@ -101,12 +115,16 @@ def test_shift_scores(impl):
         only_k = [np.dot(encode(q, m), encode(k, n + s)) for s in shifts]
         if np.allclose(got, only_q, rtol=1e-9) or np.allclose(got, only_k, rtol=1e-9):
             fail(
-                f"{what}: only one token moves; shift BOTH (q to m + s and k to n + s) so that their "
-                "offset n - m stays fixed"
+                "{what}: only one token moves; shift BOTH (q to m + s and k to n + s) so that "
+                "their offset n - m stays fixed",
+                what=what,
             )
         if np.allclose(got, np.dot(q, k), rtol=1e-9):
-            fail(f"{what}: the scores ignore encode: score q and k after encoding them at their positions")
-        fail(f"{what}: score(s) must be encode(q, m + s) . encode(k, n + s)")
+            fail(
+                "{what}: the scores ignore encode: score q and k after encoding them at their positions",
+                what=what,
+            )
+        fail("{what}: score(s) must be encode(q, m + s) . encode(k, n + s)", what=what)
 
 
 @check(2, "depends_only_on_offset: True for relative schemes (RoPE, even with rounding or scale)")
@@ -117,9 +135,10 @@ def test_relative_schemes(impl):
         said = _bool(call(impl, "depends_only_on_offset", encode, DIM), "depends_only_on_offset")
         if not said:
             fail(
-                f"{what} depends only on the offset, but your measurement says it does not: shift both "
-                "tokens by the same s, compare scores (not the encoded vectors), and allow float rounding "
-                "with a tolerance relative to the size of the scores"
+                "{what} depends only on the offset, but your measurement says it does not: shift "
+                "both tokens by the same s, compare scores (not the encoded vectors), and allow "
+                "float rounding with a tolerance relative to the size of the scores",
+                what=what,
             )
 
     def slow_drift(x, m):  # a 1-vector: score(s) = 0.01 |q| |k| (1 + sin(m + s) / 2) (1 + sin(n + s) / 2)
@@ -130,7 +149,7 @@ def test_relative_schemes(impl):
     said = _bool(call(impl, "depends_only_on_offset", slow_drift, 64, rtol=0.05), "depends_only_on_offset")
     if not said:
         fail(
-            "with rtol=0.05, a score that moves by less than 2% of |q| |k| must count as flat: the "
+            "with rtol=0.05, a score that moves by less than 2 percent of |q| |k| must count as flat: the "
             "tolerance is rtol * (the curve's largest |score| + |q| |k|), with the `rtol` argument"
         )
     said = _bool(
@@ -151,8 +170,9 @@ def test_absolute_schemes(impl):
         said = _bool(call(impl, "depends_only_on_offset", encode, DIM), "depends_only_on_offset")
         if said:
             fail(
-                f"your measurement says the score of the {what} depends only on the offset, but it changes "
-                "when both tokens shift by the same amount"
+                "your measurement says the score of the {what} depends only on the offset, but it "
+                "changes when both tokens shift by the same amount",
+                what=what,
             )
 
 
@@ -192,25 +212,25 @@ def test_can_score(impl):
         return encode
 
     cases = [
-        (learned, 0, True, "a learned table of 64 rows at position 0"),
-        (refuses(ValueError), 80, False, "an encoder raising ValueError at position 80"),
-        (refuses(KeyError), 80, False, "an encoder raising KeyError at position 80"),
+        (learned, 0, True, tr("a learned table of 64 rows at position 0")),
+        (refuses(ValueError), 80, False, tr("an encoder raising ValueError at position 80")),
+        (refuses(KeyError), 80, False, tr("an encoder raising KeyError at position 80")),
         (
             lambda x, m: x * np.exp(float(m)),
             1000,
             False,
-            "an encoder overflowing to inf at position 1000 (x * e^m)",
+            tr("an encoder overflowing to inf at position 1000 (x * e^m)"),
         ),
-        (learned, 63, True, "a learned table of 64 rows at position 63"),
-        (learned, 64, False, "a learned table of 64 rows at position 64"),
-        (learned, 5000, False, "a learned table of 64 rows at position 5000"),
-        (sinusoidal_formula, 100_000, True, "the sinusoidal formula at position 100 000"),
-        (_rope, 100_000, True, "RoPE at position 100 000"),
+        (learned, 63, True, tr("a learned table of 64 rows at position 63")),
+        (learned, 64, False, tr("a learned table of 64 rows at position 64")),
+        (learned, 5000, False, tr("a learned table of 64 rows at position 5000")),
+        (sinusoidal_formula, 100_000, True, tr("the sinusoidal formula at position 100 000")),
+        (_rope, 100_000, True, tr("RoPE at position 100 000")),
         (
             lambda x, m: x + (pe[m] if m < 64 else np.nan),
             70,
             False,
-            "an encoder returning NaN at position 70",
+            tr("an encoder returning NaN at position 70"),
         ),
     ]
     for encode, position, expected, what in cases:
@@ -219,8 +239,12 @@ def test_can_score(impl):
         except Mistake as exc:
             if unfinished(exc):
                 raise
-            fail(f"{what}: {exc}; can_score answers False there (IndexError, ValueError, KeyError)")
+            fail(
+                "{what}: {exc}; can_score answers False there (IndexError, ValueError, KeyError)",
+                what=what,
+                exc=exc,
+            )
         if said != expected:
             if expected:
-                fail(f"{what}: the encoding exists, but can_score says it cannot be scored")
-            fail(f"{what}: there is no finite encoding there, but can_score says True")
+                fail("{what}: the encoding exists, but can_score says it cannot be scored", what=what)
+            fail("{what}: there is no finite encoding there, but can_score says True", what=what)

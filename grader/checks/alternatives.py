@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from ..checking import call, check, expect_raises, fail, float64_result, tensor_result, tolerance
+from ..i18n import tr
 from ._rotations import rotate
 
 
@@ -40,9 +41,16 @@ def _name_slip(
         return
     for value, why in slips:
         if _close(got, np.asarray(value), dtype):
-            fail(f"{what}: {why}")
+            fail("{what}: {why}", what=what, why=why)
     where = tuple(int(i) for i in np.argwhere(~np.isclose(got, expected, rtol=1e-9, atol=1e-12))[0])
-    fail(f"{what}: yours {got[where]:.6g} at index {where}, expected {expected[where]:.6g} ({rule})")
+    fail(
+        "{what}: yours {got:.6g} at index {where}, expected {expected:.6g} ({rule})",
+        what=what,
+        got=got[where],
+        where=where,
+        expected=expected[where],
+        rule=rule,
+    )
 
 
 # ------------------------------------------------------------------------------------ ALiBi
@@ -57,13 +65,16 @@ def test_slopes_power_of_two(impl):
         slips = [
             (
                 2.0 ** (-8.0 * h / n),
-                "the first head's slope must be 2^(-8/H), not 1: the exponents are -8 (h + 1) / H",
+                tr("the first head's slope must be 2^(-8/H), not 1: the exponents are -8 (h + 1) / H"),
             ),
             (
                 2.0 ** (-8.0 * (h + 1) / n)[::-1],
-                "the slopes are in reverse order: head 0 has the largest slope 2^(-8/H)",
+                tr("the slopes are in reverse order: head 0 has the largest slope 2^(-8/H)"),
             ),
-            (2.0 ** (-(h + 1.0)), "the ratio 1/2 holds only for H = 8: the sequence is 2^(-8 (h + 1) / H)"),
+            (
+                2.0 ** (-(h + 1.0)),
+                tr("the ratio 1/2 holds only for H = 8: the sequence is 2^(-8 (h + 1) / H)"),
+            ),
         ]
         _name_slip(what, got, _slopes(n), slips, "m_h = 2 ** (-8 (h + 1) / H)")
 
@@ -79,26 +90,43 @@ def test_slopes_other(impl):
         slips = [
             (
                 2.0 ** (-8.0 * (np.arange(n) + 1) / n),
-                f"that is the power-of-two formula applied to {n}; the paper's code takes the {p} slopes of "
-                f"{p} heads, then every other slope of {2 * p} heads",
+                tr(
+                    "that is the power-of-two formula applied to {n}; the paper's code takes the "
+                    "{p} slopes of {p} heads, then every other slope of {value} heads",
+                    n=n,
+                    p=p,
+                    value=2 * p,
+                ),
             ),
             (
                 np.concatenate((base_p, base_2p[: n - p])),
-                f"the last {n - p} slopes are the first {n - p} of the {2 * p}-head sequence; take every "
-                f"other one (slopes 0, 2, 4, ... of it)",
+                tr(
+                    "the last {value} slopes are the first {value} of the {value2}-head sequence; "
+                    "take every other one (slopes 0, 2, 4, ... of it)",
+                    value=n - p,
+                    value2=2 * p,
+                ),
             ),
             (
                 np.concatenate((base_p, base_2p[1::2][: n - p])),
-                f"the last {n - p} slopes are slopes 1, 3, 5, ... of the {2 * p}-head sequence; take 0, 2, "
-                "4, ...",
+                tr(
+                    "the last {value} slopes are slopes 1, 3, 5, ... of the {value2}-head sequence; "
+                    "take 0, 2, 4, ...",
+                    value=n - p,
+                    value2=2 * p,
+                ),
             ),
             (
                 np.concatenate((base_2p[0::2][: n - p], base_p)),
-                f"the two parts are swapped: first the {p} slopes of {p} heads, then the others",
+                tr("the two parts are swapped: first the {p} slopes of {p} heads, then the others", p=p),
             ),
         ]
         _name_slip(
-            what, got, _slopes(n), slips, f"the {p} slopes of {p} heads, then slopes 0, 2, 4, ... of {2 * p}"
+            what,
+            got,
+            _slopes(n),
+            slips,
+            tr("the {p} slopes of {p} heads, then slopes 0, 2, 4, ... of {value}", p=p, value=2 * p),
         )
 
 
@@ -110,30 +138,37 @@ def test_slopes_error(impl):
 @check(2, "alibi_bias: -m_h * |i' - j| with the queries as the last q_len tokens")
 def test_bias(impl):
     for n_heads, q_len, k_len in ((4, 5, 5), (6, 2, 7)):
-        what = f"alibi_bias({n_heads}, q_len={q_len}, k_len={k_len})"
+        what = tr(
+            "alibi_bias({n_heads}, q_len={q_len}, k_len={k_len})", n_heads=n_heads, q_len=q_len, k_len=k_len
+        )
         got = float64_result(call(impl, "alibi_bias", n_heads, q_len, k_len), what, (n_heads, q_len, k_len))
         slopes = _slopes(n_heads)[:, None, None]
         j = np.arange(k_len)[None, :]
         aligned = np.arange(k_len - q_len, k_len)[:, None]
         expected = -slopes * np.abs(aligned - j)
         slips = [
-            (-expected, "the bias must be negative: far keys are penalised (-m_h * distance)"),
+            (-expected, tr("the bias must be negative: far keys are penalised (-m_h * distance)")),
             (
                 -slopes * np.abs(np.arange(q_len)[:, None] - j),
-                f"query i was placed at key index i; the {q_len} queries are the last tokens, at "
-                f"{k_len - q_len} .. {k_len - 1}",
+                tr(
+                    "query i was placed at key index i; the {q_len} queries are the last tokens, at "
+                    "{value} .. {value2}",
+                    q_len=q_len,
+                    value=k_len - q_len,
+                    value2=k_len - 1,
+                ),
             ),
             (
                 -slopes * (aligned - j),
-                "the distance must be |i' - j|: keys after the query get the same penalty",
+                tr("the distance must be |i' - j|: keys after the query get the same penalty"),
             ),
             (
                 -_slopes(n_heads)[::-1, None, None] * np.abs(aligned - j),
-                "the slopes are in reverse head order",
+                tr("the slopes are in reverse head order"),
             ),
         ]
         _name_slip(what, got, expected, slips, "-m_h * |i' - j|, i' = k_len - q_len + i")
-    expect_raises(ValueError, impl, "alibi_bias", 2, 5, 3, why="alibi_bias(2, q_len=5, k_len=3)")
+    expect_raises(ValueError, impl, "alibi_bias", 2, 5, 3, why=tr("alibi_bias(2, q_len=5, k_len=3)"))
 
 
 # ------------------------------------------------------------------------------------ xPos
@@ -149,22 +184,25 @@ def test_xpos_scale(impl):
     for kwargs in ({}, {"gamma": 0.2, "scale_base": 256.0}):
         gamma, scale_base = kwargs.get("gamma", 0.4), kwargs.get("scale_base", 512.0)
         options = "".join(f", {k}={v}" for k, v in kwargs.items())
-        what = f"xpos_scale(16, positions{options})"
+        what = tr("xpos_scale(16, positions{options})", options=options)
         got = float64_result(call(impl, "xpos_scale", 16, positions, **kwargs), what, (2, 3, 8))
         m = positions.numpy()[..., None].astype(np.float64)
         expected = _zeta(16, gamma) ** (m / scale_base)
         i = np.arange(8)
         slips = [
-            (((i / 16 + gamma) / (1 + gamma)) ** (m / scale_base), "zeta_i uses 2i / d (pair i), not i / d"),
-            (_zeta(16, gamma) ** m, "the exponent is m / scale_base, not m"),
+            (
+                ((i / 16 + gamma) / (1 + gamma)) ** (m / scale_base),
+                tr("zeta_i uses 2i / d (pair i), not i / d"),
+            ),
+            (_zeta(16, gamma) ** m, tr("the exponent is m / scale_base, not m")),
             (
                 _zeta(16, gamma) ** (-m / scale_base),
-                "queries get zeta ** (+m / scale_base); keys get the inverse",
+                tr("queries get zeta ** (+m / scale_base); keys get the inverse"),
             ),
-            ((2 * i / 16 + gamma) ** (m / scale_base), "zeta_i is divided by (1 + gamma)"),
+            ((2 * i / 16 + gamma) ** (m / scale_base), tr("zeta_i is divided by (1 + gamma)")),
         ]
         _name_slip(what, got, expected, slips, "zeta_i ** (m / scale_base)")
-    expect_raises(ValueError, impl, "xpos_scale", 7, positions, why="xpos_scale(7, ...) with an odd dim")
+    expect_raises(ValueError, impl, "xpos_scale", 7, positions, why=tr("xpos_scale(7, ...) with an odd dim"))
 
 
 def _xpos(
@@ -179,10 +217,15 @@ def _apply(impl, x, positions, what, **kwargs):
     before = x.clone()
     out = tensor_result(call(impl, "apply_xpos", x, positions, **kwargs), what)
     if not torch.equal(x, before):
-        fail(f"{what} changed its input x; return a new tensor")
+        fail("{what} changed its input x; return a new tensor", what=what)
     if tuple(out.shape) != tuple(x.shape) or out.dtype != x.dtype:
         fail(
-            f"{what} gave {out.dtype} {tuple(out.shape)}; keep x's dtype {x.dtype} and shape {tuple(x.shape)}"
+            "{what} gave {out_dtype} {out_shape}; keep x's dtype {x_dtype} and shape {x_shape}",
+            what=what,
+            out_dtype=out.dtype,
+            out_shape=tuple(out.shape),
+            x_dtype=x.dtype,
+            x_shape=tuple(x.shape),
         )
     return out.to(torch.float64).numpy()
 
@@ -192,7 +235,7 @@ def test_apply_xpos(impl):
     x = torch.randn(2, 3, 5, 16, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
     positions = np.array([0, 7, 100, 900, 2000])
     for key in (False, True):
-        what = f"apply_xpos(x, positions, key={key})"
+        what = tr("apply_xpos(x, positions, key={key})", key=key)
         got = _apply(impl, x, torch.from_numpy(positions), what, key=key)
         expected = _xpos(x.numpy(), positions, key)
         factor = _zeta(16) ** ((-positions if key else positions)[:, None] / 512.0)
@@ -200,40 +243,47 @@ def test_apply_xpos(impl):
         slips = [
             (
                 _xpos(x.numpy(), positions, not key),
-                "queries (key=False) get zeta ** (+m / scale_base), keys the inverse",
+                tr("queries (key=False) get zeta ** (+m / scale_base), keys the inverse"),
             ),
-            (rotated, "the xPos factor is missing: this is plain RoPE"),
+            (rotated, tr("the xPos factor is missing: this is plain RoPE")),
             (
                 x.numpy() * np.concatenate((factor, factor), -1),
-                "the RoPE rotation is missing: xPos scales the rotated vector",
+                tr("the RoPE rotation is missing: xPos scales the rotated vector"),
             ),
             (
                 rotated * np.repeat(factor, 2, axis=-1),
-                "the factors were laid out as adjacent pairs (repeat_interleave); with half-split pairs, "
-                "pair i "
-                "is features i and i + d/2: cat((factor, factor), -1)",
+                tr(
+                    "the factors were laid out as adjacent pairs (repeat_interleave); with "
+                    "half-split pairs, pair i is features i and i + d/2: cat((factor, factor), -1)"
+                ),
             ),
             (
                 rotate(x.numpy(), positions, 10000.0, interleaved=True) * np.repeat(factor, 2, axis=-1),
-                "this is xPos with adjacent pairs (2i, 2i+1); the exercise uses apply_rope's half-split "
-                "pairs",
+                tr(
+                    "this is xPos with adjacent pairs (2i, 2i+1); the exercise uses apply_rope's "
+                    "half-split pairs"
+                ),
             ),
         ]
-        _name_slip(what, got, expected, slips, "apply_rope(x, m) * zeta_i ** (+-m / scale_base) per pair")
+        _name_slip(what, got, expected, slips, tr("apply_rope(x, m) * zeta_i ** (+-m / scale_base) per pair"))
     rows = np.stack((positions, positions + 3000))[:, None, :]  # [B, 1, T]: one row per sequence
-    what = "apply_xpos(x, positions of shape [B, 1, T], key=True)"
+    what = tr("apply_xpos(x, positions of shape [B, 1, T], key=True)")
     got = _apply(impl, x, torch.from_numpy(rows), what, key=True)
     _name_slip(
-        what, got, _xpos(x.numpy(), rows, True), [], "positions broadcast to x.shape[:-1] as in apply_rope"
+        what,
+        got,
+        _xpos(x.numpy(), rows, True),
+        [],
+        tr("positions broadcast to x.shape[:-1] as in apply_rope"),
     )
-    what = "apply_xpos(x, positions, base=500.0)"
+    what = tr("apply_xpos(x, positions, base=500.0)")
     got = _apply(impl, x, torch.from_numpy(positions), what, base=500.0)
-    slips = [(_xpos(x.numpy(), positions, False), "the base argument was not used (RoPE at base 10000)")]
-    _name_slip(what, got, _xpos(x.numpy(), positions, False, base=500.0), slips, "RoPE at the base given")
-    what = "apply_xpos(x, positions) on float32 x"
+    slips = [(_xpos(x.numpy(), positions, False), tr("the base argument was not used (RoPE at base 10000)"))]
+    _name_slip(what, got, _xpos(x.numpy(), positions, False, base=500.0), slips, tr("RoPE at the base given"))
+    what = tr("apply_xpos(x, positions) on float32 x")
     got = _apply(impl, x.to(torch.float32), torch.from_numpy(positions), what)
     expected = _xpos(x.to(torch.float32).to(torch.float64).numpy(), positions, False)
-    _name_slip(what, got, expected, [], "the float64 result, cast to float32 once", dtype=torch.float32)
+    _name_slip(what, got, expected, [], tr("the float64 result, cast to float32 once"), dtype=torch.float32)
 
 
 @check(1, "apply_xpos: scores depend on m - n only and decay as zeta ** ((m - n) / scale_base)")
@@ -250,12 +300,18 @@ def test_xpos_scores(impl):
         scores[m, n] = float((qx * kx).sum())
     if not np.isclose(scores[10, 4], scores[1010, 1004], rtol=1e-9, atol=1e-12):
         fail(
-            f"xPos scores: query 10 / key 4 gives {scores[10, 4]:.6g}, query 1010 / key 1004 gives "
-            f"{scores[1010, 1004]:.6g}; both have m - n = 6 and must be equal (query factor at +m, key at -n)"
+            "xPos scores: query 10 / key 4 gives {scores:.6g}, query 1010 / key 1004 gives "
+            "{scores2:.6g}; both have m - n = 6 and must be equal (query factor at +m, key at -n)",
+            scores=scores[10, 4],
+            scores2=scores[1010, 1004],
         )
     expected = float((_xpos(q.numpy(), np.array([300]), False) * _xpos(k.numpy(), np.array([0]), True)).sum())
     if not np.isclose(scores[300, 0], expected, rtol=1e-9, atol=1e-12):
-        fail(f"xPos score of query 300 and key 0: yours {scores[300, 0]:.6g}, expected {expected:.6g}")
+        fail(
+            "xPos score of query 300 and key 0: yours {scores:.6g}, expected {expected:.6g}",
+            scores=scores[300, 0],
+            expected=expected,
+        )
 
 
 # ------------------------------------------------------------------------------------ NoPE
@@ -270,12 +326,15 @@ def test_nope(impl):
         slips = [
             (
                 np.full(n, 1.0 / n),
-                "every token read 1 / T: without the causal mask there is no position signal",
+                tr("every token read 1 / T: without the causal mask there is no position signal"),
             ),
-            (1.0 / np.maximum(t, 1), "token t sees t + 1 tokens (itself included), so it reads 1 / (t + 1)"),
+            (
+                1.0 / np.maximum(t, 1),
+                tr("token t sees t + 1 tokens (itself included), so it reads 1 / (t + 1)"),
+            ),
             (
                 np.where(t == n - 1, 1.0, 0.0) if n > 1 else np.ones(1),
-                "the value 1 sits on the first token, v_0",
+                tr("the value 1 sits on the first token, v_0"),
             ),
         ]
         _name_slip(what, got, 1.0 / (t + 1), slips, "1 / (t + 1)")

@@ -21,6 +21,7 @@ from ..checking import (
     type_name,
     unfinished,
 )
+from ..i18n import N_, tr
 
 
 def _random(*shape, dtype=torch.float64, seed=0, scale=1.0):
@@ -58,17 +59,25 @@ def _result(impl, q, k, v, mask=None, what="scaled_dot_product_attention", if_ra
         result = call(impl, "scaled_dot_product_attention", *given)
     except Mistake as exc:
         if if_raises and not unfinished(exc):
-            fail(f"{what}: {exc}: {if_raises}")
+            fail("{what}: {exc}: {if_raises}", what=what, exc=exc, if_raises=if_raises)
         raise
     for name, before, after in zip(("q", "k", "v", "mask"), args, given, strict=False):
         if not torch.equal(before, after):
-            fail(f"{what}: your function changed its input {name} in place; compute into new tensors")
+            fail(
+                "{what}: your function changed its input {name} in place; compute into new tensors",
+                what=what,
+                name=name,
+            )
     return _unpack(result, what)
 
 
 def _unpack(result, what: str):
     if not isinstance(result, tuple) or len(result) != 2:
-        fail(f"{what} must return a tuple (output, weights), got {type_name(result)}")
+        fail(
+            "{what} must return a tuple (output, weights), got {type_name}",
+            what=what,
+            type_name=type_name(result),
+        )
     out = tensor_result(result[0], f"{what}: output")
     weights = tensor_result(result[1], f"{what}: weights")
     return out, weights
@@ -82,19 +91,26 @@ def _expect_weights(weights: torch.Tensor, q, k, mask, what: str, tol=None) -> N
     expected = _definition_weights(qn, kn, mn, 1 / np.sqrt(d))
     got = weights.to(torch.float64).numpy()
     if got.shape != expected.shape:
-        fail(f"{what}: weights have shape {got.shape}, expected [..., Tq, Tk] = {expected.shape}")
+        fail(
+            "{what}: weights have shape {got_shape}, expected [..., Tq, Tk] = {expected_shape}",
+            what=what,
+            got_shape=got.shape,
+            expected_shape=expected.shape,
+        )
     rtol, atol = tolerance(weights.dtype) if tol is None else tol
     if np.allclose(got, expected, rtol=rtol, atol=atol):
         return
     candidates = [
-        ("the scores are not scaled: divide q k^T by sqrt(d)", _definition_weights(qn, kn, mn, 1.0)),
+        (tr("the scores are not scaled: divide q k^T by sqrt(d)"), _definition_weights(qn, kn, mn, 1.0)),
         (
-            "the scores are divided by d; the scale is 1/sqrt(d) (q . k has variance d)",
+            tr("the scores are divided by d; the scale is 1/sqrt(d) (q . k has variance d)"),
             _definition_weights(qn, kn, mn, 1 / d),
         ),
         (
-            "softmax over the wrong axis: it normalises over the queries (axis -2); each query's row "
-            "must sum to 1 over the keys (axis -1)",
+            tr(
+                "softmax over the wrong axis: it normalises over the queries (axis -2); each "
+                "query's row must sum to 1 over the keys (axis -1)"
+            ),
             _definition_weights(qn, kn, mn, 1 / np.sqrt(d), axis=-2),
         ),
     ]
@@ -103,36 +119,49 @@ def _expect_weights(weights: torch.Tensor, q, k, mask, what: str, tol=None) -> N
         allowed = np.broadcast_to(mn, plain.shape)
         candidates += [
             (
-                "the mask is inverted: True means 'may attend' (PyTorch's convention), so fill the "
-                "scores where the mask is False with -inf",
+                tr(
+                    "the mask is inverted: True means 'may attend' (PyTorch's convention), so fill "
+                    "the scores where the mask is False with -inf"
+                ),
                 _definition_weights(qn, kn, ~mn, 1 / np.sqrt(d)),
             ),
             (
-                "the mask is applied after the softmax: masked weights are 0 but the rows no longer "
-                "sum to 1; fill the scores with -inf before the softmax",
+                tr(
+                    "the mask is applied after the softmax: masked weights are 0 but the rows no "
+                    "longer sum to 1; fill the scores with -inf before the softmax"
+                ),
                 np.where(allowed, plain, 0.0),
             ),
-            ("the mask is ignored", plain),
+            (tr("the mask is ignored"), plain),
         ]
     for message, weights_if in candidates:
         if np.allclose(got, weights_if, rtol=rtol, atol=atol, equal_nan=True):
-            fail(f"{what}: {message}")
+            fail("{what}: {message_}", what=what, message_=message)
     if not np.isfinite(got).all():
         fail(
-            f"{what}: the weights contain NaN or inf: fill forbidden scores with -inf before a softmax "
-            "over the keys (torch.softmax subtracts the row's max, so large scores do not overflow)"
+            "{what}: the weights contain NaN or inf: fill forbidden scores with -inf before a "
+            "softmax over the keys (torch.softmax subtracts the row's max, so large scores do not "
+            "overflow)",
+            what=what,
         )
     sums = got.sum(-1)
     if not np.allclose(sums, 1.0, atol=1e-4):
         fail(
-            f"{what}: the rows of the weights sum to values between {sums.min():.3g} and {sums.max():.3g};"
-            " each query's weights over the keys must sum to 1 (a softmax over the last axis)"
+            "{what}: the rows of the weights sum to values between {sums_min:.3g} and "
+            "{sums_max:.3g}; each query's weights over the keys must sum to 1 (a softmax over the "
+            "last axis)",
+            what=what,
+            sums_min=sums.min(),
+            sums_max=sums.max(),
         )
     error = np.abs(got - expected)
     where = tuple(int(i) for i in np.unravel_index(np.argmax(error), error.shape))
     fail(
-        f"{what}: the weights differ from softmax(q k^T / sqrt(d)) over the keys (first large "
-        f"difference at index {where}, off by {error[where]:.3g})"
+        "{what}: the weights differ from softmax(q k^T / sqrt(d)) over the keys (first large "
+        "difference at index {where}, off by {error:.3g})",
+        what=what,
+        where=where,
+        error=error[where],
     )
 
 
@@ -140,15 +169,21 @@ def _expect_output(out: torch.Tensor, weights: torch.Tensor, v: torch.Tensor, wh
     expected = (weights.to(torch.float64) @ v.to(torch.float64)).numpy()
     got = out.to(torch.float64).numpy()
     if got.shape != expected.shape:
-        fail(f"{what}: output has shape {got.shape}, expected [..., Tq, dv] = {expected.shape}")
+        fail(
+            "{what}: output has shape {got_shape}, expected [..., Tq, dv] = {expected_shape}",
+            what=what,
+            got_shape=got.shape,
+            expected_shape=expected.shape,
+        )
     rtol, atol = tolerance(out.dtype)
     if not np.allclose(got, expected, rtol=rtol, atol=atol):
-        fail(f"{what}: the output is not weights @ v (the weighted average of the values)")
+        fail("{what}: the output is not weights @ v (the weighted average of the values)", what=what)
 
 
-BROADCAST = (
+BROADCAST = N_(
     "batched input is broken: transpose only the last two axes of k (k.transpose(-2, -1), not "
-    "transpose(1, 2) or .T), use @ rather than bmm, and let the leading (batch, head) axes broadcast"
+    "transpose(1, 2) or .T), use @ rather than bmm, and let the leading (batch, head) axes "
+    "broadcast"
 )
 
 
@@ -157,13 +192,17 @@ def test_shapes(impl):
     q, k, v = _random(2, 5, 8, seed=1), _random(2, 7, 8, seed=2), _random(2, 7, 3, seed=3)
     out, weights = _result(impl, q, k, v)
     if tuple(out.shape) != (2, 5, 3):
-        fail(f"q [2, 5, 8], k [2, 7, 8], v [2, 7, 3] gave output {tuple(out.shape)}; expected (2, 5, 3)")
+        fail(
+            "q [2, 5, 8], k [2, 7, 8], v [2, 7, 3] gave output {out_shape}; expected (2, 5, 3)",
+            out_shape=tuple(out.shape),
+        )
     if tuple(weights.shape) != (2, 5, 7):
         fail(
-            f"q [2, 5, 8], k [2, 7, 8] gave weights {tuple(weights.shape)}; expected [B, Tq, Tk] = (2, 5, 7)"
+            "q [2, 5, 8], k [2, 7, 8] gave weights {weights_shape}; expected [B, Tq, Tk] = (2, 5, 7)",
+            weights_shape=tuple(weights.shape),
         )
     if out.dtype != q.dtype:
-        fail(f"float64 inputs gave a {out.dtype} output; keep the inputs' dtype")
+        fail("float64 inputs gave a {out_dtype} output; keep the inputs' dtype", out_dtype=out.dtype)
 
 
 @check(3, "scores scaled by 1/sqrt(d), softmax over the keys")
@@ -188,8 +227,10 @@ def test_rows_sum_to_one(impl):
         if torch.allclose(w.sum(-2), torch.ones_like(w.sum(-2)), atol=1e-6):
             fail("the weights sum to 1 over the queries: softmax over the wrong axis; use the keys (-1)")
         fail(
-            f"each query's weights must sum to 1 over the keys, but the row sums range from "
-            f"{float(sums.min()):.3g} to {float(sums.max()):.3g} (is the mask applied after the softmax?)"
+            "each query's weights must sum to 1 over the keys, but the row sums range from "
+            "{sums_min:.3g} to {sums_max:.3g} (is the mask applied after the softmax?)",
+            sums_min=float(sums.min()),
+            sums_max=float(sums.max()),
         )
 
 
@@ -198,20 +239,22 @@ def test_mask(impl):
     q, k, v = _random(2, 6, 8, seed=11), _random(2, 6, 8, seed=12), _random(2, 6, 8, seed=13)
     causal = torch.ones(6, 6, dtype=torch.bool).tril()  # [Tq, Tk], broadcast over the batch
     out, weights = _result(impl, q, k, v, causal)
-    _expect_weights(weights, q, k, causal, "causal mask [Tq, Tk]")
-    _expect_output(out, weights, v, "causal mask [Tq, Tk]")
+    _expect_weights(weights, q, k, causal, tr("causal mask [Tq, Tk]"))
+    _expect_output(out, weights, v, tr("causal mask [Tq, Tk]"))
     if weights.to(torch.float64).triu(1).abs().max() > 0:
         fail("with a causal mask, a query must give weight 0 to every later key")
     # scores of size ~1e5: a large negative fill (-1e4, -1e9 in float16 habits) is not "excluded"
     big_q = 3e4 * _random(2, 6, 8, seed=27)
-    _, weights = _result(impl, big_q, k, v, causal, what="causal mask with scores of size ~1e5")
+    _, weights = _result(impl, big_q, k, v, causal, what=tr("causal mask with scores of size ~1e5"))
     leaked = float(weights.to(torch.float64).triu(1).abs().max())
     if not torch.isfinite(weights).all():
         return  # an overflowing softmax: the numerical-stability check says so
     if leaked != 0.0:
         fail(
-            f"with scores of size ~1e5 a causal mask leaves weight {leaked:.3g} on a later key: a masked key "
-            "gets weight exactly 0 whatever the scores (fill the scores with -inf, not a large number)"
+            "with scores of size ~1e5 a causal mask leaves weight {leaked:.3g} on a later key: a "
+            "masked key gets weight exactly 0 whatever the scores (fill the scores with -inf, not "
+            "a large number)",
+            leaked=leaked,
         )
 
 
@@ -221,26 +264,37 @@ def test_broadcast(impl):
     q, k, v = _random(B, H, Tq, d, seed=14), _random(B, H, Tk, d, seed=15), _random(B, H, Tk, 6, seed=16)
     padding = torch.ones(B, 1, 1, Tk, dtype=torch.bool)
     padding[1, ..., 3:] = False  # the second sequence has 2 padded keys
-    for mask, what in ((None, "q [B, H, Tq, d]"), (padding, "padding mask [B, 1, 1, Tk]")):
+    for mask, what in ((None, "q [B, H, Tq, d]"), (padding, tr("padding mask [B, 1, 1, Tk]"))):
         out, weights = _result(impl, q, k, v, mask, what=what, if_raises=BROADCAST)
         if tuple(weights.shape) != (B, H, Tq, Tk) or tuple(out.shape) != (B, H, Tq, 6):
             fail(
-                f"{what}: got output {tuple(out.shape)} and weights {tuple(weights.shape)}, expected "
-                f"{(B, H, Tq, 6)} and {(B, H, Tq, Tk)}: {BROADCAST}"
+                "{what}: got output {out_shape} and weights {weights_shape}, expected {value} and "
+                "{value2}: {broadcast}",
+                what=what,
+                out_shape=tuple(out.shape),
+                weights_shape=tuple(weights.shape),
+                value=(B, H, Tq, 6),
+                value2=(B, H, Tq, Tk),
+                broadcast=BROADCAST,
             )
         _expect_weights(weights, q, k, mask, what)
         _expect_output(out, weights, v, what)
     q2, k2, v2 = _random(Tq, d, seed=17), _random(Tk, d, seed=18), _random(Tk, d, seed=19)
-    out, weights = _result(impl, q2, k2, v2, what="unbatched q [Tq, d]", if_raises=BROADCAST)
+    out, weights = _result(impl, q2, k2, v2, what=tr("unbatched q [Tq, d]"), if_raises=BROADCAST)
     _expect_weights(weights, q2, k2, None, "unbatched q [Tq, d]")
     # keys and values shared by the heads (multi-query attention): k, v [B, 1, Tk, d] broadcast
     k3, v3 = _random(B, 1, Tk, d, seed=24), _random(B, 1, Tk, 6, seed=25)
-    what = "q [B, H, Tq, d] with k, v [B, 1, Tk, d] shared by the heads"
+    what = tr("q [B, H, Tq, d] with k, v [B, 1, Tk, d] shared by the heads")
     out, weights = _result(impl, q, k3, v3, what=what, if_raises=BROADCAST)
     if tuple(weights.shape) != (B, H, Tq, Tk) or tuple(out.shape) != (B, H, Tq, 6):
         fail(
-            f"{what}: got output {tuple(out.shape)} and weights {tuple(weights.shape)}, expected "
-            f"{(B, H, Tq, 6)} and {(B, H, Tq, Tk)}: the leading axes broadcast"
+            "{what}: got output {out_shape} and weights {weights_shape}, expected {value} and "
+            "{value2}: the leading axes broadcast",
+            what=what,
+            out_shape=tuple(out.shape),
+            weights_shape=tuple(weights.shape),
+            value=(B, H, Tq, 6),
+            value2=(B, H, Tq, Tk),
         )
     _expect_weights(weights, q, k3.expand(B, H, Tk, d), None, what)
     _expect_output(out, weights, v3.expand(B, H, Tk, 6), what)
@@ -257,8 +311,8 @@ def test_cross_attention(impl):
         k,
         v,
         mask,
-        what="Tq = 2, Tk = 9, dv = 5",
-        if_raises="cross-attention has Tq != Tk and dv != d; nothing in the formula needs them equal",
+        what=tr("Tq = 2, Tk = 9, dv = 5"),
+        if_raises=tr("cross-attention has Tq != Tk and dv != d; nothing in the formula needs them equal"),
     )
     _expect_weights(weights, q, k, mask, "Tq = 2, Tk = 9, dv = 5")
     _expect_output(out, weights, v, "Tq = 2, Tk = 9, dv = 5")
@@ -271,14 +325,18 @@ def test_float32_and_stability(impl):
     v = _random(2, 5, 16, dtype=torch.float32, seed=26)
     out, weights = _result(impl, q, k, v)
     if out.dtype != torch.float32 or weights.dtype != torch.float32:
-        fail(f"float32 inputs gave {out.dtype} output and {weights.dtype} weights; keep float32")
+        fail(
+            "float32 inputs gave {out_dtype} output and {weights_dtype} weights; keep float32",
+            out_dtype=out.dtype,
+            weights_dtype=weights.dtype,
+        )
     if not (torch.isfinite(out).all() and torch.isfinite(weights).all()):
         fail(
             "scores of a few hundred overflow exp(): the output has NaN/inf; use torch.softmax (or "
             "subtract each row's max before exp)"
         )
     # scores of ~1000 in float32 carry absolute errors ~1e-4, so the weights can only match loosely
-    _expect_weights(weights, q, k, None, "float32, large scores", tol=(1e-3, 1e-3))
+    _expect_weights(weights, q, k, None, tr("float32, large scores"), tol=(1e-3, 1e-3))
 
 
 _FORBIDDEN = {
@@ -312,8 +370,9 @@ def test_by_hand(impl):
     result, seen = call_inside(_fused_calls, impl, "scaled_dot_product_attention", q, k, v, mask)
     if seen:
         fail(
-            f"your function calls {seen[0]}: this exercise is to write attention by hand "
-            "(q @ k^T, scale, mask, softmax, @ v)"
+            "your function calls {seen}: this exercise is to write attention by hand (q @ k^T, "
+            "scale, mask, softmax, @ v)",
+            seen=seen[0],
         )
     out, weights = _unpack(result, "scaled_dot_product_attention")
     _expect_weights(weights, q, k, mask, "mask [Tq, Tk]")
@@ -336,36 +395,40 @@ def _layers():
         return torch.nn.functional.scaled_dot_product_attention(x @ W_q, x @ W_k, x @ W_v, is_causal=causal)
 
     return [
-        (lambda x: attend(x), True, "self-attention without positions"),
-        (lambda x: torch.tanh(x @ W_v) * 2, True, "a per-token MLP"),
-        (lambda x: attend(x + pe[: x.shape[-2]]), False, "self-attention with sinusoidal positions added"),
-        (lambda x: attend(x, causal=True), False, "causal self-attention"),
-        (lambda x: x.cumsum(-2), False, "a running sum over the tokens"),
+        (lambda x: attend(x), True, tr("self-attention without positions")),
+        (lambda x: torch.tanh(x @ W_v) * 2, True, tr("a per-token MLP")),
+        (
+            lambda x: attend(x + pe[: x.shape[-2]]),
+            False,
+            tr("self-attention with sinusoidal positions added"),
+        ),
+        (lambda x: attend(x, causal=True), False, tr("causal self-attention")),
+        (lambda x: x.cumsum(-2), False, tr("a running sum over the tokens")),
         # moves each output by 1e-3 * its position: far above atol = 1e-6, far below the values' size,
         # so a comparison that is loose relative to the values (rtol > 0) misses it
         (
             lambda x: x @ W_v + 1e-3 * torch.arange(x.shape[-2], dtype=x.dtype)[:, None],
             False,
-            "a layer adding a small position signal (1e-3 * t)",
+            tr("a layer adding a small position signal (1e-3 * t)"),
         ),
         # large values: a tolerance relative to the values (torch.allclose's rtol) hides differences of 5
         (
             lambda x: 1e7 + x @ W_v + torch.arange(x.shape[-2], dtype=x.dtype)[:, None],
             False,
-            "a layer with large outputs (1e7 + x W + t)",
+            tr("a layer with large outputs (1e7 + x W + t)"),
         ),
         # tiny values: differences below atol count as equal, whatever their size relative to the values
         (
             lambda x: 1e-9 * (x @ W_v + torch.arange(x.shape[-2], dtype=x.dtype)[:, None]),
             True,
-            "a layer with tiny outputs (1e-9 (x W + t): every difference is below atol)",
+            tr("a layer with tiny outputs (1e-9 (x W + t): every difference is below atol)"),
         ),
         (
             lambda x: torch.where(
                 torch.arange(x.shape[-2])[:, None] == 0, torch.full_like(x, float("nan")), x @ W_v
             ),
             False,
-            "a layer writing NaN into token 0's output",
+            tr("a layer writing NaN into token 0's output"),
         ),
     ]
 
@@ -374,8 +437,10 @@ def _verdict(impl, layer, x, perm, what, **kwargs):
     result = call(impl, "is_permutation_equivariant", layer, x, perm, **kwargs)
     if not isinstance(result, bool):
         fail(
-            f"is_permutation_equivariant must return a Python bool, got {type_name(result)} ({what}): "
-            "bool(...) of the comparison"
+            "is_permutation_equivariant must return a Python bool, got {type_name} ({what}): "
+            "bool(...) of the comparison",
+            type_name=type_name(result),
+            what=what,
         )
     return result
 
@@ -403,11 +468,11 @@ def _fed(impl, x, perm, what) -> str | None:
     if any(any(torch.equal(t, p) for p in tokens) for t in seen):
         return None
     if any(torch.equal(t, x[perm]) or torch.equal(t, x[inverse]) for t in seen):
-        return (
+        return tr(
             "your function shuffles the batch axis (x[perm]); perm applies to the token axis "
             "-2: x[..., perm, :]"
         )
-    return "your function never runs the layer on x with its tokens shuffled (x[..., perm, :])"
+    return tr("your function never runs the layer on x with its tokens shuffled (x[..., perm, :])")
 
 
 @check(2, "is_permutation_equivariant: right verdict on equivariant and position-aware layers")
@@ -425,25 +490,37 @@ def test_equivariance_verdicts(impl):
                 continue
             fed = _fed(impl, x, perm, what)
             if fed:
-                fail(f"{what}, perm {perm.tolist()}: wrong verdict; {fed}", cause="permutation")
+                fail(
+                    "{what}, perm {perm_tolist}: wrong verdict; {fed}",
+                    cause="permutation",
+                    what=what,
+                    perm_tolist=perm.tolist(),
+                    fed=fed,
+                )
             if equivariant:
-                identity = _verdict(impl, lambda t: t * 1.0, x, perm, "the identity layer")
+                identity = _verdict(impl, lambda t: t * 1.0, x, perm, tr("the identity layer"))
                 if not identity:
                     fail(
-                        f"for the identity layer (layer(x) = x) your function says 'not equivariant' "
-                        f"(perm {perm.tolist()}), although the layer is run on x[..., perm, :]: shuffle the "
-                        "unshuffled run's output by the same perm, layer(x)[..., perm, :], and compare",
+                        "for the identity layer (layer(x) = x) your function says 'not "
+                        "equivariant' (perm {perm_tolist}), although the layer is run on x[..., "
+                        "perm, :]: shuffle the unshuffled run's output by the same perm, "
+                        "layer(x)[..., perm, :], and compare",
                         cause="output permutation",
+                        perm_tolist=perm.tolist(),
                     )
                 fail(
-                    f"{what} IS permutation-equivariant (layer(x[..., perm, :]) == layer(x)[..., perm, :] "
-                    f"for perm {perm.tolist()}), but your function says it is not",
+                    "{what} IS permutation-equivariant (layer(x[..., perm, :]) == layer(x)[..., "
+                    "perm, :] for perm {perm_tolist}), but your function says it is not",
                     cause="verdict",
+                    what=what,
+                    perm_tolist=perm.tolist(),
                 )
             fail(
-                f"{what} is NOT permutation-equivariant (layer(x[..., perm, :]) and "
-                f"layer(x)[..., perm, :] differ for perm {perm.tolist()}), but your function says it is",
+                "{what} is NOT permutation-equivariant (layer(x[..., perm, :]) and layer(x)[..., "
+                "perm, :] differ for perm {perm_tolist}), but your function says it is",
                 cause="verdict",
+                what=what,
+                perm_tolist=perm.tolist(),
             )
 
 
@@ -461,18 +538,25 @@ def test_equivariance_token_axis(impl):
             if _verdict(impl, layer, x, perm, f"{what}, {shape}") != equivariant:
                 fed = _fed(impl, x, perm, f"{what}, {shape}")
                 fail(
-                    f"{what} on {shape} got the wrong verdict" + (f": {fed}" if fed else ""),
+                    "{what} on {shape} got the wrong verdict: {fed}"
+                    if fed
+                    else "{what} on {shape} got the wrong verdict",
                     cause="permutation" if fed else "verdict",
+                    what=what,
+                    shape=shape,
+                    fed=fed,
                 )
     # a layer that mixes each token with the one before it, cyclically: equivariant under a cyclic
     # shift, not under other permutations (a function that draws its own perm cannot tell)
     x = _random(2, 6, 8, seed=36)
     shift = torch.roll(torch.arange(6), 1)
     cyclic = lambda t: t + 0.5 * torch.roll(t, 1, dims=-2)  # noqa: E731
-    if not _verdict(impl, cyclic, x, shift, "a cyclic layer, perm = a cyclic shift"):
+    if not _verdict(impl, cyclic, x, shift, tr("a cyclic layer, perm = a cyclic shift")):
         fail(
-            f"the layer x + 0.5 roll(x, 1) IS equivariant under the cyclic shift perm {shift.tolist()}, but "
-            "your function says it is not: test the `perm` given, not another one"
+            "the layer x + 0.5 roll(x, 1) IS equivariant under the cyclic shift perm "
+            "{shift_tolist}, but your function says it is not: test the `perm` given, not another "
+            "one",
+            shift_tolist=shift.tolist(),
         )
     small = layers[5][0]
     if not _verdict(impl, small, x, torch.tensor([1, 2, 0, 3, 4, 5]), "atol=0.1", atol=0.1):

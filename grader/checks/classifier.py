@@ -37,6 +37,7 @@ from ..checking import (
     seed_learner,
     type_name,
 )
+from ..i18n import tr
 from ._rotations import rotate, sinusoidal_table
 
 # Token ids of the check's task: 0 padding, 1 "the", then word classes.
@@ -96,7 +97,10 @@ def _model(impl, scheme: str, seed: int = 0, n_classes: int = 2, **kwargs) -> to
     seed_learner(impl, seed)
     model = call(impl, "TextClassifier", config, n_classes, **pad)
     if not is_instance(model, torch.nn.Module):
-        fail(f"TextClassifier(config, n_classes) should be an nn.Module, got {type_name(model)}")
+        fail(
+            "TextClassifier(config, n_classes) should be an nn.Module, got {type_name}",
+            type_name=type_name(model),
+        )
     return model
 
 
@@ -107,9 +111,16 @@ def _logits(model, ids, what: str, positions=None) -> torch.Tensor:
         out = call(model, "__call__", *args)
     if not isinstance(out, torch.Tensor) or tuple(out.shape) != (ids.shape[0], 2):
         shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-        fail(f"{what}: the model should return logits [B, n_classes] = {(ids.shape[0], 2)}, got {shape}")
+        fail(
+            "{what}: the model should return logits [B, n_classes] = {value}, got {shape}",
+            what=what,
+            value=(ids.shape[0], 2),
+            shape=shape,
+        )
     if not torch.isfinite(out).all():
-        fail(f"{what}: the logits hold NaN or inf (a row of -inf scores? every row has a real token)")
+        fail(
+            "{what}: the logits hold NaN or inf (a row of -inf scores? every row has a real token)", what=what
+        )
     return out.double()
 
 
@@ -156,18 +167,23 @@ def _expect_training(history, batches, ids, labels, epochs: int) -> None:
     seen = sum(int(batch.shape[0]) for batch, _ in batches)
     if seen != epochs * n:
         fail(
-            f"in {epochs} epochs over {n} training rows the model was given {seen} rows in training "
-            f"(expected {epochs} x {n} = {epochs * n}): each epoch visits every row once",
+            "in {epochs} epochs over {n} training rows the model was given {seen} rows in training "
+            "(expected {epochs} x {n} = {value}): each epoch visits every row once",
             cause="rows seen",
+            epochs=epochs,
+            n=n,
+            seen=seen,
+            value=epochs * n,
         )
     epoch, rows, losses, correct = [], 0, [], []
     for batch, logits in batches:
         for row in batch:
             if _strip(row) not in label_of:
                 fail(
-                    f"the model was given a row that is no training row cut only at its padding: "
-                    f"{_strip(row)[:12]}...; cut only columns that are padding in every row of the batch",
+                    "the model was given a row that is no training row cut only at its padding: "
+                    "{strip}...; cut only columns that are padding in every row of the batch",
                     cause="rows seen",
+                    strip=_strip(row)[:12],
                 )
         if logits is None or tuple(logits.shape) != (batch.shape[0], 2):
             return  # the model's own checks report its output
@@ -188,17 +204,23 @@ def _expect_training(history, batches, ids, labels, epochs: int) -> None:
             correct.append((float(hits.mean()), sum(batch_hits) / len(batch_hits)))
             epoch, rows = [], 0
     for key, values, what in (
-        ("loss", losses, "mean training loss"),
+        ("loss", losses, tr("mean training loss")),
         ("train_accuracy", correct, "accuracy"),
     ):
         for e, (by_row, by_batch) in enumerate(values):
             got = float(history[key][e])
             if not any(math.isclose(got, v, rel_tol=1e-4, abs_tol=1e-6) for v in (by_row, by_batch)):
                 fail(
-                    f"history[{key!r}][{e}] is {got:.5g}, but the {what} of the logits your model returned "
-                    f"on epoch {e}'s batches is {by_row:.5g} (the mean over the epoch's rows, or "
-                    f"{by_batch:.5g} over its batches)",
+                    "history[{key!r}][{e}] is {got:.5g}, but the {what} of the logits your model "
+                    "returned on epoch {e}'s batches is {by_row:.5g} (the mean over the epoch's "
+                    "rows, or {by_batch:.5g} over its batches)",
                     cause=f"history {key}",
+                    key=key,
+                    e=e,
+                    got=got,
+                    what=what,
+                    by_row=by_row,
+                    by_batch=by_batch,
                 )
 
 
@@ -234,21 +256,26 @@ def _run_training(impl, scheme: str) -> tuple[float, float]:
     for key in ("loss", "train_accuracy", "val_accuracy"):
         if not isinstance(history.get(key), list) or len(history[key]) != epochs:
             fail(
-                f"with epochs={epochs} and `val` given, history[{key!r}] must be a list of {epochs} "
-                f"values (one per epoch), got {str(history.get(key))[:80]}"
+                "with epochs={epochs} and `val` given, history[{key!r}] must be a list of {epochs} "
+                "values (one per epoch), got {get}",
+                epochs=epochs,
+                key=key,
+                get=str(history.get(key))[:80],
             )
     if not all(math.isfinite(float(v)) for v in history["loss"]):
-        fail(f"training diverged: the loss history holds NaN or inf ({history['loss']})")
+        fail("training diverged: the loss history holds NaN or inf ({history})", history=history["loss"])
     _expect_training(history, batches, train_ids, train_labels, epochs)
     # the judge measures the accuracy from the trained model's logits (evaluate has its own check)
     predictions = _logits(model, test_ids, f"pos_scheme={scheme!r}, trained").argmax(dim=-1)
     accuracy = float((predictions == test_labels).double().mean())
     if not math.isclose(float(history["val_accuracy"][-1]), accuracy, abs_tol=1e-6):
         fail(
-            f"history['val_accuracy'][-1] is {float(history['val_accuracy'][-1]):.4f}, but the trained "
-            f"model's accuracy on the `val` rows is {accuracy:.4f}: after each epoch, record "
-            "evaluate(model, *val)['accuracy']",
+            "history['val_accuracy'][-1] is {history:.4f}, but the trained model's accuracy on the "
+            "`val` rows is {accuracy:.4f}: after each epoch, record evaluate(model, "
+            "*val)['accuracy']",
             cause="val accuracy",
+            history=float(history["val_accuracy"][-1]),
+            accuracy=accuracy,
         )
     return accuracy, seconds
 
@@ -278,15 +305,22 @@ def test_metrics(impl):
     out = _metrics(impl, y_true, y_pred, n)
     confusion = np.asarray(torch.as_tensor(out["confusion"]).detach().cpu().numpy())
     if confusion.shape != (n, n):
-        fail(f"confusion should be [n_classes, n_classes] = {(n, n)}, got {confusion.shape}")
+        fail(
+            "confusion should be [n_classes, n_classes] = {value}, got {confusion_shape}",
+            value=(n, n),
+            confusion_shape=confusion.shape,
+        )
     if not np.array_equal(confusion, conf):
         if np.array_equal(confusion, conf.T):
             fail("confusion matrix is transposed: rows are the TRUE class, columns the predicted class")
         fail("confusion[t, p] should count the examples of true class t predicted as p (rows = true)")
     if not isinstance(out["accuracy"], float):
-        fail(f"accuracy must be a Python float, got {type_name(out['accuracy'])}")
+        fail("accuracy must be a Python float, got {type_name}", type_name=type_name(out["accuracy"]))
     if not math.isclose(float(out["accuracy"]), accuracy, abs_tol=1e-6):
-        fail(f"accuracy should be the fraction of correct predictions; got {float(out['accuracy']):.4f}")
+        fail(
+            "accuracy should be the fraction of correct predictions; got {out:.4f}",
+            out=float(out["accuracy"]),
+        )
     got = float(out["macro_f1"])
     if math.isclose(got, macro, abs_tol=1e-6):
         pass
@@ -297,17 +331,21 @@ def test_metrics(impl):
     elif math.isclose(got, float(np.mean([f for f in f1 if f > 0])), abs_tol=1e-6):
         fail("macro_f1 skips classes with F1 = 0 (never predicted correctly); average over all n_classes")
     else:
-        fail(f"macro_f1 = {got:.4f} is not the mean over classes of F1 = 2 TP / (2 TP + FP + FN)")
+        fail("macro_f1 = {got:.4f} is not the mean over classes of F1 = 2 TP / (2 TP + FP + FN)", got=got)
     # n_classes larger than any label: classes 3 and 4 are neither present nor predicted (F1 0 each)
     wide = _metrics(impl, [0, 1, 1, 2, 2], [0, 1, 2, 2, 2], 5)
     confusion = torch.as_tensor(wide["confusion"])
     if tuple(confusion.shape) != (5, 5):
         fail(
-            f"with n_classes=5 and labels 0 .. 2 only, confusion must be [5, 5] (sized by n_classes, not by "
-            f"the labels seen), got {tuple(confusion.shape)}"
+            "with n_classes=5 and labels 0 .. 2 only, confusion must be [5, 5] (sized by "
+            "n_classes, not by the labels seen), got {confusion_shape}",
+            confusion_shape=tuple(confusion.shape),
         )
     if confusion.dtype != torch.long:
-        fail(f"confusion must hold counts as a long tensor, got {confusion.dtype}")
+        fail(
+            "confusion must hold counts as a long tensor, got {confusion_dtype}",
+            confusion_dtype=confusion.dtype,
+        )
     # per class: 0 TP 1 -> 1; 1 TP 1 FN 1 -> 2/3; 2 TP 2 FP 1 -> 0.8; 3, 4 -> 0
     expected_macro = (1.0 + 2 / 3 + 0.8) / 5
     got = float(wide["macro_f1"])
@@ -318,11 +356,13 @@ def test_metrics(impl):
         )
     if not math.isclose(got, expected_macro, abs_tol=1e-6):
         fail(
-            f"with n_classes=5 and labels 0 .. 2 only, macro_f1 = {got:.4f}; the mean over all 5 classes "
-            f"(classes 3 and 4 have F1 0) is {expected_macro:.4f}"
+            "with n_classes=5 and labels 0 .. 2 only, macro_f1 = {got:.4f}; the mean over all 5 "
+            "classes (classes 3 and 4 have F1 0) is {expected_macro:.4f}",
+            got=got,
+            expected_macro=expected_macro,
         )
     if not isinstance(wide["accuracy"], float):
-        fail(f"accuracy must be a Python float, got {type_name(wide['accuracy'])}")
+        fail("accuracy must be a Python float, got {type_name}", type_name=type_name(wide["accuracy"]))
     # Two classes, balanced and perfect: the edge values.
     perfect = _metrics(impl, [0, 1, 1, 0], [0, 1, 1, 0], 2)
     if not (math.isclose(float(perfect["accuracy"]), 1.0) and math.isclose(float(perfect["macro_f1"]), 1.0)):
@@ -337,7 +377,10 @@ def test_masked_mean(impl):
     x[~keep] = 1e8  # padding rows hold garbage (large: subtracting them back loses the real values)
     got = call(impl, "masked_mean", x, keep)
     if not isinstance(got, torch.Tensor) or tuple(got.shape) != (3, 4):
-        fail(f"masked_mean(x [3, 5, 4], keep [3, 5]) should return [3, 4], got {getattr(got, 'shape', got)}")
+        fail(
+            "masked_mean(x [3, 5, 4], keep [3, 5]) should return [3, 4], got {getattr}",
+            getattr=getattr(got, "shape", got),
+        )
     expected = torch.stack([x[b, keep[b]].mean(dim=0) for b in range(3)])
     got = got.double()
     if not torch.allclose(got, expected, rtol=1e-9, atol=1e-9):
@@ -355,8 +398,11 @@ def test_masked_mean(impl):
             )
         b = int((got - expected).abs().max(dim=1).values.argmax())
         fail(
-            f"masked_mean: row {b} (kept tokens {keep[b].nonzero().flatten().tolist()}) is off by "
-            f"{float((got - expected)[b].abs().max()):.3g} from the mean of its kept tokens"
+            "masked_mean: row {b} (kept tokens {flatten_tolist}) is off by {value_abs_max:.3g} "
+            "from the mean of its kept tokens",
+            b=b,
+            flatten_tolist=keep[b].nonzero().flatten().tolist(),
+            value_abs_max=float((got - expected)[b].abs().max()),
         )
 
 
@@ -423,15 +469,15 @@ def test_definition(impl):
     T = ids.shape[1]
     per_row = torch.stack([torch.arange(T) * (b + 1) + b for b in range(3)])  # [B, T]: other gaps per row
     settings = [
-        ("default positions", None),
-        ("positions [T] with gaps", torch.arange(T) * 3 + 1),
-        ("positions [B, T] that differ per row", per_row),
+        (tr("default positions"), None),
+        (tr("positions [T] with gaps"), torch.arange(T) * 3 + 1),
+        (tr("positions [B, T] that differ per row"), per_row),
     ]
     for scheme in ("rope", "learned", "sinusoidal", "none"):
         for pad_id in (PAD, 3):
             model = _model(impl, scheme, seed=41, pad_id=pad_id)
             state, names = call_function(
-                "reading your model's state_dict", inside, _perturbed_state, model, 42
+                tr("reading your model's state_dict"), inside, _perturbed_state, model, 42
             )
             if scheme == "sinusoidal" and any(name.startswith("pos_table") for name in names):
                 fail(
@@ -448,19 +494,26 @@ def test_definition(impl):
                     expected = _definition_logits(state, rows, positions, scheme, pad_id)
                 except (KeyError, RuntimeError) as exc:
                     fail(
-                        f"{what}: your model's state_dict does not hold the documented modules "
-                        f"({describe_exception(exc)}): keep tok_emb, pos_emb ('learned'), blocks.i.norm1, "
-                        "blocks.i.attn.{q,k,v,out}_proj, blocks.i.norm2, blocks.i.mlp, norm and head"
+                        "{what}: your model's state_dict does not hold the documented modules "
+                        "({describe_exception}): keep tok_emb, pos_emb ('learned'), "
+                        "blocks.i.norm1, blocks.i.attn.{{q,k,v,out}}_proj, blocks.i.norm2, "
+                        "blocks.i.mlp, norm and head",
+                        what=what,
+                        describe_exception=describe_exception(exc),
                     )
                 error = (mine - expected).abs()
                 if float(error.max()) > 1e-4:
                     b = int(error.max(dim=1).values.argmax())
                     fail(
-                        f"{what}: the logits of row {b} differ from the module docstring's forward pass "
-                        f"computed from your own weights by {float(error[b].max()):.3g} (yours "
-                        f"{[round(float(v), 4) for v in mine[b]]}, the definition's "
-                        f"{[round(float(v), 4) for v in expected[b]]})",
+                        "{what}: the logits of row {b} differ from the module docstring's forward "
+                        "pass computed from your own weights by {error_max:.3g} (yours {value}, "
+                        "the definition's {value2})",
                         cause="forward",
+                        what=what,
+                        b=b,
+                        error_max=float(error[b].max()),
+                        value=[round(float(v), 4) for v in mine[b]],
+                        value2=[round(float(v), 4) for v in expected[b]],
                     )
 
 
@@ -473,13 +526,15 @@ def test_padding(impl):
     for scheme in ("rope", "learned", "none"):
         model = _model(impl, scheme, seed=7)
         short = _logits(model, ids, f"pos_scheme={scheme!r}")
-        long = _logits(model, padded, f"pos_scheme={scheme!r} with padding")
+        long = _logits(model, padded, tr("pos_scheme={scheme!r} with padding", scheme=scheme))
         if not torch.allclose(short, long, rtol=1e-4, atol=1e-5):
             diff = float((short - long).abs().max())
             fail(
-                f"pos_scheme={scheme!r}: appending 7 padding tokens changed the logits by up to {diff:.3g}; "
-                "padding must not be attended to (scores = -inf where the KEY is padding) and must not "
-                "count in the mean pooling"
+                "pos_scheme={scheme!r}: appending 7 padding tokens changed the logits by up to "
+                "{diff:.3g}; padding must not be attended to (scores = -inf where the KEY is "
+                "padding) and must not count in the mean pooling",
+                scheme=scheme,
+                diff=diff,
             )
 
 
@@ -489,7 +544,7 @@ def test_rope_relative(impl):
     model = _model(impl, "rope", seed=8)
     T = ids.shape[1]
     base = _logits(model, ids, "pos_scheme='rope'")
-    shifted = _logits(model, ids, "pos_scheme='rope' with positions + 9", positions=torch.arange(T) + 9)
+    shifted = _logits(model, ids, tr("pos_scheme='rope' with positions + 9"), positions=torch.arange(T) + 9)
     if not torch.allclose(base, shifted, rtol=1e-4, atol=1e-5):
         fail(
             "with RoPE, adding 9 to every position changed the logits: something absolute is in the model. "
@@ -498,7 +553,7 @@ def test_rope_relative(impl):
         )
     left = torch.cat([torch.zeros(5, 4, dtype=torch.long), ids], dim=1)  # real tokens now at 4 .. 4 + L - 1
     if not torch.allclose(
-        base, _logits(model, left, "pos_scheme='rope' with left padding"), rtol=1e-4, atol=1e-5
+        base, _logits(model, left, tr("pos_scheme='rope' with left padding")), rtol=1e-4, atol=1e-5
     ):
         fail(
             "with RoPE, 4 padding tokens on the LEFT (each real token 4 positions later) changed the logits: "
@@ -524,8 +579,9 @@ def test_order_sensitivity(impl):
         model = _model(impl, scheme, seed=10)
         if torch.allclose(_logits(model, ids, scheme), _logits(model, swapped, scheme), rtol=1e-5, atol=1e-6):
             fail(
-                f"pos_scheme={scheme!r}: reversing the words left the logits unchanged, so the model sees no "
-                "order: is the positional scheme ignored (always 'none')?"
+                "pos_scheme={scheme!r}: reversing the words left the logits unchanged, so the "
+                "model sees no order: is the positional scheme ignored (always 'none')?",
+                scheme=scheme,
             )
 
 
@@ -552,10 +608,12 @@ def test_evaluate(impl):
     expected = float((predictions == labels).double().mean())
     if not math.isclose(float(result["accuracy"]), expected, abs_tol=1e-6):
         fail(
-            f"evaluate's accuracy {float(result['accuracy']):.4f} (model left in train mode, dropout 0.5, "
-            f"batch_size 16 over 40 rows) is not that of the model's argmax predictions in eval mode "
-            f"({expected:.4f}): call model.eval(), predict every row under torch.no_grad(), argmax over "
-            "the classes"
+            "evaluate's accuracy {result:.4f} (model left in train mode, dropout 0.5, batch_size "
+            "16 over 40 rows) is not that of the model's argmax predictions in eval mode "
+            "({expected:.4f}): call model.eval(), predict every row under torch.no_grad(), argmax "
+            "over the classes",
+            result=float(result["accuracy"]),
+            expected=expected,
         )
     mine = torch.as_tensor(result.get("predictions", torch.empty(0)))
     if tuple(mine.shape) != (40,) or not torch.equal(mine.long(), predictions):
@@ -566,8 +624,9 @@ def test_evaluate(impl):
     confusion = torch.as_tensor(result["confusion"])
     if tuple(confusion.shape) != (4, 4):
         fail(
-            f"a model with 4 classes, on labels 0 and 1 and never predicting 2 or 3, must give a [4, 4] "
-            f"confusion (n_classes is the width of the logits), got {tuple(confusion.shape)}"
+            "a model with 4 classes, on labels 0 and 1 and never predicting 2 or 3, must give a "
+            "[4, 4] confusion (n_classes is the width of the logits), got {confusion_shape}",
+            confusion_shape=tuple(confusion.shape),
         )
 
 
@@ -591,7 +650,7 @@ def test_reproducible(impl):
         model = _model(impl, "rope", seed=14)  # the same initial weights every time
         seed_learner(model, global_seed)  # the global RNG differs between runs; only `seed` should matter
         call(impl, "train_classifier", model, ids, labels, **dict(settings, seed=seed))
-        finals.append(_logits(model, ids[:16], "trained model"))
+        finals.append(_logits(model, ids[:16], tr("trained model")))
     if not torch.allclose(finals[0], finals[1], rtol=1e-5, atol=1e-6):
         fail(
             "two trainings with the same seed (and the same initial model) gave different models: shuffle "
@@ -602,10 +661,13 @@ def test_reproducible(impl):
     for name, value in (("weight_decay", 0.5), ("lr", 1e-2)):
         model = _model(impl, "rope", seed=14)
         call(impl, "train_classifier", model, ids, labels, **dict(settings, **{name: value}))
-        if torch.allclose(_logits(model, ids[:16], "trained model"), finals[0], rtol=1e-7, atol=1e-9):
+        if torch.allclose(_logits(model, ids[:16], tr("trained model")), finals[0], rtol=1e-7, atol=1e-9):
             fail(
-                f"training with {name}={value:g} gave the very same model as {name}={settings[name]:g}: "
-                f"pass {name} to torch.optim.AdamW"
+                "training with {name}={value:g} gave the very same model as {name}={settings:g}: "
+                "pass {name} to torch.optim.AdamW",
+                name=name,
+                value=value,
+                settings=settings[name],
             )
 
 
@@ -619,9 +681,13 @@ def test_rope_learns(impl):
     accuracy, seconds = _train(impl, "rope")
     if accuracy < 0.95:
         fail(
-            f"the RoPE classifier reached {accuracy:.1%} test accuracy after {TRAIN['epochs']} epochs "
-            f"({seconds:.1f} s); expected >= 95 %. Check the RoPE rotation of q and k (not of v), the "
-            "padding masks, the optimizer step after backward, and that the loss is cross-entropy on logits"
+            "the RoPE classifier reached {accuracy:.1%} test accuracy after {train} epochs "
+            "({seconds:.1f} s); expected >= 95 %. Check the RoPE rotation of q and k (not of v), "
+            "the padding masks, the optimizer step after backward, and that the loss is "
+            "cross-entropy on logits",
+            accuracy=accuracy,
+            train=TRAIN["epochs"],
+            seconds=seconds,
         )
 
 
@@ -630,13 +696,18 @@ def test_none_at_chance(impl):
     accuracy, seconds = _train(impl, "none")
     if accuracy > 0.60:
         fail(
-            f"the model with pos_scheme='none' reached {accuracy:.1%} on a task a bag of words cannot "
-            "solve: position leaks in without a positional scheme (a causal mask? padding counted in "
-            "the mean? a table added anyway?)"
+            "the model with pos_scheme='none' reached {accuracy:.1%} on a task a bag of words "
+            "cannot solve: position leaks in without a positional scheme (a causal mask? padding "
+            "counted in the mean? a table added anyway?)",
+            accuracy=accuracy,
         )
     rope_accuracy, _ = _train(impl, "rope")
     if rope_accuracy < 0.95:
         raise Mistake(
-            f"'none' is at chance ({accuracy:.1%}), but so is a model that does not learn: the RoPE model "
-            f"reached only {rope_accuracy:.1%}; fix that first"
+            tr(
+                "'none' is at chance ({accuracy:.1%}), but so is a model that does not learn: the "
+                "RoPE model reached only {rope_accuracy:.1%}; fix that first",
+                accuracy=accuracy,
+                rope_accuracy=rope_accuracy,
+            )
         )

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from ..checking import call_unchanged, check, expect_raises, fail, float64_result, tensor_result
+from ..i18n import tr
 
 THETA = 0.7
 
@@ -51,12 +52,12 @@ class Encoding:
 
 
 def _rope(theta: float = THETA) -> Encoding:
-    return Encoding(f"the rotation z * exp(1j * m * {theta})", lambda z, m: m * theta)
+    return Encoding(tr("the rotation z * exp(1j * m * {theta})", theta=theta), lambda z, m: m * theta)
 
 
 def _absolute() -> Encoding:
     return Encoding(
-        "z + p(m) (an added position vector)", lambda z, m: 0 * m, offset=lambda m: 0.5 * np.exp(1j * m)
+        tr("z + p(m) (an added position vector)"), lambda z, m: 0 * m, offset=lambda m: 0.5 * np.exp(1j * m)
     )
 
 
@@ -82,7 +83,7 @@ def _wrap(angle: np.ndarray) -> np.ndarray:
 def _float64(value, what: str, shape: tuple) -> np.ndarray:
     out = tensor_result(value, what)
     if out.is_complex():
-        fail(f"{what} is {out.dtype}; return the real float64 values")
+        fail("{what} is {out_dtype}; return the real float64 values", what=what, out_dtype=out.dtype)
     return float64_result(value, what, shape)
 
 
@@ -95,18 +96,25 @@ def _name_slip(what: str, got: np.ndarray, expected: np.ndarray, slips, rule: st
         return
     for value, why in slips:
         if _close(got, np.asarray(value)):
-            fail(f"{what}: {why}")
+            fail("{what}: {why}", what=what, why=why)
     if got.shape == np.shape(expected) and np.allclose(got, expected, rtol=1e-4, atol=1e-4):
         worst = float(np.abs(got - expected).max())
         fail(
-            f"{what}: right only to about float32 precision (off by up to {worst:.2g}); compute every step "
-            "in float64"
+            "{what}: right only to about float32 precision (off by up to {worst:.2g}); compute "
+            "every step in float64",
+            what=what,
+            worst=worst,
         )
     where = tuple(int(i) for i in np.argwhere(~np.isclose(got, expected, rtol=1e-9, atol=1e-9))[0])
     mine, right = float(got[where]), float(expected[where])
     fail(
-        f"{what}: yours {mine:.10g} at index {where}, expected {right:.10g} (off by {abs(mine - right):.2g}; "
-        f"{rule})"
+        "{what}: yours {mine:.10g} at index {where}, expected {right:.10g} (off by {value:.2g}; {rule})",
+        what=what,
+        mine=mine,
+        where=where,
+        right=right,
+        value=abs(mine - right),
+        rule=rule,
     )
 
 
@@ -121,7 +129,7 @@ def _score(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def test_complex_score(impl):
     q, k = _complex((3, 4), 0), _complex((3, 4), 1)
     for qq, kk, label in ((q, k, "[3, 4] and [3, 4]"), (q[:, :1], k[:1, :], "[3, 1] and [1, 4]")):
-        what = f"complex_score(q, k) for q, k of shapes {label}"
+        what = tr("complex_score(q, k) for q, k of shapes {label}", label=label)
         shape = np.broadcast_shapes(qq.shape, kk.shape)
         got = _float64(
             call_unchanged(
@@ -138,15 +146,15 @@ def test_complex_score(impl):
         slips = [
             (
                 (qq * kk).real,
-                "that is Re(q * k) = q0 k0 - q1 k1; the dot product conjugates k: Re(q * conj(k))",
+                tr("that is Re(q * k) = q0 k0 - q1 k1; the dot product conjugates k: Re(q * conj(k))"),
             ),
             (
                 (qq * np.conj(kk)).imag,
-                "that is the imaginary part (q1 k0 - q0 k1, a cross product); take the real part",
+                tr("that is the imaginary part (q1 k0 - q0 k1, a cross product); take the real part"),
             ),
             (
                 np.abs(qq * np.conj(kk)),
-                "that is |q| |k|, the modulus; the dot product is the real part of q * conj(k)",
+                tr("that is |q| |k|, the modulus; the dot product is the real part of q * conj(k)"),
             ),
         ]
         _name_slip(what, got, _score(qq, kk), slips, "q0 * k0 + q1 * k1")
@@ -164,7 +172,13 @@ def test_requirement_gap(impl):
         (_quadratic(), 2, 5, 3),
         (_rope(2.0), 0, 6, 9),
     ):
-        what = f"requirement_gap(f, q, k, m={m}, n={n}, shift={shift}) with f = {f.name}"
+        what = tr(
+            "requirement_gap(f, q, k, m={m}, n={n}, shift={shift}) with f = {name}",
+            m=m,
+            n=n,
+            shift=shift,
+            name=f.name,
+        )
         got = _float64(
             call_unchanged(
                 impl,
@@ -188,39 +202,50 @@ def test_requirement_gap(impl):
 
         expected = np.abs(g(m, n) - g(m + shift, n + shift))
         slips = [
-            (g(m, n) - g(m + shift, n + shift), "take the absolute value of the difference"),
+            (g(m, n) - g(m + shift, n + shift), tr("take the absolute value of the difference")),
             (
                 np.abs(g(m, n) - g(m + shift, n)),
-                "only the query moved; shift both positions: g(m + shift, n + shift)",
+                tr("only the query moved; shift both positions: g(m + shift, n + shift)"),
             ),
             (
                 np.abs(
                     f.numpy(q, m) * np.conj(f.numpy(k, n))
                     - f.numpy(q, m + shift) * np.conj(f.numpy(k, n + shift))
                 ),
-                "that is the change of the complex product f(q, m) conj(f(k, n)); the score is its real part",
+                tr(
+                    "that is the change of the complex product f(q, m) conj(f(k, n)); the score is "
+                    "its real part"
+                ),
             ),
             (
                 np.abs(
                     _score(f.numpy(q, n), f.numpy(k, m))
                     - _score(f.numpy(q, n + shift), f.numpy(k, m + shift))
                 ),
-                "the positions are swapped: the query is encoded at m, f(q, m), and the key at n, f(k, n)",
+                tr(
+                    "the positions are swapped: the query is encoded at m, f(q, m), and the key at n, f(k, n)"
+                ),
             ),
             (
                 np.abs(
                     (f.numpy(q, m) * f.numpy(k, n)).real
                     - (f.numpy(q, m + shift) * f.numpy(k, n + shift)).real
                 ),
-                "the score is Re(f(q, m) * conj(f(k, n))): the key's encoding is conjugated",
+                tr("the score is Re(f(q, m) * conj(f(k, n))): the key's encoding is conjugated"),
             ),
         ]
-        rule = "|g(m, n) - g(m + shift, n + shift)|, g = Re(f(q, m) conj(f(k, n)))"
+        rule = tr("|g(m, n) - g(m + shift, n + shift)|, g = Re(f(q, m) conj(f(k, n)))")
         if not _close(got, expected) and not any(_close(got, value) for value, _ in slips):
             if not {m, n, m + shift, n + shift} <= set(calls):
                 fail(
-                    f"{what}: f was called at positions {calls}; the gap needs f(q, {m}), f(k, {n}), "
-                    f"f(q, {m + shift}) and f(k, {n + shift})"
+                    "{what}: f was called at positions {calls}; the gap needs f(q, {m}), f(k, "
+                    "{n}), f(q, {value}) and f(k, {value2})",
+                    what=what,
+                    calls=calls,
+                    m=m,
+                    n=n,
+                    value=m + shift,
+                    value2=n + shift,
                 )
         _name_slip(what, got, expected, slips, rule)
 
@@ -231,7 +256,7 @@ def test_requirement_gap(impl):
 def _polar(impl, f: Encoding, z: np.ndarray, m: int, what: str) -> tuple[np.ndarray, np.ndarray]:
     out = call_unchanged(impl, "polar_parts", f, torch.from_numpy(z.copy()), m, what=what, names=("f", "z"))
     if not isinstance(out, tuple | list) or len(out) != 2:
-        fail(f"{what} should return a pair (modulus, phase), got {type(out).__name__}")
+        fail("{what} should return a pair (modulus, phase), got {name}", what=what, name=type(out).__name__)
     return _float64(out[0], f"{what}[0] (the modulus)", z.shape), _float64(
         out[1], f"{what}[1] (the phase)", z.shape
     )
@@ -247,12 +272,12 @@ def _near_pi(seed: int) -> np.ndarray:
 def test_polar_modulus(impl):
     z = _near_pi(4)
     for f, m in ((_rope(), 5), (_growing(), 3), (_absolute(), 2)):
-        what = f"polar_parts(f, z, m={m}) with f = {f.name}"
+        what = tr("polar_parts(f, z, m={m}) with f = {name}", m=m, name=f.name)
         modulus, _ = _polar(impl, f, z, m, what)
         w = f.numpy(z, m)
         slips = [
-            (np.abs(w) / np.abs(z), "that is |f(z, m)| / |z|; return the modulus |f(z, m)| itself"),
-            (np.abs(w) ** 2, "that is |f(z, m)| ** 2; the modulus is |f(z, m)|"),
+            (np.abs(w) / np.abs(z), tr("that is |f(z, m)| / |z|; return the modulus |f(z, m)| itself")),
+            (np.abs(w) ** 2, tr("that is |f(z, m)| ** 2; the modulus is |f(z, m)|")),
         ]
         _name_slip(f"{what}[0]", modulus, np.abs(w), slips, "|f(z, m)|")
 
@@ -261,21 +286,26 @@ def test_polar_modulus(impl):
 def test_polar_phase(impl):
     z = _near_pi(5)
     for f, m in ((_rope(), 1), (_rope(), 4), (_vector_phase(), 2), (_absolute(), 3)):
-        what = f"polar_parts(f, z, m={m}) with f = {f.name}"
+        what = tr("polar_parts(f, z, m={m}) with f = {name}", m=m, name=f.name)
         _, phase = _polar(impl, f, z, m, what)
         w = f.numpy(z, m)
         raw = np.angle(w) - np.angle(z)
         slips = [
             (
                 raw,
-                "the difference arg f(z, m) - arg z must be wrapped into [-pi, pi] (the angle of "
-                "f(z, m) * conj(z))",
+                tr(
+                    "the difference arg f(z, m) - arg z must be wrapped into [-pi, pi] (the angle "
+                    "of f(z, m) * conj(z))"
+                ),
             ),
-            (np.angle(w), "that is arg f(z, m) itself; the phase is measured from z: arg f(z, m) - arg z"),
-            (-_wrap(raw), "the sign is flipped: the phase is arg f(z, m) - arg z"),
-            (_wrap(raw) % (2 * np.pi), "that is in [0, 2 pi); wrap into [-pi, pi]"),
+            (
+                np.angle(w),
+                tr("that is arg f(z, m) itself; the phase is measured from z: arg f(z, m) - arg z"),
+            ),
+            (-_wrap(raw), tr("the sign is flipped: the phase is arg f(z, m) - arg z")),
+            (_wrap(raw) % (2 * np.pi), tr("that is in [0, 2 pi); wrap into [-pi, pi]")),
         ]
-        _name_slip(f"{what}[1]", phase, _wrap(raw), slips, "arg f(z, m) - arg z, wrapped into [-pi, pi]")
+        _name_slip(f"{what}[1]", phase, _wrap(raw), slips, tr("arg f(z, m) - arg z, wrapped into [-pi, pi]"))
 
 
 # ------------------------------------------------------------------------------------ step 4
@@ -285,14 +315,17 @@ def test_polar_phase(impl):
 def test_phase_increments(impl):
     z = _near_pi(6)[:4].reshape(2, 2)
     for f, n in ((_rope(), 5), (_rope(4.0), 4), (_quadratic(), 6), (_quadratic(), 2)):
-        what = f"phase_increments(f, z of shape [2, 2], n_positions={n}) with f = {f.name}"
+        what = tr("phase_increments(f, z of shape [2, 2], n_positions={n}) with f = {name}", n=n, name=f.name)
         got = call_unchanged(
             impl, "phase_increments", f, torch.from_numpy(z.copy()), n, what=what, names=("f", "z")
         )
         out = tensor_result(got, what)
         if tuple(out.shape) == (n - 1, 2, 2):
             fail(
-                f"{what} has shape {tuple(out.shape)}: put the increments on a new last axis, [2, 2, {n - 1}]"
+                "{what} has shape {out_shape}: put the increments on a new last axis, [2, 2, {value}]",
+                what=what,
+                out_shape=tuple(out.shape),
+                value=n - 1,
             )
         got = _float64(got, what, (2, 2, n - 1))
         phi = np.stack([np.angle(f.numpy(z, m) * np.conj(z)) for m in range(n + 1)], axis=-1)  # wrapped
@@ -300,19 +333,26 @@ def test_phase_increments(impl):
         this_w = np.stack([f.numpy(z, m) for m in range(n - 1)], axis=-1)
         next_w = np.stack([f.numpy(z, m + 1) for m in range(n - 1)], axis=-1)
         slips = [
-            (raw, "each increment must be wrapped into [-pi, pi] (the angle of f(z, m + 1) * conj(f(z, m)))"),
+            (
+                raw,
+                tr(
+                    "each increment must be wrapped into [-pi, pi] (the angle of f(z, m + 1) * conj(f(z, m)))"
+                ),
+            ),
             (
                 np.angle(next_w) - np.angle(this_w),
-                "each increment must be wrapped into [-pi, pi] (the angle of f(z, m + 1) * conj(f(z, m)))",
+                tr(
+                    "each increment must be wrapped into [-pi, pi] (the angle of f(z, m + 1) * conj(f(z, m)))"
+                ),
             ),
-            (-_wrap(raw), "the sign is flipped: the increment is phi(m + 1) - phi(m)"),
+            (-_wrap(raw), tr("the sign is flipped: the increment is phi(m + 1) - phi(m)")),
             (
                 _wrap(phi[..., 2 : n + 1] - phi[..., 1:n]),
-                "the increments start at m = 1; start at m = 0: phi(1) - phi(0)",
+                tr("the increments start at m = 1; start at m = 0: phi(1) - phi(0)"),
             ),
             (
                 phi[..., 1:n],
-                "those are the phases phi(1) .. phi(n - 1); return their increments phi(m + 1) - phi(m)",
+                tr("those are the phases phi(1) .. phi(n - 1); return their increments phi(m + 1) - phi(m)"),
             ),
         ]
         _name_slip(what, got, _wrap(raw), slips, "wrap(phi(m + 1) - phi(m)), m = 0 .. n_positions - 2")
@@ -331,7 +371,11 @@ def test_rope_2d(impl):
         (np.array([[2], [9]]), 0.05),
     ):
         shape = np.broadcast_shapes(z.shape, positions.shape)
-        what = f"rope_2d(z of shape [4], positions of shape {list(positions.shape)}, theta={theta})"
+        what = tr(
+            "rope_2d(z of shape [4], positions of shape {positions_shape}, theta={theta})",
+            positions_shape=list(positions.shape),
+            theta=theta,
+        )
         out = tensor_result(
             call_unchanged(
                 impl,
@@ -345,45 +389,56 @@ def test_rope_2d(impl):
             what,
         )
         if tuple(out.shape) != shape:
-            fail(f"{what} has shape {tuple(out.shape)}, expected {shape} (z and positions broadcast)")
+            fail(
+                "{what} has shape {out_shape}, expected {shape} (z and positions broadcast)",
+                what=what,
+                out_shape=tuple(out.shape),
+                shape=shape,
+            )
         if out.dtype != torch.complex128:
-            fail(f"{what} is {out.dtype}; return complex128")
+            fail("{what} is {out_dtype}; return complex128", what=what, out_dtype=out.dtype)
         got = out.numpy()
         expected = z * np.exp(1j * positions * theta)
         slips = [
-            (z * np.exp(-1j * positions * theta), "the rotation goes the wrong way: exp(+1j * m * theta)"),
-            (z * np.exp(1j * theta) * np.ones(shape), "the angle is m * theta: the position is missing"),
-            (np.broadcast_to(z, shape), "z was returned unrotated"),
+            (
+                z * np.exp(-1j * positions * theta),
+                tr("the rotation goes the wrong way: exp(+1j * m * theta)"),
+            ),
+            (z * np.exp(1j * theta) * np.ones(shape), tr("the angle is m * theta: the position is missing")),
+            (np.broadcast_to(z, shape), tr("z was returned unrotated")),
         ]
         if not np.allclose(got, expected, rtol=1e-9, atol=1e-9):
             for value, why in slips:
                 if np.allclose(got, value, rtol=1e-9, atol=1e-9):
-                    fail(f"{what}: {why}")
+                    fail("{what}: {why}", what=what, why=why)
             if np.allclose(got, expected, rtol=1e-5, atol=1e-5):
                 fail(
-                    f"{what}: right only to about float32 precision (off by up to "
-                    f"{np.abs(got - expected).max():.2g}); compute the angles m * theta in float64"
+                    "{what}: right only to about float32 precision (off by up to {value_max:.2g}); "
+                    "compute the angles m * theta in float64",
+                    what=what,
+                    value_max=np.abs(got - expected).max(),
                 )
             fail(
-                f"{what}: differs from z * exp(1j * m * theta) (largest difference "
-                f"{np.abs(got - expected).max():.3g})"
+                "{what}: differs from z * exp(1j * m * theta) (largest difference {value_max:.3g})",
+                what=what,
+                value_max=np.abs(got - expected).max(),
             )
 
 
 @check(1, "rotation_matrix: [[cos, -sin], [sin, cos]] of m * theta, the same map as rope_2d")
 def test_rotation_matrix(impl):
     for m, theta in ((3, 0.4), (0, 1.3), (17, 0.01)):
-        what = f"rotation_matrix({m}, {theta})"
+        what = tr("rotation_matrix({m}, {theta})", m=m, theta=theta)
         got = _float64(call_unchanged(impl, "rotation_matrix", m, theta, what=what), what, (2, 2))
         c, s = np.cos(m * theta), np.sin(m * theta)
         slips = [
             (
                 np.array([[c, s], [-s, c]]),
-                "that is the transpose, a rotation by -m * theta; the first row is (cos, -sin)",
+                tr("that is the transpose, a rotation by -m * theta; the first row is (cos, -sin)"),
             ),
             (
                 np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]]),
-                "the angle is m * theta",
+                tr("the angle is m * theta"),
             ),
         ]
         _name_slip(

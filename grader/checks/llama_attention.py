@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from ..checking import Mistake, call, check, expect_raises, fail, tensor_result, tolerance, type_name
+from ..i18n import N_, tr
 from ._rotations import rotate
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "llama_attention.npz"
@@ -31,7 +32,7 @@ HEADS = {
 }  # config: (H, H_kv)
 BASES = {"odd_head_dim": 500000.0}
 WINDOW = 3
-HF = "Hugging Face's LlamaAttention on the same weights"
+HF = N_("Hugging Face's LlamaAttention on the same weights")
 
 
 @cache
@@ -142,9 +143,16 @@ def _differs(
     if not bad.any():
         return ""
     where = tuple(int(i) for i in np.argwhere(bad)[0])
-    return (
-        f"{what}: {bad.sum()} of {bad.size if rows is None else rows.sum() * got.shape[-1]} values differ "
-        f"from {against} (first at index {where}: yours {got[where]:.6g}, expected {expected[where]:.6g})"
+    return tr(
+        "{what}: {bad_sum} of {value} values differ from {against} (first at index {where}: "
+        "yours {got:.6g}, expected {expected:.6g})",
+        what=what,
+        bad_sum=bad.sum(),
+        value=bad.size if rows is None else rows.sum() * got.shape[-1],
+        against=against,
+        where=where,
+        got=got[where],
+        expected=expected[where],
     )
 
 
@@ -164,29 +172,48 @@ def _run(
     except Mistake as exc:
         if " raised " in str(exc) and head_dim * n_heads != hidden.shape[-1]:  # a fact worth knowing here
             fail(
-                f"{exc} (here the head size d = q_proj.shape[0] // n_heads = {head_dim}, while D / H = "
-                f"{hidden.shape[-1] / n_heads:g})"
+                "{exc} (here the head size d = q_proj.shape[0] // n_heads = {head_dim}, while D / "
+                "H = {value:g})",
+                exc=exc,
+                head_dim=head_dim,
+                value=hidden.shape[-1] / n_heads,
             )
         raise
     if not all(torch.equal(a, b) for a, b in zip([hidden, *weights.values()], before, strict=True)):
-        fail(f"{what} changed its input hidden or weights; compute in new tensors")
+        fail("{what} changed its input hidden or weights; compute in new tensors", what=what)
     if past is not None and not (
         torch.equal(past[0], before_past[0]) and torch.equal(past[1], before_past[1])
     ):
-        fail(f"{what} changed the past_kv tensors it was given; return the longer cache as new tensors")
+        fail(
+            "{what} changed the past_kv tensors it was given; return the longer cache as new tensors",
+            what=what,
+        )
     if not (isinstance(result, tuple) and len(result) == 2):
-        fail(f"{what} must return (out, (k_cache, v_cache)), got {type_name(result)}")
+        fail(
+            "{what} must return (out, (k_cache, v_cache)), got {type_name}",
+            what=what,
+            type_name=type_name(result),
+        )
     out = tensor_result(result[0], f"{what}: out")
     cache = result[1]
     if not (isinstance(cache, tuple) and len(cache) == 2):
-        fail(f"{what} must return (out, (k_cache, v_cache)); the second item is {type_name(cache)}")
+        fail(
+            "{what} must return (out, (k_cache, v_cache)); the second item is {type_name}",
+            what=what,
+            type_name=type_name(cache),
+        )
     k_cache, v_cache = (
         tensor_result(c, f"{what}: {name}") for c, name in zip(cache, ("k_cache", "v_cache"), strict=True)
     )
     if tuple(out.shape) != tuple(hidden.shape) or out.dtype != hidden.dtype:
         fail(
-            f"{what}: out is {out.dtype} {tuple(out.shape)}; it must have hidden's shape "
-            f"{tuple(hidden.shape)} and dtype {hidden.dtype}"
+            "{what}: out is {out_dtype} {out_shape}; it must have hidden's shape {hidden_shape} "
+            "and dtype {hidden_dtype}",
+            what=what,
+            out_dtype=out.dtype,
+            out_shape=tuple(out.shape),
+            hidden_shape=tuple(hidden.shape),
+            hidden_dtype=hidden.dtype,
         )
     cached = (0 if past is None else past[0].shape[-2]) + hidden.shape[1]
     shape = (hidden.shape[0], n_kv, cached, head_dim)
@@ -194,12 +221,20 @@ def _run(
         if tuple(tensor.shape) != shape:
             extra = ""
             if tensor.dim() == 4 and tensor.shape[1] == n_heads != n_kv:
-                extra = f": it holds the {n_heads} repeated heads; cache the {n_kv} KV heads (GQA's saving)"
+                extra = tr(
+                    ": it holds the {n_heads} repeated heads; cache the {n_kv} KV heads (GQA's saving)",
+                    n_heads=n_heads,
+                    n_kv=n_kv,
+                )
             elif tensor.dim() == 4 and past is not None and tensor.shape[2] == hidden.shape[1]:
-                extra = ": it holds only the new tokens; append them to past_kv along the cache axis"
+                extra = tr(": it holds only the new tokens; append them to past_kv along the cache axis")
             fail(
-                f"{what}: {name} has shape {tuple(tensor.shape)}, expected {shape} = [B, H_kv, P + T, "
-                f"d]{extra}"
+                "{what}: {name} has shape {tensor_shape}, expected {shape} = [B, H_kv, P + T, d]{extra}",
+                what=what,
+                name=name,
+                tensor_shape=tuple(tensor.shape),
+                shape=shape,
+                extra=extra,
             )
     return out.to(torch.float64).numpy(), k_cache.to(torch.float64).numpy(), v_cache.to(torch.float64).numpy()
 
@@ -229,11 +264,12 @@ def _explain(impl, what: str, case: str, got, expected, variants, rows=None, aga
         except Exception:  # noqa: BLE001 - a slip that cannot be computed here names nothing
             continue
         if _same(got, alternative, rows):
-            fail(f"{what}: {why}")
+            fail("{what}: {why}", what=what, why=why)
     if _rope_is_broken(impl):
         fail(
-            f"{message}; your apply_rope (rope.py) differs from RoPE's definition: finish the rope "
-            "exercise first"
+            "{message_}; your apply_rope (rope.py) differs from RoPE's definition: finish the rope "
+            "exercise first",
+            message_=message,
         )
     fail(message)
 
@@ -251,37 +287,46 @@ def _common_slips(case, hidden, positions, allowed, past=None):
     if n_heads != n_kv:
         slips.append(
             (
-                f"query head h read KV head h % {n_kv}: each KV head serves {n_heads // n_kv} consecutive "
-                "query "
-                f"heads (head h uses KV head h // {n_heads // n_kv}), repeat it in a row rather than "
-                "tiling the stack",
+                tr(
+                    "query head h read KV head h % {n_kv}: each KV head serves {value} consecutive "
+                    "query heads (head h uses KV head h // {value}), repeat it in a row rather than "
+                    "tiling the stack",
+                    n_kv=n_kv,
+                    value=n_heads // n_kv,
+                ),
                 attend(tiled=True),
             )
         )
     slips += [
         (
-            "RoPE is missing on q and k (the outputs match attention without positions)",
+            tr("RoPE is missing on q and k (the outputs match attention without positions)"),
             attend(rotate_q=False, rotate_k=False),
         ),
-        ("the keys are not rotated (RoPE on q only)", attend(rotate_k=False)),
-        ("the queries are not rotated (RoPE on k only)", attend(rotate_q=False)),
+        (tr("the keys are not rotated (RoPE on q only)"), attend(rotate_k=False)),
+        (tr("the queries are not rotated (RoPE on k only)"), attend(rotate_q=False)),
         (
-            "RoPE used adjacent pairs (2i, 2i+1); Llama rotates half-split pairs (i, i + d/2)",
+            tr("RoPE used adjacent pairs (2i, 2i+1); Llama rotates half-split pairs (i, i + d/2)"),
             attend(interleaved=True),
         ),
-        (f"scores scaled by 1/d; Llama scales by 1/sqrt(d) = 1/sqrt({d})", attend(scale=1 / d)),
+        (tr("scores scaled by 1/d; Llama scales by 1/sqrt(d) = 1/sqrt({d})", d=d), attend(scale=1 / d)),
         (
-            f"scores scaled by 1/sqrt(D) = 1/sqrt({D}) (the model width); scale by 1/sqrt(d), d = {d} the "
-            "head size",
+            tr(
+                "scores scaled by 1/sqrt(D) = 1/sqrt({d}) (the model width); scale by 1/sqrt(d), d "
+                "= {d2} the head size",
+                d=D,
+                d2=d,
+            ),
             attend(scale=1 / math.sqrt(D)),
         ),
-        ("no scaling of the scores; divide them by sqrt(d)", attend(scale=1.0)),
+        (tr("no scaling of the scores; divide them by sqrt(d)"), attend(scale=1.0)),
         (
-            "the heads were merged with a reshape of [B, H, T, d] straight to [B, T, H * d]; transpose to "
-            "[B, T, H, d] first",
+            tr(
+                "the heads were merged with a reshape of [B, H, T, d] straight to [B, T, H * d]; "
+                "transpose to [B, T, H, d] first"
+            ),
             attend(merge_heads_by_reshape=True),
         ),
-        ("no causal mask: a token attended to later tokens", attend(allowed=np.ones_like(allowed))),
+        (tr("no causal mask: a token attended to later tokens"), attend(allowed=np.ones_like(allowed))),
     ]
     return slips
 
@@ -294,22 +339,30 @@ def test_repeat_kv(impl):
     x = torch.randn(2, 3, 4, 5, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
     for n_rep in (2, 4):
         out = tensor_result(call(impl, "repeat_kv", x, n_rep), f"repeat_kv(x, {n_rep})")
-        what = f"repeat_kv(x of shape {tuple(x.shape)}, {n_rep})"
+        what = tr("repeat_kv(x of shape {x_shape}, {n_rep})", x_shape=tuple(x.shape), n_rep=n_rep)
         if tuple(out.shape) != (2, 3 * n_rep, 4, 5):
             fail(
-                f"{what} has shape {tuple(out.shape)}, expected (2, {3 * n_rep}, 4, 5) = [B, H_kv * n_rep, "
-                "T, d]"
+                "{what} has shape {out_shape}, expected (2, {value}, 4, 5) = [B, H_kv * n_rep, T, d]",
+                what=what,
+                out_shape=tuple(out.shape),
+                value=3 * n_rep,
             )
         expected = x[:, torch.arange(3 * n_rep) // n_rep]
         if torch.equal(out, expected):
             continue
         if torch.equal(out, x[:, torch.arange(3 * n_rep) % 3]):
             fail(
-                f"{what} tiled the whole stack (head h is KV head h % 3, as x.repeat(1, {n_rep}, 1, 1) "
-                "gives); "
-                f"head h must be x[:, h // {n_rep}]: {n_rep} consecutive copies of each KV head"
+                "{what} tiled the whole stack (head h is KV head h % 3, as x.repeat(1, {n_rep}, 1, "
+                "1) gives); head h must be x[:, h // {n_rep}]: {n_rep} consecutive copies of each "
+                "KV head",
+                what=what,
+                n_rep=n_rep,
             )
-        fail(f"{what}: head h must be x[:, h // {n_rep}] (consecutive copies of each KV head)")
+        fail(
+            "{what}: head h must be x[:, h // {n_rep}] (consecutive copies of each KV head)",
+            what=what,
+            n_rep=n_rep,
+        )
 
 
 @check(1, "repeat_kv: n_rep = 1 keeps x; ValueError for n_rep < 1")
@@ -317,8 +370,12 @@ def test_repeat_kv_edges(impl):
     x = torch.randn(1, 2, 3, 4, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
     out = tensor_result(call(impl, "repeat_kv", x, 1), "repeat_kv(x, 1)")
     if tuple(out.shape) != tuple(x.shape) or not torch.equal(out, x):
-        fail(f"repeat_kv(x, 1) must return x's values, shape {tuple(x.shape)}; got shape {tuple(out.shape)}")
-    expect_raises(ValueError, impl, "repeat_kv", x, 0, why="repeat_kv(x, 0)")
+        fail(
+            "repeat_kv(x, 1) must return x's values, shape {x_shape}; got shape {out_shape}",
+            x_shape=tuple(x.shape),
+            out_shape=tuple(out.shape),
+        )
+    expect_raises(ValueError, impl, "repeat_kv", x, 0, why=tr("repeat_kv(x, 0)"))
 
 
 # ---------------------------------------------------------------------------- position ids, masks
@@ -333,9 +390,14 @@ def test_left_padding_ids(impl):
         what = f"left_padding_position_ids({mask.int().tolist()})"
         out = tensor_result(call(impl, "left_padding_position_ids", mask), what)
         if tuple(out.shape) != tuple(mask.shape):
-            fail(f"{what} has shape {tuple(out.shape)}, expected {tuple(mask.shape)} = [B, S]")
+            fail(
+                "{what} has shape {out_shape}, expected {mask_shape} = [B, S]",
+                what=what,
+                out_shape=tuple(out.shape),
+                mask_shape=tuple(mask.shape),
+            )
         if out.dtype != torch.int64:
-            fail(f"{what} is {out.dtype}; positions are int64 (torch.long)")
+            fail("{what} is {out_dtype}; positions are int64 (torch.long)", what=what, out_dtype=out.dtype)
         real = mask.bool()
         expected = mask.long().cumsum(-1) - 1
         if torch.equal(out[real], expected[real]):
@@ -343,14 +405,23 @@ def test_left_padding_ids(impl):
         got = out.tolist()
         if torch.equal(out[real], torch.arange(mask.shape[1]).expand_as(mask)[real]):
             fail(
-                f"{what} = {got}: the padding was counted; a real token's position counts only the real "
-                "tokens before it"
+                "{what} = {got}: the padding was counted; a real token's position counts only the "
+                "real tokens before it",
+                what=what,
+                got=got,
             )
         if torch.equal(out[real], (expected + 1)[real]):
-            fail(f"{what} = {got}: off by one, the first real token of each row is at position 0")
+            fail(
+                "{what} = {got}: off by one, the first real token of each row is at position 0",
+                what=what,
+                got=got,
+            )
         fail(
-            f"{what} = {got}: a real token's position is the number of real tokens before it "
-            f"({expected.clamp(min=0).tolist()} at the real tokens)"
+            "{what} = {got}: a real token's position is the number of real tokens before it "
+            "({clamp_tolist} at the real tokens)",
+            what=what,
+            got=got,
+            clamp_tolist=expected.clamp(min=0).tolist(),
         )
 
 
@@ -366,18 +437,33 @@ def test_packed_ids(impl):
         expected = torch.cat([torch.arange(n) for n in lengths])
         if tuple(out.shape) != tuple(expected.shape):
             fail(
-                f"{what} has shape {tuple(out.shape)}, expected {tuple(expected.shape)} (one position per "
-                "token)"
+                "{what} has shape {out_shape}, expected {expected_shape} (one position per token)",
+                what=what,
+                out_shape=tuple(out.shape),
+                expected_shape=tuple(expected.shape),
             )
         if out.dtype != torch.int64:
-            fail(f"{what} is {out.dtype}; positions are int64 (torch.long)")
+            fail("{what} is {out_dtype}; positions are int64 (torch.long)", what=what, out_dtype=out.dtype)
         if torch.equal(out, expected):
             continue
         if torch.equal(out, torch.arange(sum(lengths))):
-            fail(f"{what} = {out.tolist()}: the positions must restart at 0 in every document")
+            fail(
+                "{what} = {out_tolist}: the positions must restart at 0 in every document",
+                what=what,
+                out_tolist=out.tolist(),
+            )
         if torch.equal(out, expected + 1):
-            fail(f"{what} = {out.tolist()}: each document starts at position 0, not 1")
-        fail(f"{what} = {out.tolist()}, expected {expected.tolist()}")
+            fail(
+                "{what} = {out_tolist}: each document starts at position 0, not 1",
+                what=what,
+                out_tolist=out.tolist(),
+            )
+        fail(
+            "{what} = {out_tolist}, expected {expected_tolist}",
+            what=what,
+            out_tolist=out.tolist(),
+            expected_tolist=expected.tolist(),
+        )
 
 
 @check(2, "packed_causal_mask: block-diagonal and causal")
@@ -387,7 +473,13 @@ def test_packed_mask(impl):
         out = tensor_result(call(impl, "packed_causal_mask", lengths), what)
         T = sum(lengths)
         if tuple(out.shape) != (T, T) or out.dtype != torch.bool:
-            fail(f"{what} is {out.dtype} {tuple(out.shape)}; expected a bool [{T}, {T}] mask")
+            fail(
+                "{what} is {out_dtype} {out_shape}; expected a bool [{t}, {t}] mask",
+                what=what,
+                out_dtype=out.dtype,
+                out_shape=tuple(out.shape),
+                t=T,
+            )
         doc = _doc_ids(lengths)
         same_doc = doc[:, None] == doc[None, :]
         causal = torch.ones(T, T, dtype=torch.bool).tril()
@@ -395,16 +487,22 @@ def test_packed_mask(impl):
             continue
         if torch.equal(out, same_doc):
             fail(
-                f"{what}: inside a document a token sees later tokens; each block must be causal (key j <= "
-                "query i)"
+                "{what}: inside a document a token sees later tokens; each block must be causal "
+                "(key j <= query i)",
+                what=what,
             )
         if torch.equal(out, causal):
-            fail(f"{what}: a token sees the tokens of earlier documents; keep only keys of its own document")
+            fail(
+                "{what}: a token sees the tokens of earlier documents; keep only keys of its own document",
+                what=what,
+            )
         if torch.equal(out, (same_doc & causal).T):
-            fail(f"{what} is transposed: True where query i may attend key j <= i (rows are queries)")
+            fail(
+                "{what} is transposed: True where query i may attend key j <= i (rows are queries)", what=what
+            )
         if torch.equal(out, same_doc & causal & ~torch.eye(T, dtype=torch.bool)):
-            fail(f"{what}: a token must also see itself (the diagonal is True)")
-        fail(f"{what}: True exactly where query i and key j are in the same document and j <= i")
+            fail("{what}: a token must also see itself (the diagonal is True)", what=what)
+        fail("{what}: True exactly where query i and key j are in the same document and j <= i", what=what)
 
 
 @check(1, "packed_position_ids, packed_causal_mask: ValueError for no documents or a length < 1")
@@ -420,7 +518,7 @@ def test_packed_errors(impl):
 @check(2, "llama_attention: matches Hugging Face's LlamaAttention (prefill, H = H_kv)")
 def test_prefill_mha(impl):
     hidden = _get("mha", "hidden")
-    what = "llama_attention on 7 tokens, 4 heads, 4 KV heads"
+    what = tr("llama_attention on 7 tokens, 4 heads, 4 KV heads")
     out, _, _ = _run(impl, "mha", hidden, what)
     positions, allowed = np.arange(7), _causal(0, 7)
     _explain(impl, what, "mha", out, _fixture()["mha/out"], _common_slips("mha", hidden, positions, allowed))
@@ -431,7 +529,12 @@ def test_prefill_gqa(impl):
     for case in ("gqa", "mqa"):  # 6 heads on 2 KV heads; 4 heads on 1 (multi-query attention)
         n_heads, n_kv = HEADS[case]
         hidden = _get(case, "hidden")
-        what = f"llama_attention on 7 tokens, {n_heads} heads, {n_kv} KV head{'s' * (n_kv > 1)}"
+        what = tr(
+            "llama_attention on 7 tokens, {n_heads} heads, {n_kv} KV head{value}",
+            n_heads=n_heads,
+            n_kv=n_kv,
+            value="s" * (n_kv > 1),
+        )
         out, _, _ = _run(impl, case, hidden, what)
         positions, allowed = np.arange(7), _causal(0, 7)
         _explain(
@@ -442,24 +545,26 @@ def test_prefill_gqa(impl):
 @check(2, "llama_attention: the returned cache holds the rotated keys and the values of H_kv heads")
 def test_cache_returned(impl):
     hidden = _get("gqa", "hidden")
-    what = "llama_attention on 7 tokens, 6 heads, 2 KV heads"
+    what = tr("llama_attention on 7 tokens, 6 heads, 2 KV heads")
     _, k_cache, v_cache = _run(impl, "gqa", hidden, what)
     expected_k, expected_v = _fixture()["gqa/k_cache"], _fixture()["gqa/v_cache"]
     if not _same(k_cache, expected_k):
         _, raw_k, _ = _attend("gqa", hidden, np.arange(7), _causal(0, 7), rotate_k=False)
         if _same(k_cache, raw_k):
             fail(
-                f"{what}: k_cache holds the keys before RoPE; cache them rotated (R(m) k), as decoding "
-                "reads them"
+                "{what}: k_cache holds the keys before RoPE; cache them rotated (R(m) k), as "
+                "decoding reads them",
+                what=what,
             )
         if _same(k_cache, expected_v):
-            fail(f"{what}: k_cache holds the values; return (k_cache, v_cache) in that order")
+            fail("{what}: k_cache holds the values; return (k_cache, v_cache) in that order", what=what)
         fail(_differs(f"{what}: k_cache", k_cache, expected_k, "the keys transformers caches"))
     if not _same(v_cache, expected_v):
         if _same(v_cache, rotate(expected_v, np.arange(7), 10000.0, interleaved=False)):
             fail(
-                f"{what}: v_cache holds rotated values; RoPE rotates q and k only, values are cached as "
-                "they are"
+                "{what}: v_cache holds rotated values; RoPE rotates q and k only, values are "
+                "cached as they are",
+                what=what,
             )
         fail(_differs(f"{what}: v_cache", v_cache, expected_v, "the values transformers caches"))
 
@@ -481,7 +586,12 @@ def _decode_one(impl, prefix: str, tokens: int) -> tuple[np.ndarray, np.ndarray]
     past = (_get("decode", f"{prefix}_past_k"), _get("decode", f"{prefix}_past_v"))
     P = past[0].shape[-2]
     hidden = _get("decode", f"{prefix}_hidden")
-    what = f"llama_attention on {tokens} new token{'s' * (tokens > 1)} after a cache of {P}"
+    what = tr(
+        "llama_attention on {tokens} new token{value} after a cache of {p}",
+        tokens=tokens,
+        value="s" * (tokens > 1),
+        p=P,
+    )
     out, k_cache, v_cache = _run(impl, "decode", hidden, what, past_kv=past)
     positions, allowed = np.arange(P, P + tokens), _causal(P, tokens)
     numpy_past = (past[0].numpy(), past[1].numpy())
@@ -491,17 +601,25 @@ def _decode_one(impl, prefix: str, tokens: int) -> tuple[np.ndarray, np.ndarray]
 
     slips = [
         (
-            f"the new tokens were rotated at positions 0 .. {tokens - 1}; after a cache of {P} tokens they "
-            f"sit at {P} .. {P + tokens - 1} (the default position_ids start at P)",
+            tr(
+                "the new tokens were rotated at positions 0 .. {value}; after a cache of {p} tokens "
+                "they sit at {p} .. {value2} (the default position_ids start at P)",
+                value=tokens - 1,
+                p=P,
+                value2=P + tokens - 1,
+            ),
             attend(positions=np.arange(tokens)),
         ),
         (
-            "the causal mask was built on the new tokens' own indices (tril of [T, P + T]); new token t "
-            "sits at cache index P + t and sees every cached key and the new ones up to itself",
+            tr(
+                "the causal mask was built on the new tokens' own indices (tril of [T, P + T]); new "
+                "token t sits at cache index P + t and sees every cached key and the new ones up to "
+                "itself"
+            ),
             attend(allowed=_causal(P, tokens, left_aligned=True)),
         ),
         (
-            "the cached keys were ignored: attend to past_kv and the new keys together",
+            tr("the cached keys were ignored: attend to past_kv and the new keys together"),
             attend(allowed=_causal(0, tokens), past=None),
         ),
     ]
@@ -513,36 +631,50 @@ def _decode_one(impl, prefix: str, tokens: int) -> tuple[np.ndarray, np.ndarray]
 @check(2, "llama_attention: base, explicit position_ids per row, a head size d != D / H")
 def test_positions_base_head_dim(impl):
     hidden, positions = _get("odd_head_dim", "hidden"), _get("odd_head_dim", "position_ids")
-    what = "llama_attention with D = 16, 4 heads of d = 12, base 500000, position_ids [[100 ..], [3000 ..]]"
+    what = tr(
+        "llama_attention with D = 16, 4 heads of d = 12, base 500000, position_ids [[100 ..], [3000 ..]]"
+    )
     out, k_cache, _ = _run(impl, "odd_head_dim", hidden, what, position_ids=positions)
     allowed, numpy_positions = _causal(0, 5), positions.numpy()
 
     def attend(part, positions=numpy_positions, **kw):
         return lambda: _attend("odd_head_dim", hidden, positions, allowed, **kw)[part]
 
-    base_slip = "RoPE used base 10000; use the base argument (here 500000)"
+    base_slip = tr("RoPE used base 10000; use the base argument (here 500000)")
     slips = [(base_slip, attend(0, base=10000.0))] + _common_slips(
         "odd_head_dim", hidden, numpy_positions, allowed
     )
     _explain(impl, what, "odd_head_dim", out, _fixture()["odd_head_dim/out"], slips)
     # the scores depend only on offsets, so absolute positions show in the cached keys alone
-    hidden_by_scores = "(the scores cannot show it, they depend only on offsets; the cached keys do)"
+    hidden_by_scores = tr("(the scores cannot show it, they depend only on offsets; the cached keys do)")
     key_slips = [
         (
-            f"the keys were rotated at 0 .. 4, not at the position_ids given {hidden_by_scores}",
+            tr(
+                "the keys were rotated at 0 .. 4, not at the position_ids given {hidden_by_scores}",
+                hidden_by_scores=hidden_by_scores,
+            ),
             attend(1, np.arange(5)),
         ),
         (
-            "every row's keys were rotated at the positions of row 0: position_ids [B, T] gives one row of "
-            f"positions per sequence {hidden_by_scores}",
+            tr(
+                "every row's keys were rotated at the positions of row 0: position_ids [B, T] gives "
+                "one row of positions per sequence {hidden_by_scores}",
+                hidden_by_scores=hidden_by_scores,
+            ),
             attend(1, numpy_positions[:1].repeat(2, 0)),
         ),
         (base_slip, attend(1, base=10000.0)),
-        ("the keys are not rotated", attend(1, rotate_k=False)),
+        (tr("the keys are not rotated"), attend(1, rotate_k=False)),
     ]
     expected_k = _fixture()["odd_head_dim/k_cache"]
     _explain(
-        impl, f"{what}: k_cache", "odd_head_dim", k_cache, expected_k, key_slips, against="transformers' keys"
+        impl,
+        f"{what}: k_cache",
+        "odd_head_dim",
+        k_cache,
+        expected_k,
+        key_slips,
+        against=tr("transformers' keys"),
     )
 
 
@@ -552,12 +684,12 @@ def test_left_padding(impl):
     mask, positions = _get("left_pad", "attention_mask"), _get("left_pad", "position_ids")
     hidden = _get("left_pad", "hidden")
     real = mask.bool().numpy()
-    what = "llama_attention on a left-padded batch of 3 rows (2 and 4 padding tokens)"
+    what = tr("llama_attention on a left-padded batch of 3 rows (2 and 4 padding tokens)")
     out, k_cache, v_cache = _run(impl, "left_pad", hidden, what, attention_mask=mask, position_ids=positions)
     allowed = _causal(0, 6) & real[:, None, None, :]
     slips = [
         (
-            "the padding keys were attended: attention_mask 0 marks keys no query may see",
+            tr("the padding keys were attended: attention_mask 0 marks keys no query may see"),
             lambda: _attend("left_pad", hidden, positions.numpy(), _causal(0, 6))[0],
         ),
     ]
@@ -573,15 +705,22 @@ def test_left_padding(impl):
     # one decode step after it, with the cache this call returned (padding keys included)
     step_mask, step_positions = _get("left_pad", "step_attention_mask"), _get("left_pad", "step_position_ids")
     step_hidden = _get("left_pad", "step_hidden")
-    hidden_by_scores = "(the scores cannot show it, they depend only on offsets; the cached keys do)"
+    hidden_by_scores = tr("(the scores cannot show it, they depend only on offsets; the cached keys do)")
     key_slips = [
         (
-            f"the keys were rotated at 0 .. 5 in every row, not at the position_ids given {hidden_by_scores}",
+            tr(
+                "the keys were rotated at 0 .. 5 in every row, not at the position_ids given "
+                "{hidden_by_scores}",
+                hidden_by_scores=hidden_by_scores,
+            ),
             lambda: _attend("left_pad", hidden, np.arange(6), allowed)[1],
         ),
         (
-            "every row's keys were rotated at the positions of row 0: position_ids [B, T] gives one row of "
-            f"positions per sequence {hidden_by_scores}",
+            tr(
+                "every row's keys were rotated at the positions of row 0: position_ids [B, T] gives "
+                "one row of positions per sequence {hidden_by_scores}",
+                hidden_by_scores=hidden_by_scores,
+            ),
             lambda: _attend("left_pad", hidden, positions.numpy()[:1].repeat(3, 0), allowed)[1],
         ),
     ]
@@ -592,13 +731,13 @@ def test_left_padding(impl):
         k_cache,
         fx["left_pad/step_past_k"],
         key_slips,
-        against="transformers' keys",
+        against=tr("transformers' keys"),
     )
     message = _differs(f"{what}: v_cache", v_cache, fx["left_pad/step_past_v"], "transformers' values")
     if message:
         fail(message)
     past = (torch.from_numpy(k_cache), torch.from_numpy(v_cache))
-    step_what = "llama_attention, one decode step after the left-padded prefill (attention_mask [B, 7])"
+    step_what = tr("llama_attention, one decode step after the left-padded prefill (attention_mask [B, 7])")
     out, _, _ = _run(
         impl,
         "left_pad",
@@ -612,8 +751,10 @@ def test_left_padding(impl):
     numpy_past = (k_cache, v_cache)
     slips = [
         (
-            "the padding keys in the cache were attended: the 2-D attention_mask covers the P + T cached "
-            "and new keys",
+            tr(
+                "the padding keys in the cache were attended: the 2-D attention_mask covers the P + "
+                "T cached and new keys"
+            ),
             lambda: _attend("left_pad", step_hidden, step_positions.numpy(), _causal(6, 1), numpy_past)[0],
         ),
     ]
@@ -631,7 +772,7 @@ def test_left_padding(impl):
 def test_sliding_window(impl):
     fx = _fixture()
     hidden = _get("window", "hidden")
-    what = f"llama_attention with sliding_window={WINDOW} on 8 tokens"
+    what = tr("llama_attention with sliding_window={window} on 8 tokens", window=WINDOW)
     out, k_cache, v_cache = _run(impl, "window", hidden, what, sliding_window=WINDOW)
 
     def window_slips(hidden, P, tokens, past=None):
@@ -642,19 +783,28 @@ def test_sliding_window(impl):
 
         return [
             (
-                f"each token saw {WINDOW + 1} keys: the window holds the token itself and the {WINDOW - 1} "
-                "before it (key j with i - W < j <= i)",
+                tr(
+                    "each token saw {value} keys: the window holds the token itself and the "
+                    "{value2} before it (key j with i - W < j <= i)",
+                    value=WINDOW + 1,
+                    value2=WINDOW - 1,
+                ),
                 attend(WINDOW + 1),
             ),
             (
-                f"each token saw {WINDOW - 1} keys: the window holds the token itself and the {WINDOW - 1} "
-                "before it (key j with i - W < j <= i)",
+                tr(
+                    "each token saw {value} keys: the window holds the token itself and the {value} "
+                    "before it (key j with i - W < j <= i)",
+                    value=WINDOW - 1,
+                ),
                 attend(WINDOW - 1),
             ),
-            ("the sliding window was not applied (plain causal mask)", attend(None)),
+            (tr("the sliding window was not applied (plain causal mask)"), attend(None)),
             (
-                "the window was measured on the new tokens' own indices; new token t sits at cache index P "
-                "+ t",
+                tr(
+                    "the window was measured on the new tokens' own indices; new token t sits at "
+                    "cache index P + t"
+                ),
                 attend(WINDOW, left_aligned=True),
             ),
         ] + _common_slips("window", hidden, positions, _causal(P, tokens, WINDOW), past)
@@ -663,7 +813,9 @@ def test_sliding_window(impl):
     step_hidden = _get("window", "step_hidden")
     _, k_cache, v_cache = _attend("window", hidden, np.arange(8), _causal(0, 8, WINDOW))  # = transformers'
     past = (torch.from_numpy(k_cache), torch.from_numpy(v_cache))
-    step_what = f"llama_attention with sliding_window={WINDOW}, one decode step after 8 cached tokens"
+    step_what = tr(
+        "llama_attention with sliding_window={window}, one decode step after 8 cached tokens", window=WINDOW
+    )
     out, _, _ = _run(impl, "window", step_hidden, step_what, sliding_window=WINDOW, past_kv=past)
     _explain(
         impl,
@@ -678,8 +830,9 @@ def test_sliding_window(impl):
     mask = torch.tensor([[1] * 8, [0, 0, 0] + [1] * 5])
     positions = (mask.cumsum(-1) - 1).clamp(min=0)
     real = mask.bool().numpy()
-    what = (
-        f"llama_attention with sliding_window={WINDOW} and a 2-D attention_mask (3 padding tokens in row 1)"
+    what = tr(
+        "llama_attention with sliding_window={window} and a 2-D attention_mask (3 padding tokens in row 1)",
+        window=WINDOW,
     )
     out, _, _ = _run(
         impl, "window", hidden, what, sliding_window=WINDOW, attention_mask=mask, position_ids=positions
@@ -688,15 +841,15 @@ def test_sliding_window(impl):
     expected = _attend("window", hidden, positions.numpy(), _causal(0, 8, WINDOW) & padding)[0]
     slips = [
         (
-            "with a 2-D attention_mask the window was dropped: combine causal mask, window and padding",
+            tr("with a 2-D attention_mask the window was dropped: combine causal mask, window and padding"),
             lambda: _attend("window", hidden, positions.numpy(), _causal(0, 8) & padding)[0],
         ),
         (
-            "with a window the padding mask was dropped: combine causal mask, window and padding",
+            tr("with a window the padding mask was dropped: combine causal mask, window and padding"),
             lambda: _attend("window", hidden, positions.numpy(), _causal(0, 8, WINDOW))[0],
         ),
     ]
-    _explain(impl, what, "window", out, expected, slips, rows=real, against="the docstring's layer")
+    _explain(impl, what, "window", out, expected, slips, rows=real, against=tr("the docstring's layer"))
 
 
 @check(2, "llama_attention: packed documents give each document's outputs run alone")
@@ -709,35 +862,40 @@ def test_packed(impl):
     mask = ((doc[:, None] == doc[None, :]) & torch.ones(len(doc), len(doc), dtype=torch.bool).tril())[
         None, None
     ]
-    what = (
-        f"llama_attention on documents of {lengths} tokens packed in one row (packed position_ids, 4-D mask)"
+    what = tr(
+        "llama_attention on documents of {lengths} tokens packed in one row (packed position_ids, 4-D mask)",
+        lengths=lengths,
     )
     out, _, _ = _run(impl, "packed", hidden, what, position_ids=positions, attention_mask=mask)
     alone = []
     for start, n in zip(np.cumsum([0, *lengths[:-1]]), lengths, strict=True):
         piece = hidden[:, start : start + n]
-        got, _, _ = _run(impl, "packed", piece, f"llama_attention on one document of {n} tokens")
+        got, _, _ = _run(impl, "packed", piece, tr("llama_attention on one document of {n} tokens", n=n))
         alone.append(got)
     alone = np.concatenate(alone, axis=1)
     if _same(out, fx["packed/out"]) and _same(alone, fx["packed/alone_out"]):
         return
     if not _same(alone, fx["packed/alone_out"]):
-        _explain(impl, "llama_attention on each document alone", "packed", alone, fx["packed/alone_out"], [])
+        _explain(
+            impl, tr("llama_attention on each document alone"), "packed", alone, fx["packed/alone_out"], []
+        )
     numpy_positions = positions.numpy()
     slips = [
         (
-            "the 4-D mask was not used: the documents attended to each other (plain causal mask)",
+            tr("the 4-D mask was not used: the documents attended to each other (plain causal mask)"),
             lambda: _attend("packed", hidden, numpy_positions, _causal(0, len(doc)))[0],
         ),
         (
-            "the position_ids given were not used (positions 0 .. T - 1 across the documents)",
+            tr("the position_ids given were not used (positions 0 .. T - 1 across the documents)"),
             lambda: _attend("packed", hidden, np.arange(len(doc)), mask.numpy())[0],
         ),
     ]
-    mismatch = _differs(what, out, alone, "the same documents run one at a time through your llama_attention")
+    mismatch = _differs(
+        what, out, alone, tr("the same documents run one at a time through your llama_attention")
+    )
     for why, compute in slips:
         if _same(out, compute()):
-            fail(f"{what}: {why}")
+            fail("{what}: {why}", what=what, why=why)
     fail(mismatch or _differs(what, out, fx["packed/out"], HF))
 
 
@@ -749,25 +907,27 @@ def test_mask_as_given(impl):
     prefix = causal.clone()
     prefix[:3, :3] = True  # a prefix-LM mask: the first 3 tokens see each other both ways
     mask = torch.stack((prefix, causal.T))[:, None]  # [2, 1, T, T]: row 1 sees only later tokens
-    what = "llama_attention with a 4-D mask [2, 1, 7, 7] (row 0: a prefix of 3 seen both ways; row 1: j >= i)"
+    what = tr(
+        "llama_attention with a 4-D mask [2, 1, 7, 7] (row 0: a prefix of 3 seen both ways; row 1: j >= i)"
+    )
     out, _, _ = _run(impl, "gqa", hidden, what, attention_mask=mask)
     positions, allowed = np.arange(T), mask.numpy()
     expected = _attend("gqa", hidden, positions, allowed)[0]
     slips = [
         (
-            "a causal mask was added to the 4-D mask; a 4-D mask is used as it is",
+            tr("a causal mask was added to the 4-D mask; a 4-D mask is used as it is"),
             lambda: _attend("gqa", hidden, positions, allowed & _causal(0, T))[0],
         ),
         (
-            "the 4-D mask was not used (plain causal mask)",
+            tr("the 4-D mask was not used (plain causal mask)"),
             lambda: _attend("gqa", hidden, positions, _causal(0, T))[0],
         ),
         (
-            "only the first row of the 4-D mask was used: its batch axis gives one mask per sequence",
+            tr("only the first row of the 4-D mask was used: its batch axis gives one mask per sequence"),
             lambda: _attend("gqa", hidden, positions, allowed[:1])[0],
         ),
     ]
-    _explain(impl, what, "gqa", out, expected, slips, against="the docstring's layer")
+    _explain(impl, what, "gqa", out, expected, slips, against=tr("the docstring's layer"))
 
 
 @check(1, "llama_attention: float32 in, float32 out")
@@ -775,7 +935,7 @@ def test_float32(impl):
     hidden = _get("gqa", "hidden").to(torch.float32)
     n_heads, n_kv = HEADS["gqa"]
     weights = {name: w.to(torch.float32) for name, w in _weights("gqa").items()}
-    what = "llama_attention on float32 hidden and weights"
+    what = tr("llama_attention on float32 hidden and weights")
     result = call(impl, "llama_attention", hidden, weights, n_heads, n_kv)
     if not (
         isinstance(result, tuple)
@@ -783,11 +943,20 @@ def test_float32(impl):
         and isinstance(result[1], tuple)
         and len(result[1]) == 2
     ):
-        fail(f"{what} must return (out, (k_cache, v_cache)), got {type_name(result)}")
+        fail(
+            "{what} must return (out, (k_cache, v_cache)), got {type_name}",
+            what=what,
+            type_name=type_name(result),
+        )
     for value, name in ((result[0], "out"), (result[1][0], "k_cache"), (result[1][1], "v_cache")):
         tensor = tensor_result(value, f"{what}: {name}")
         if tensor.dtype != torch.float32:
-            fail(f"{what}: {name} is {tensor.dtype}; keep the inputs' dtype (float32)")
+            fail(
+                "{what}: {name} is {tensor_dtype}; keep the inputs' dtype (float32)",
+                what=what,
+                name=name,
+                tensor_dtype=tensor.dtype,
+            )
     out = tensor_result(result[0], what).to(torch.float64).numpy()
     message = _differs(what, out, _fixture()["gqa/out"], HF, dtype=torch.float32)
     if message:
@@ -798,5 +967,12 @@ def test_float32(impl):
 def test_heads_error(impl):
     hidden = _get("gqa", "hidden")
     expect_raises(
-        ValueError, impl, "llama_attention", hidden, _weights("gqa"), 6, 4, why="n_heads 6 with n_kv_heads 4"
+        ValueError,
+        impl,
+        "llama_attention",
+        hidden,
+        _weights("gqa"),
+        6,
+        4,
+        why=tr("n_heads 6 with n_kv_heads 4"),
     )

@@ -14,6 +14,7 @@ import math
 import torch
 
 from ..checking import Mistake, call, check, expect_raises, fail, tensor_result, type_name, unfinished
+from ..i18n import tr
 
 
 def _theta(dim: int, base: float) -> torch.Tensor:
@@ -24,10 +25,15 @@ def _theta(dim: int, base: float) -> torch.Tensor:
 def _freqs(value, what: str, dim: int) -> torch.Tensor:
     out = tensor_result(value, what)
     if tuple(out.shape) != (dim // 2,):
-        fail(f"{what} must have shape [dim/2] = ({dim // 2},), got {tuple(out.shape)}")
+        fail(
+            "{what} must have shape [dim/2] = ({value},), got {out_shape}",
+            what=what,
+            value=dim // 2,
+            out_shape=tuple(out.shape),
+        )
     out = out.to(torch.float64)
     if not torch.isfinite(out).all():
-        fail(f"{what} contains NaN or inf")
+        fail("{what} contains NaN or inf", what=what)
     return out
 
 
@@ -36,15 +42,19 @@ def _close(a: torch.Tensor, b: torch.Tensor, rtol: float = 1e-6) -> bool:
 
 
 def _yarn(impl, dim, base, scale, L, **kw) -> tuple[torch.Tensor, float]:
-    what = f"yarn_inv_freq({dim}, {base:g}, {scale:g}, {L})"
+    what = tr("yarn_inv_freq({dim}, {base:g}, {scale:g}, {l})", dim=dim, base=base, scale=scale, l=L)
     result = call(impl, "yarn_inv_freq", dim, base, scale, L, **kw)
     if not isinstance(result, tuple) or len(result) != 2:
-        fail(f"{what} must return a tuple (inv_freq, attention_factor)")
+        fail("{what} must return a tuple (inv_freq, attention_factor)", what=what)
     inv_freq = _freqs(result[0], f"{what}[0] (inv_freq)", dim)
     try:
         factor = float(result[1])
     except (TypeError, ValueError, RuntimeError):
-        fail(f"{what}[1] (attention_factor) must be a number, got {type_name(result[1])}")
+        fail(
+            "{what}[1] (attention_factor) must be a number, got {type_name}",
+            what=what,
+            type_name=type_name(result[1]),
+        )
     return inv_freq, factor
 
 
@@ -57,11 +67,16 @@ def test_pi_formula(impl):
     for scale in (4.0, 2.5, 1.0):
         out = tensor_result(call(impl, "interpolate_positions", positions, scale), "interpolate_positions")
         if tuple(out.shape) != tuple(positions.shape):
-            fail(f"positions of shape {tuple(positions.shape)} gave shape {tuple(out.shape)}")
+            fail(
+                "positions of shape {positions_shape} gave shape {out_shape}",
+                positions_shape=tuple(positions.shape),
+                out_shape=tuple(out.shape),
+            )
         if out.dtype != torch.float64:
             fail(
-                f"interpolate_positions returned {out.dtype}; it returns float64 (positions / scale are "
-                "fractional, and float32 rounds positions in the tens of thousands)"
+                "interpolate_positions returned {out_dtype}; it returns float64 (positions / scale "
+                "are fractional, and float32 rounds positions in the tens of thousands)",
+                out_dtype=out.dtype,
             )
         out = out.to(torch.float64)
         p = positions.to(torch.float64)
@@ -74,7 +89,8 @@ def test_pi_formula(impl):
             fail("positions come back unchanged: the scale is ignored")
         if not _close(out, p / scale, rtol=1e-6):
             fail(
-                f"with scale {scale:g} your positions are not positions / scale (integer division, rounding?)"
+                "with scale {scale:g} your positions are not positions / scale (integer division, rounding?)",
+                scale=scale,
             )
 
 
@@ -85,12 +101,20 @@ def test_pi_range(impl):
     out = tensor_result(call(impl, "interpolate_positions", positions, scale), "interpolate_positions")
     out = out.to(torch.float64)
     if tuple(out.shape) != tuple(positions.shape):
-        fail(f"positions of shape {tuple(positions.shape)} gave shape {tuple(out.shape)}")
+        fail(
+            "positions of shape {positions_shape} gave shape {out_shape}",
+            positions_shape=tuple(positions.shape),
+            out_shape=tuple(out.shape),
+        )
     if float(out.max()) >= L or float(out.min()) < 0:
         fail(
-            f"trained on length {L} and extended {scale:g}x, the interpolated positions span "
-            f"[{float(out.min()):g}, {float(out.max()):g}]; they must stay inside [0, {L}) so that every "
-            "angle m * theta_i is one the model saw in training"
+            "trained on length {l} and extended {scale:g}x, the interpolated positions span "
+            "[{out_min:g}, {out_max:g}]; they must stay inside [0, {l}) so that every angle m * "
+            "theta_i is one the model saw in training",
+            l=L,
+            scale=scale,
+            out_min=float(out.min()),
+            out_max=float(out.max()),
         )
     steps = out.diff()
     if not torch.allclose(steps, torch.full_like(steps, 1 / scale)):
@@ -107,9 +131,15 @@ def test_ntk(impl):
         try:
             new_base = float(new_base)
         except (TypeError, ValueError, RuntimeError):
-            fail(f"ntk_scaled_base must return a number, got {type_name(new_base)}")
+            fail("ntk_scaled_base must return a number, got {type_name}", type_name=type_name(new_base))
         if not math.isfinite(new_base) or new_base <= 0:
-            fail(f"ntk_scaled_base({base:g}, {scale:g}, {dim}) = {new_base}: a base must be positive")
+            fail(
+                "ntk_scaled_base({base:g}, {scale:g}, {dim}) = {new_base}: a base must be positive",
+                base=base,
+                scale=scale,
+                dim=dim,
+                new_base=new_base,
+            )
         lowest_old = base ** (-(dim - 2) / dim)  # theta_(dim/2 - 1)
         lowest_new = new_base ** (-(dim - 2) / dim)
         stretch = lowest_old / lowest_new  # how much the slowest pair is slowed down
@@ -125,13 +155,17 @@ def test_ntk(impl):
                     "d / (d - 2) makes it exactly the scale"
                 )
             fail(
-                f"dim {dim}, base {base:g}, scale {scale:g}: the slowest pair theta_(d/2-1) must be "
-                f"divided by exactly the scale, yours by {stretch:.6g}; expected "
-                "base * scale ** (d / (d - 2))"
+                "dim {dim}, base {base:g}, scale {scale:g}: the slowest pair theta_(d/2-1) must be "
+                "divided by exactly the scale, yours by {stretch:.6g}; expected base * scale ** (d "
+                "/ (d - 2))",
+                dim=dim,
+                base=base,
+                scale=scale,
+                stretch=stretch,
             )
     same = float(call(impl, "ntk_scaled_base", 10000.0, 1.0, 128))
     if abs(same - 10000.0) > 1e-6:
-        fail(f"scale 1 must leave the base unchanged, got {same:g}")
+        fail("scale 1 must leave the base unchanged, got {same:g}", same=same)
 
 
 # ---------------------------------------------------------------- YaRN
@@ -155,11 +189,14 @@ def test_yarn_identity(impl):
         theta = _theta(dim, base)
         if not _close(inv_freq, theta, rtol=1e-9):
             fail(
-                f"with scale 1, yarn_inv_freq(dim {dim}, base {base:g}) must return RoPE's own frequencies "
-                "theta_i = base**(-2i/d) (check the exponent and the blend of theta and theta / scale)"
+                "with scale 1, yarn_inv_freq(dim {dim}, base {base:g}) must return RoPE's own "
+                "frequencies theta_i = base**(-2i/d) (check the exponent and the blend of theta "
+                "and theta / scale)",
+                dim=dim,
+                base=base,
             )
         if abs(factor - 1.0) > 1e-12:
-            fail(f"with scale 1 the attention factor must be 1, got {factor:.6g}")
+            fail("with scale 1 the attention factor must be 1, got {factor:.6g}", factor=factor)
 
 
 @check(2, "yarn_inv_freq: highest frequency kept, lowest divided by the scale")
@@ -175,13 +212,19 @@ def test_yarn_ends(impl):
         )
     if abs(float(ratio[0]) - 1) > 1e-9:
         fail(
-            f"the highest frequency theta_0 must be kept (it turns ~{L / (2 * math.pi):.0f} times in "
-            f"{L} tokens), yours is multiplied by {float(ratio[0]):.6g}"
+            "the highest frequency theta_0 must be kept (it turns ~{value:.0f} times in {l} "
+            "tokens), yours is multiplied by {ratio:.6g}",
+            value=L / (2 * math.pi),
+            l=L,
+            ratio=float(ratio[0]),
         )
     if abs(float(ratio[-1]) * scale - 1) > 1e-9:
         fail(
-            f"the lowest frequency must be divided by the scale {scale:g} (it never completes a turn in "
-            f"{L} tokens), yours is multiplied by {float(ratio[-1]):.6g}"
+            "the lowest frequency must be divided by the scale {scale:g} (it never completes a "
+            "turn in {l} tokens), yours is multiplied by {ratio:.6g}",
+            scale=scale,
+            l=L,
+            ratio=float(ratio[-1]),
         )
 
 
@@ -193,37 +236,52 @@ def test_yarn_ramp(impl):
         except Mistake as exc:
             if high - low < 1 and "NaN" in str(exc):
                 fail(
-                    f"{exc}: here low = high = {low} (both clamped), so (i - low) / (high - low) divides by "
-                    "zero; like YaRN's reference code, add 0.001 to high when they are equal"
+                    "{exc}: here low = high = {low} (both clamped), so (i - low) / (high - low) "
+                    "divides by zero; like YaRN's reference code, add 0.001 to high when they are "
+                    "equal",
+                    exc=exc,
+                    low=low,
                 )
             raise
         theta = _theta(dim, base)
         ramp = (theta - inv_freq) / (theta - theta / scale)  # measured: 0 kept .. 1 interpolated
         i = torch.arange(dim // 2, dtype=torch.float64)
         expected = ((i - low) / (high - low)).clamp(0, 1)
-        where = (
-            f"dim {dim}, base {base:g}, L {L}, scale {scale:g}, "
-            f"beta_fast {beta_fast:g}, beta_slow {beta_slow:g}"
+        where = tr(
+            "dim {dim}, base {base:g}, L {l}, scale {scale:g}, beta_fast {beta_fast:g}, "
+            "beta_slow {beta_slow:g}",
+            dim=dim,
+            base=base,
+            l=L,
+            scale=scale,
+            beta_fast=beta_fast,
+            beta_slow=beta_slow,
         )
         if torch.allclose(ramp, expected, atol=1e-9):
             continue
         if torch.allclose(ramp, 1 - expected, atol=1e-9):
             fail(
-                f"{where}: the ramp is reversed: fast pairs (small i) must keep theta_i and slow pairs "
-                "get theta_i / scale: inv_freq = (theta / scale) * ramp + theta * (1 - ramp)"
+                "{where}: the ramp is reversed: fast pairs (small i) must keep theta_i and slow "
+                "pairs get theta_i / scale: inv_freq = (theta / scale) * ramp + theta * (1 - ramp)",
+                where=where,
             )
         if torch.all((ramp.abs() < 1e-9) | ((ramp - 1).abs() < 1e-9)):
             fail(
-                f"{where}: your ramp jumps from 0 to 1; between the pair indices low = floor(cd(beta_fast)) "
-                "and high = ceil(cd(beta_slow)) it must rise linearly: clip((i - low) / (high - low), 0, 1)"
+                "{where}: your ramp jumps from 0 to 1; between the pair indices low = "
+                "floor(cd(beta_fast)) and high = ceil(cd(beta_slow)) it must rise linearly: "
+                "clip((i - low) / (high - low), 0, 1)",
+                where=where,
             )
         kept = int((ramp.abs() < 1e-9).sum())
         full = int(((ramp - 1).abs() < 1e-9).sum())
         fail(
-            f"{where}: your ramp keeps {kept} pairs and fully interpolates {full}; expected the pairs "
-            "i <= low kept and i >= high interpolated, with low = floor(cd(beta_fast)), high = "
-            "ceil(cd(beta_slow)), cd(R) = d ln(L / (2 pi R)) / (2 ln base) (the natural log; floor "
-            "for low, ceil for high; both clamped to [0, dim - 1])"
+            "{where}: your ramp keeps {kept} pairs and fully interpolates {full}; expected the "
+            "pairs i <= low kept and i >= high interpolated, with low = floor(cd(beta_fast)), high "
+            "= ceil(cd(beta_slow)), cd(R) = d ln(L / (2 pi R)) / (2 ln base) (the natural log; "
+            "floor for low, ceil for high; both clamped to [0, dim - 1])",
+            where=where,
+            kept=kept,
+            full=full,
         )
 
 
@@ -247,17 +305,23 @@ def test_yarn_attention_factor(impl):
             )
         if scale <= 1:
             fail(
-                f"scale {scale:g} <= 1 does not extend anything: the attention factor must be 1, "
-                f"got {factor:.6g}"
+                "scale {scale:g} <= 1 does not extend anything: the attention factor must be 1, "
+                "got {factor:.6g}",
+                scale=scale,
+                factor=factor,
             )
-        fail(f"scale {scale:g}: attention factor {factor:.6g}; expected 0.1 * ln(scale) + 1 (natural log)")
+        fail(
+            "scale {scale:g}: attention factor {factor:.6g}; expected 0.1 * ln(scale) + 1 (natural log)",
+            scale=scale,
+            factor=factor,
+        )
 
 
 # ---------------------------------------------------------------- Llama 3.1
 
 
 def _llama3(impl, dim, base, factor, L, **kw) -> torch.Tensor:
-    what = f"llama3_inv_freq({dim}, {base:g}, {factor:g}, {L})"
+    what = tr("llama3_inv_freq({dim}, {base:g}, {factor:g}, {l})", dim=dim, base=base, factor=factor, l=L)
     return _freqs(call(impl, "llama3_inv_freq", dim, base, factor, L, **kw), what, dim)
 
 
@@ -271,13 +335,15 @@ def test_llama3_ends(impl):
     ratio = _llama3(impl, dim, base, 8.0, L) / theta
     if abs(float(ratio[0]) - 1) > 1e-9:
         fail(
-            f"the highest frequency (wavelength 2 pi, far below L / high_freq_factor) must be kept; "
-            f"yours is multiplied by {float(ratio[0]):.6g}"
+            "the highest frequency (wavelength 2 pi, far below L / high_freq_factor) must be kept; "
+            "yours is multiplied by {ratio:.6g}",
+            ratio=float(ratio[0]),
         )
     if abs(float(ratio[-1]) * 8 - 1) > 1e-9:
         fail(
-            f"the lowest frequency (wavelength far above L / low_freq_factor) must be divided by the "
-            f"factor 8; yours is multiplied by {float(ratio[-1]):.6g}"
+            "the lowest frequency (wavelength far above L / low_freq_factor) must be divided by "
+            "the factor 8; yours is multiplied by {ratio:.6g}",
+            ratio=float(ratio[-1]),
         )
 
 
@@ -293,31 +359,46 @@ def test_llama3_bands(impl):
         s = (got - theta / factor) / (theta - theta / factor)  # measured: 0 = divided .. 1 = kept
         short, long_ = wavelength < L / hi, wavelength > L / lo
         medium = ~short & ~long_
-        where = f"dim {dim}, base {base:g}, factor {factor:g}, L {L}, low/high_freq_factor {lo:g}/{hi:g}"
+        where = tr(
+            "dim {dim}, base {base:g}, factor {factor:g}, L {l}, low/high_freq_factor {lo:g}/{hi:g}",
+            dim=dim,
+            base=base,
+            factor=factor,
+            l=L,
+            lo=lo,
+            hi=hi,
+        )
         if not medium.any() or not short.any() or not long_.any():
-            fail(f"internal: {where} should have all three bands")  # pragma: no cover
+            fail("internal: {where} should have all three bands", where=where)  # pragma: no cover
         if not torch.allclose(s[short], torch.ones_like(s[short]), atol=1e-9):
             if torch.allclose(s[short], torch.zeros_like(s[short]), atol=1e-9):
                 fail(
-                    f"{where}: short wavelengths (w < L / high_freq_factor) must keep theta_i, yours are "
-                    "divided by the factor: compare the wavelength 2 pi / theta_i, not the frequency"
+                    "{where}: short wavelengths (w < L / high_freq_factor) must keep theta_i, "
+                    "yours are divided by the factor: compare the wavelength 2 pi / theta_i, not "
+                    "the frequency",
+                    where=where,
                 )
-            fail(f"{where}: pairs with wavelength below L / high_freq_factor must keep theta_i")
+            fail("{where}: pairs with wavelength below L / high_freq_factor must keep theta_i", where=where)
         if not torch.allclose(s[long_], torch.zeros_like(s[long_]), atol=1e-9):
-            fail(f"{where}: pairs with wavelength above L / low_freq_factor must get theta_i / factor")
+            fail(
+                "{where}: pairs with wavelength above L / low_freq_factor must get theta_i / factor",
+                where=where,
+            )
         smooth = (L / wavelength[medium] - lo) / (hi - lo)
         if torch.allclose(s[medium], smooth, atol=1e-9):
             continue
         if torch.allclose(s[medium], 1 - smooth, atol=1e-9):
             fail(
-                f"{where}: the blend is reversed: (1 - s) * theta / factor + s * theta with "
-                "s = (L / w - low_freq_factor) / (high_freq_factor - low_freq_factor), so s = 1 (kept) at "
-                "the short-wavelength edge"
+                "{where}: the blend is reversed: (1 - s) * theta / factor + s * theta with s = (L "
+                "/ w - low_freq_factor) / (high_freq_factor - low_freq_factor), so s = 1 (kept) at "
+                "the short-wavelength edge",
+                where=where,
             )
         fail(
-            f"{where}: in the band L / high_freq_factor <= w <= L / low_freq_factor the frequency must "
-            "blend (1 - s) * theta / factor + s * theta with s = (L / w - low_freq_factor) / "
-            "(high_freq_factor - low_freq_factor)"
+            "{where}: in the band L / high_freq_factor <= w <= L / low_freq_factor the frequency "
+            "must blend (1 - s) * theta / factor + s * theta with s = (L / w - low_freq_factor) / "
+            "(high_freq_factor - low_freq_factor)",
+            where=where,
         )
 
 
@@ -342,8 +423,12 @@ def _bound(impl, dim, max_distance, base=None) -> torch.Tensor:
     out = tensor_result(call(impl, "long_term_decay_bound", *args), "long_term_decay_bound")
     if tuple(out.shape) != (max_distance + 1,):
         fail(
-            f"long_term_decay_bound({dim}, {max_distance}) must have shape [max_distance + 1] = "
-            f"({max_distance + 1},) (r = 0 .. max_distance), got {tuple(out.shape)}"
+            "long_term_decay_bound({dim}, {max_distance}) must have shape [max_distance + 1] = "
+            "({value},) (r = 0 .. max_distance), got {out_shape}",
+            dim=dim,
+            max_distance=max_distance,
+            value=max_distance + 1,
+            out_shape=tuple(out.shape),
         )
     return out.to(torch.float64)
 
@@ -372,22 +457,34 @@ def test_decay_bound(impl):
         if base != 10000.0 and torch.allclose(
             got, torch.tensor(_bound_by_definition(dim, 40, 10000.0), dtype=torch.float64)
         ):
-            fail(f"the `base` argument is ignored: with base={base:g} your bound is that of base 10000")
+            fail(
+                "the `base` argument is ignored: with base={base:g} your bound is that of base 10000",
+                base=base,
+            )
         r = int(torch.argmax((got - expected).abs()))
         fail(
-            f"dim {dim}, base {base:g}: at r = {r} your bound is {float(got[r]):.6g}; expected the mean "
-            "over j = 1..d/2 of |S_j|, S_j = sum over k < j of exp(1j * r * theta_k), theta_k = base**(-2k/d)"
+            "dim {dim}, base {base:g}: at r = {r} your bound is {got:.6g}; expected the mean over "
+            "j = 1..d/2 of |S_j|, S_j = sum over k < j of exp(1j * r * theta_k), theta_k = "
+            "base**(-2k/d)",
+            dim=dim,
+            base=base,
+            r=r,
+            got=float(got[r]),
         )
     try:
         at_zero = _bound(impl, 16, 0)  # r = 0 only: a valid request, |S_j| = j and the mean is (8 + 1) / 2
     except Mistake as exc:
         if unfinished(exc):
             raise
-        fail(f"long_term_decay_bound(16, 0): {exc}; max_distance 0 is valid (r = 0 only), only < 0 is not")
+        fail(
+            "long_term_decay_bound(16, 0): {exc}; max_distance 0 is valid (r = 0 only), only < 0 is not",
+            exc=exc,
+        )
     if abs(float(at_zero[0]) - 4.5) > 1e-9:
         fail(
-            f"long_term_decay_bound(16, 0) must be [4.5] (r = 0 only: |S_j| = j, mean over j = 1..8), "
-            f"got {float(at_zero[0]):.6g}"
+            "long_term_decay_bound(16, 0) must be [4.5] (r = 0 only: |S_j| = j, mean over j = "
+            "1..8), got {at_zero:.6g}",
+            at_zero=float(at_zero[0]),
         )
 
 
@@ -400,8 +497,9 @@ def test_decay_decreases(impl):
         or not float(got[0]) > quarters[0]
     ):
         fail(
-            "averaged over windows of 250 distances, the bound must decrease as r grows (the pairs' "
-            f"angles drift out of phase); your window means are {', '.join(f'{q:.3g}' for q in quarters)}"
+            "averaged over windows of 250 distances, the bound must decrease as r grows (the "
+            "pairs' angles drift out of phase); your window means are {join}",
+            join=", ".join(f"{q:.3g}" for q in quarters),
         )
 
 
@@ -410,7 +508,15 @@ def test_value_errors(impl):
     positions = torch.arange(8)
     for scale in (0.0, -2.0):
         expect_raises(ValueError, impl, "interpolate_positions", positions, scale, why=f"scale {scale:g}")
-        expect_raises(ValueError, impl, "ntk_scaled_base", 10000.0, scale, 128, why=f"ntk scale {scale:g}")
+        expect_raises(
+            ValueError,
+            impl,
+            "ntk_scaled_base",
+            10000.0,
+            scale,
+            128,
+            why=tr("ntk scale {scale:g}", scale=scale),
+        )
         expect_raises(
             ValueError,
             impl,
@@ -419,17 +525,36 @@ def test_value_errors(impl):
             10000.0,
             scale,
             4096,
-            why=f"yarn: scale {scale:g}",
+            why=tr("yarn: scale {scale:g}", scale=scale),
         )
     for dim in (7, 9):
-        expect_raises(ValueError, impl, "ntk_scaled_base", 10000.0, 2.0, dim, why=f"ntk: odd dim {dim}")
-        expect_raises(ValueError, impl, "yarn_inv_freq", dim, 10000.0, 2.0, 4096, why=f"yarn: odd dim {dim}")
         expect_raises(
-            ValueError, impl, "llama3_inv_freq", dim, 500000.0, 8.0, 8192, why=f"llama3: odd dim {dim}"
+            ValueError, impl, "ntk_scaled_base", 10000.0, 2.0, dim, why=tr("ntk: odd dim {dim}", dim=dim)
         )
-        expect_raises(ValueError, impl, "long_term_decay_bound", dim, 10, why=f"decay bound: odd dim {dim}")
+        expect_raises(
+            ValueError, impl, "yarn_inv_freq", dim, 10000.0, 2.0, 4096, why=tr("yarn: odd dim {dim}", dim=dim)
+        )
+        expect_raises(
+            ValueError,
+            impl,
+            "llama3_inv_freq",
+            dim,
+            500000.0,
+            8.0,
+            8192,
+            why=tr("llama3: odd dim {dim}", dim=dim),
+        )
+        expect_raises(
+            ValueError, impl, "long_term_decay_bound", dim, 10, why=tr("decay bound: odd dim {dim}", dim=dim)
+        )
     expect_raises(
-        ValueError, impl, "ntk_scaled_base", 10000.0, 2.0, 2, why="ntk: dim 2 (< 4: d / (d - 2) is undefined)"
+        ValueError,
+        impl,
+        "ntk_scaled_base",
+        10000.0,
+        2.0,
+        2,
+        why=tr("ntk: dim 2 (< 4: d / (d - 2) is undefined)"),
     )
     for low, high in ((2.0, 2.0), (4.0, 1.0)):
         expect_raises(
@@ -442,7 +567,7 @@ def test_value_errors(impl):
             8192,
             low_freq_factor=low,
             high_freq_factor=high,
-            why=f"llama3: high_freq_factor {high:g} <= low_freq_factor {low:g}",
+            why=tr("llama3: high_freq_factor {high:g} <= low_freq_factor {low:g}", high=high, low=low),
         )
     for distance in (-1, -5):
         expect_raises(
@@ -451,5 +576,5 @@ def test_value_errors(impl):
             "long_term_decay_bound",
             16,
             distance,
-            why=f"decay: max_distance {distance}",
+            why=tr("decay: max_distance {distance}", distance=distance),
         )

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from ..checking import call, check, fail, tensor_result, tolerance, type_name
+from ..i18n import N_, tr
 from ._rotations import rotate
 
 D, H, D_H, D_R, D_Q, D_C = 16, 4, 8, 6, 12, 10  # width, heads, head size, rotary size, latents
@@ -29,6 +30,8 @@ SHAPES = {
     "w_kr": (D_R, D),
     "w_o": (D, H * D_H),
 }
+
+PAPER = N_("the paper's formula")
 
 
 def _random(*shape, seed: int) -> torch.Tensor:
@@ -120,7 +123,7 @@ def _explain(
     got: np.ndarray,
     expected: np.ndarray,
     slips,
-    against="the paper's formula",
+    against=PAPER,
     dtype=torch.float64,
 ):
     """Fail with the first slip (what it shows, how to compute it) reproducing `got`, else what differs."""
@@ -129,26 +132,43 @@ def _explain(
         return
     for why, compute in slips:
         if _same(got, compute()):
-            fail(f"{what}: {why}")
+            fail("{what}: {why}", what=what, why=why)
     where = tuple(int(i) for i in np.argwhere(bad)[0])
     fail(
-        f"{what}: {bad.sum()} of {bad.size} values differ from {against} (first at index {where}: yours "
-        f"{got[where]:.6g}, expected {expected[where]:.6g})"
+        "{what}: {bad_sum} of {size} values differ from {against} (first at index {where}: yours "
+        "{got:.6g}, expected {expected:.6g})",
+        what=what,
+        bad_sum=bad.sum(),
+        size=bad.size,
+        against=against,
+        where=where,
+        got=got[where],
+        expected=expected[where],
     )
 
 
 def _tensor(value, what: str, shape: tuple, dtype) -> np.ndarray:
     out = tensor_result(value, what)
     if tuple(out.shape) != tuple(shape):
-        fail(f"{what} has shape {tuple(out.shape)}, expected {tuple(shape)}")
+        fail(
+            "{what} has shape {out_shape}, expected {shape}",
+            what=what,
+            out_shape=tuple(out.shape),
+            shape=tuple(shape),
+        )
     if out.dtype != dtype:
-        fail(f"{what} is {out.dtype}; keep the inputs' dtype {dtype}")
+        fail(
+            "{what} is {out_dtype}; keep the inputs' dtype {dtype}",
+            what=what,
+            out_dtype=out.dtype,
+            dtype=dtype,
+        )
     return out.to(torch.float64).numpy()
 
 
 def _unchanged(what: str, given: list[torch.Tensor], before: list[torch.Tensor]) -> None:
     if not all(torch.equal(a, b) for a, b in zip(given, before, strict=True)):
-        fail(f"{what} changed its inputs; compute in new tensors")
+        fail("{what} changed its inputs; compute in new tensors", what=what)
 
 
 # ------------------------------------------------------------------------------------ absorption
@@ -157,7 +177,7 @@ def _unchanged(what: str, given: list[torch.Tensor], before: list[torch.Tensor])
 @check(2, "absorb_key_up_projection: A[i] = W_UQ,i^T W_UK,i, one matrix per head")
 def test_absorb(impl):
     w = _weights(1)
-    what = "absorb_key_up_projection(w_uq [32, 12], w_uk [32, 10], n_heads=4)"
+    what = tr("absorb_key_up_projection(w_uq [32, 12], w_uk [32, 10], n_heads=4)")
     got = _tensor(
         call(impl, "absorb_key_up_projection", w["w_uq"], w["w_uk"], H), what, (H, D_Q, D_C), torch.float64
     )
@@ -168,30 +188,34 @@ def test_absorb(impl):
     strided_uk = w["w_uk"].numpy().reshape(D_H, H, D_C).transpose(1, 0, 2)
     slips = [
         (
-            "the heads were taken as rows strided by H; head i owns the contiguous rows i * d_h .. (i + 1) * "
-            "d_h - 1",
+            tr(
+                "the heads were taken as rows strided by H; head i owns the contiguous rows i * d_h "
+                ".. (i + 1) * d_h - 1"
+            ),
             lambda: strided_uq.transpose(0, 2, 1) @ strided_uk,
         ),
         (
-            "every head got W_UQ^T W_UK of all heads together (a sum over the heads); each head has its "
-            "own A[i]",
+            tr(
+                "every head got W_UQ^T W_UK of all heads together (a sum over the heads); each head "
+                "has its own A[i]"
+            ),
             lambda: np.broadcast_to(w["w_uq"].numpy().T @ w["w_uk"].numpy(), (H, D_Q, D_C)),
         ),
     ]
-    _explain(what, got, expected, slips, against="W_UQ,i^T W_UK,i")
+    _explain(what, got, expected, slips, against=tr("W_UQ,i^T W_UK,i"))
     c_q, c_kv = _random(D_Q, seed=2).numpy(), _random(D_C, seed=3).numpy()
     content = np.einsum("hd,hd->h", uq @ c_q, uk @ c_kv)
     if not np.allclose(c_q @ got @ c_kv, content, rtol=1e-9, atol=1e-9):
-        fail(f"{what}: c_q @ A[i] @ c_kv differs from q_C,i . k_C,i")
+        fail("{what}: c_q @ A[i] @ c_kv differs from q_C,i . k_C,i", what=what)
 
 
 def _gap(impl, m, n, seed=4):
     w = _weights(seed)
     c_q, c_kv = _random(D_Q, seed=seed + 1), _random(D_C, seed=seed + 2)
     got = call(impl, "rope_absorption_gap", c_q, c_kv, w["w_uq"], w["w_uk"], H, m, n)
-    what = f"rope_absorption_gap(..., m={m}, n={n})"
+    what = tr("rope_absorption_gap(..., m={m}, n={n})", m=m, n=n)
     if not isinstance(got, float):
-        fail(f"{what} must return a Python float, got {type_name(got)}")
+        fail("{what} must return a Python float, got {type_name}", what=what, type_name=type_name(got))
     q = (w["w_uq"].numpy() @ c_q.numpy()).reshape(H, 1, D_H)
     k = (w["w_uk"].numpy() @ c_kv.numpy()).reshape(H, 1, D_H)
     exact = (
@@ -210,9 +234,18 @@ def test_gap(impl):
         if np.isclose(got, expected, rtol=1e-7, atol=1e-9):
             continue
         slips = [
-            (float((exact - absorbed).max()), "the signed difference; return the largest |exact - absorbed|"),
-            (float(np.abs(exact - absorbed).sum()), "the gaps of all heads summed; return the largest one"),
-            (float(np.abs(exact - absorbed).mean()), "the mean gap over the heads; return the largest one"),
+            (
+                float((exact - absorbed).max()),
+                tr("the signed difference; return the largest |exact - absorbed|"),
+            ),
+            (
+                float(np.abs(exact - absorbed).sum()),
+                tr("the gaps of all heads summed; return the largest one"),
+            ),
+            (
+                float(np.abs(exact - absorbed).mean()),
+                tr("the mean gap over the heads; return the largest one"),
+            ),
             (
                 float(
                     np.abs(
@@ -223,18 +256,27 @@ def test_gap(impl):
                         - absorbed
                     ).max()
                 ),
-                "RoPE used adjacent pairs (2i, 2i+1); apply_rope's half-split pairs (i, i + d/2) are the "
-                "layout here",
+                tr(
+                    "RoPE used adjacent pairs (2i, 2i+1); apply_rope's half-split pairs (i, i + "
+                    "d/2) are the layout here"
+                ),
             ),
         ]
         for value, why in slips:
             if np.isclose(got, value, rtol=1e-7, atol=1e-9):
-                fail(f"{what} = {got:.6g}: {why}")
+                fail("{what} = {got:.6g}: {why}", what=what, got=got, why=why)
         if m == n:
-            fail(f"{what} = {got:.6g}: with m == n the rotations cancel (R(m)^T R(m) = I), so the gap is ~0")
+            fail(
+                "{what} = {got:.6g}: with m == n the rotations cancel (R(m)^T R(m) = I), so the gap is ~0",
+                what=what,
+                got=got,
+            )
         fail(
-            f"{what} = {got:.6g}, expected {expected:.6g} (max over heads of |RoPE(q_C,i, m) . RoPE(k_C,i, "
-            "n) - c_q A[i] c_kv|)"
+            "{what} = {got:.6g}, expected {expected:.6g} (max over heads of |RoPE(q_C,i, m) . "
+            "RoPE(k_C,i, n) - c_q A[i] c_kv|)",
+            what=what,
+            got=got,
+            expected=expected,
         )
 
 
@@ -246,13 +288,19 @@ def _call_project(impl, hidden, w, positions, what, **kw):
     result = call(impl, "mla_project", hidden, w, H, positions, **kw)
     _unchanged(what, [hidden, positions, *w.values()], before)
     if not (isinstance(result, tuple) and len(result) == 5):
-        fail(f"{what} must return five tensors (c_q, q_c, q_r, c_kv, k_rope), got {type_name(result)}")
+        fail(
+            "{what} must return five tensors (c_q, q_c, q_r, c_kv, k_rope), got {type_name}",
+            what=what,
+            type_name=type_name(result),
+        )
     B, T = hidden.shape[:2]
     k_rope = tensor_result(result[4], f"{what}: k_rope")
     if k_rope.dim() == 4 and k_rope.shape[1] == H:
         fail(
-            f"{what}: k_rope has a head axis {tuple(k_rope.shape)}; one rotary key [B, T, d_r] is shared by "
-            "every head"
+            "{what}: k_rope has a head axis {k_rope_shape}; one rotary key [B, T, d_r] is shared "
+            "by every head",
+            what=what,
+            k_rope_shape=tuple(k_rope.shape),
         )
     shapes = {
         "c_q": (B, T, D_Q),
@@ -272,7 +320,7 @@ def test_project(impl):
     w = _weights(5)
     hidden = _random(2, 5, D, seed=6)
     positions = torch.tensor([[0, 1, 2, 3, 4], [40, 41, 42, 43, 44]])
-    what = "mla_project(hidden [2, 5, 16], ..., positions [[0 .. 4], [40 .. 44]])"
+    what = tr("mla_project(hidden [2, 5, 16], ..., positions [[0 .. 4], [40 .. 44]])")
     got = _call_project(impl, hidden, w, positions, what)
     expected = _project(hidden, w, positions.numpy())
     names = ("c_q", "q_c", "q_r", "c_kv", "k_rope")
@@ -284,40 +332,48 @@ def test_project(impl):
         slips = {
             "q_c": [
                 (
-                    "q_c was rotated; RoPE goes on the decoupled part q_r only (the content part must stay "
-                    "absorbable)",
+                    tr(
+                        "q_c was rotated; RoPE goes on the decoupled part q_r only (the content "
+                        "part must stay absorbable)"
+                    ),
                     part(q_c_rotated=True),
                 ),
                 (
-                    "the heads were taken as rows strided by H; head i owns the contiguous rows i * d_h .. "
-                    "(i + 1) * d_h - 1",
+                    tr(
+                        "the heads were taken as rows strided by H; head i owns the contiguous rows "
+                        "i * d_h .. (i + 1) * d_h - 1"
+                    ),
                     part(heads_interleaved=True),
                 ),
             ],
             "q_r": [
-                ("q_r is not rotated: RoPE((c_q @ w_qr.T)_i) at the positions", part(q_r_plain=True)),
+                (tr("q_r is not rotated: RoPE((c_q @ w_qr.T)_i) at the positions"), part(q_r_plain=True)),
                 (
-                    "RoPE used adjacent pairs (2i, 2i+1); apply_rope's half-split pairs (i, i + d/2) are "
-                    "the layout here",
+                    tr(
+                        "RoPE used adjacent pairs (2i, 2i+1); apply_rope's half-split pairs (i, i + "
+                        "d/2) are the layout here"
+                    ),
                     part(interleaved=True),
                 ),
                 (
-                    "every row used the positions of row 0: positions [B, T] gives one row per sequence",
+                    tr("every row used the positions of row 0: positions [B, T] gives one row per sequence"),
                     part(first_row=True),
                 ),
             ],
             "k_rope": [
                 (
-                    "k_rope is not rotated: the shared rotary key is RoPE(hidden @ w_kr.T)",
+                    tr("k_rope is not rotated: the shared rotary key is RoPE(hidden @ w_kr.T)"),
                     part(k_rope_plain=True),
                 ),
                 (
-                    "RoPE used adjacent pairs (2i, 2i+1); apply_rope's half-split pairs (i, i + d/2) are "
-                    "the layout here",
+                    tr(
+                        "RoPE used adjacent pairs (2i, 2i+1); apply_rope's half-split pairs (i, i + "
+                        "d/2) are the layout here"
+                    ),
                     part(interleaved=True),
                 ),
                 (
-                    "every row used the positions of row 0: positions [B, T] gives one row per sequence",
+                    tr("every row used the positions of row 0: positions [B, T] gives one row per sequence"),
                     part(first_row=True),
                 ),
             ],
@@ -325,7 +381,7 @@ def test_project(impl):
         if name == "c_kv" and _same(
             got[k], rotate(expected[k], positions.numpy(), 10000.0, interleaved=False)
         ):
-            fail(f"{what}: c_kv was rotated; the latent is cached as it is (RoPE lives in k_rope)")
+            fail("{what}: c_kv was rotated; the latent is cached as it is (RoPE lives in k_rope)", what=what)
         _explain(f"{what}: {name}", got[k], expected[k], slips)
 
 
@@ -334,13 +390,13 @@ def test_project_base(impl):
     w = _weights(7)
     hidden = _random(1, 4, D, seed=8)
     positions = torch.arange(10, 14)
-    what = "mla_project(..., positions [10 .. 13], base=500.0)"
+    what = tr("mla_project(..., positions [10 .. 13], base=500.0)")
     got = _call_project(impl, hidden, w, positions, what, base=500.0)
     expected = _project(hidden, w, positions.numpy(), base=500.0)
     for k, name in ((2, "q_r"), (4, "k_rope")):
         slips = [
             (
-                "RoPE used base 10000; use the base argument",
+                tr("RoPE used base 10000; use the base argument"),
                 lambda k=k: _project(hidden, w, positions.numpy())[k],
             )
         ]
@@ -361,18 +417,26 @@ def _call_layer(impl, name, hidden, w, what, **kw):
         and isinstance(result[1], tuple)
         and len(result[1]) == 2
     ):
-        fail(f"{what} must return (out, (c_kv, k_rope)), got {type_name(result)}")
+        fail(
+            "{what} must return (out, (c_kv, k_rope)), got {type_name}",
+            what=what,
+            type_name=type_name(result),
+        )
     B, T = hidden.shape[:2]
     S = T + (0 if past is None else past[0].shape[1])
     out = _tensor(result[0], f"{what}: out", (B, T, D), hidden.dtype)
     c_kv = tensor_result(result[1][0], f"{what}: c_kv")
     if c_kv.dim() == 4 and c_kv.shape[1] == H:
         fail(
-            f"{what}: the cache holds per-head tensors {tuple(c_kv.shape)}; MLA caches the latent c_kv [B, "
-            "P + T, d_c]"
+            "{what}: the cache holds per-head tensors {c_kv_shape}; MLA caches the latent c_kv [B, "
+            "P + T, d_c]",
+            what=what,
+            c_kv_shape=tuple(c_kv.shape),
         )
     if past is not None and c_kv.dim() == 3 and c_kv.shape[1] == T:
-        fail(f"{what}: c_kv holds only the {T} new latents; append them to past[0] along axis 1")
+        fail(
+            "{what}: c_kv holds only the {t} new latents; append them to past[0] along axis 1", what=what, t=T
+        )
     c_kv = _tensor(c_kv, f"{what}: c_kv", (B, S, D_C), hidden.dtype)
     k_rope = _tensor(result[1][1], f"{what}: k_rope", (B, S, D_R), hidden.dtype)
     return out, c_kv, k_rope
@@ -384,24 +448,28 @@ def _layer_slips(hidden, w, positions, past=None):
 
     return [
         (
-            f"scores scaled by 1/sqrt(d_h) = 1/sqrt({D_H}); the score of [q_C; q_R] . [k_C; k_R] is scaled "
-            f"by 1/sqrt(d_h + d_r) = 1/sqrt({D_H + D_R})",
+            tr(
+                "scores scaled by 1/sqrt(d_h) = 1/sqrt({d_h}); the score of [q_C; q_R] . [k_C; k_R] "
+                "is scaled by 1/sqrt(d_h + d_r) = 1/sqrt({value})",
+                d_h=D_H,
+                value=D_H + D_R,
+            ),
             layer(scale=1 / math.sqrt(D_H)),
         ),
         (
-            "the rotary part q_R . k_R is missing from the scores (no position information)",
+            tr("the rotary part q_R . k_R is missing from the scores (no position information)"),
             layer(parts="content"),
         ),
-        ("the content part q_C . k_C is missing from the scores", layer(parts="rotary")),
-        ("q_c was rotated too; RoPE goes on the decoupled part only", layer(q_c_rotated=True)),
-        ("no causal mask: a token attended to later tokens", layer(unmasked=True)),
+        (tr("the content part q_C . k_C is missing from the scores"), layer(parts="rotary")),
+        (tr("q_c was rotated too; RoPE goes on the decoupled part only"), layer(q_c_rotated=True)),
+        (tr("no causal mask: a token attended to later tokens"), layer(unmasked=True)),
     ]
 
 
 @check(3, "mla_attention: the paper's latent attention with decoupled RoPE (prefill)")
 def test_layer(impl):
     w, hidden = _weights(9), _random(2, 6, D, seed=10)
-    what = "mla_attention(hidden [2, 6, 16], ..., n_heads=4)"
+    what = tr("mla_attention(hidden [2, 6, 16], ..., n_heads=4)")
     out, c_kv, k_rope = _call_layer(impl, "mla_attention", hidden, w, what)
     positions = np.arange(6)
     expected, expected_c, expected_k = _layer(hidden, w, positions)
@@ -409,7 +477,7 @@ def test_layer(impl):
     _explain(f"{what}: c_kv", c_kv, expected_c, [])
     slips = [
         (
-            "k_rope is cached before RoPE; cache it rotated, as decoding reads it",
+            tr("k_rope is cached before RoPE; cache it rotated, as decoding reads it"),
             lambda: _project(hidden, w, positions, k_rope_plain=True)[4],
         )
     ]
@@ -425,20 +493,33 @@ def _decode_case(impl, name: str):
 
 def _decode_one(impl, name: str, w, new: torch.Tensor, past: tuple[np.ndarray, np.ndarray]) -> None:
     P, tokens = past[0].shape[1], new.shape[1]
-    what = f"{name}(..., past of {P} tokens) on {tokens} new token{'s' * (tokens > 1)}"
+    what = tr(
+        "{name}(..., past of {p} tokens) on {tokens} new token{value}",
+        name=name,
+        p=P,
+        tokens=tokens,
+        value="s" * (tokens > 1),
+    )
     given = (torch.from_numpy(past[0]), torch.from_numpy(past[1]))
     out, got_c, got_k = _call_layer(impl, name, new, w, what, past=given)
     positions = np.arange(P, P + tokens)
     expected, expected_c, expected_k = _layer(new, w, positions, past)
     slips = [
         (
-            f"the new tokens were rotated at positions 0 .. {tokens - 1}; after a cache of {P} they sit at "
-            f"{P} .. {P + tokens - 1} (default positions start at P)",
+            tr(
+                "the new tokens were rotated at positions 0 .. {value}; after a cache of {p} they "
+                "sit at {p} .. {value2} (default positions start at P)",
+                value=tokens - 1,
+                p=P,
+                value2=P + tokens - 1,
+            ),
             lambda: _layer(new, w, np.arange(tokens), past)[0],
         ),
         (
-            "the causal mask was built on the new tokens' own indices; new token t sits at cache index P + t "
-            "and sees every cached key",
+            tr(
+                "the causal mask was built on the new tokens' own indices; new token t sits at "
+                "cache index P + t and sees every cached key"
+            ),
             lambda: _layer(new, w, positions, past, left_aligned=True)[0],
         ),
     ] + _layer_slips(new, w, positions, past)
@@ -455,7 +536,7 @@ def test_layer_decode(impl):
 @check(3, "mla_attention_absorbed: the same outputs from the cached latents (prefill and decode)")
 def test_absorbed(impl):
     w, hidden = _weights(13), _random(2, 6, D, seed=14)
-    what = "mla_attention_absorbed(hidden [2, 6, 16], ..., n_heads=4)"
+    what = tr("mla_attention_absorbed(hidden [2, 6, 16], ..., n_heads=4)")
     out, c_kv, k_rope = _call_layer(impl, "mla_attention_absorbed", hidden, w, what)
     positions = np.arange(6)
     expected, expected_c, expected_k = _layer(hidden, w, positions)
@@ -470,7 +551,7 @@ def test_float32(impl):
     w = {n: v.to(torch.float32) for n, v in _weights(15).items()}
     hidden = _random(1, 4, D, seed=16).to(torch.float32)
     for name in ("mla_attention", "mla_attention_absorbed"):
-        what = f"{name} on float32 inputs"
+        what = tr("{name} on float32 inputs", name=name)
         out, c_kv, k_rope = _call_layer(impl, name, hidden, w, what)
         expected = _layer(hidden, w, np.arange(4))[0]
         _explain(what, out, expected, [], dtype=torch.float32)
@@ -486,17 +567,30 @@ def test_cache_size(impl):
         got = call(impl, "kv_cache_per_token", *args)
         what = f"kv_cache_per_token{args}"
         if not (isinstance(got, tuple) and len(got) == 2 and all(type(v) is int for v in got)):
-            fail(f"{what} must return two Python ints (MHA, MLA), got {got!r}")
+            fail("{what} must return two Python ints (MHA, MLA), got {got!r}", what=what, got=got)
         expected = (2 * heads * d_h, d_c + d_r)
         if got == expected:
             continue
         if got[0] == heads * d_h:
-            fail(f"{what} = {got}: MHA caches a key and a value per head, 2 H d_h = {expected[0]}")
+            fail(
+                "{what} = {got}: MHA caches a key and a value per head, 2 H d_h = {expected}",
+                what=what,
+                got=got,
+                expected=expected[0],
+            )
         if got[1] == d_c:
-            fail(f"{what} = {got}: MLA also caches the shared rotary key k_R: d_c + d_r = {expected[1]}")
+            fail(
+                "{what} = {got}: MLA also caches the shared rotary key k_R: d_c + d_r = {expected}",
+                what=what,
+                got=got,
+                expected=expected[1],
+            )
         if got[1] == d_c + heads * d_r:
             fail(
-                f"{what} = {got}: the rotary key is shared by all heads: d_c + d_r = {expected[1]}, not "
-                "d_c + H d_r"
+                "{what} = {got}: the rotary key is shared by all heads: d_c + d_r = {expected}, "
+                "not d_c + H d_r",
+                what=what,
+                got=got,
+                expected=expected[1],
             )
-        fail(f"{what} = {got}, expected {expected}")
+        fail("{what} = {got}, expected {expected}", what=what, got=got, expected=expected)

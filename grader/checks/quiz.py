@@ -9,15 +9,16 @@ The check functions are generated from the data, one `test_<item id>` per item, 
 from __future__ import annotations
 
 from ..checking import check, fail, type_name
+from ..i18n import tr
 from ..quiz import Item, grade, load_items
 
 
 def _answers(impl) -> dict:
     answers = getattr(impl, "ANSWERS", None)
     if answers is None:
-        fail("exercises/quiz.py must define ANSWERS = {...} (see its first lines); it is missing")
+        fail("exercises/quiz.py must define ANSWERS = {{...}} (see its first lines); it is missing")
     if not isinstance(answers, dict):
-        fail(f"ANSWERS must be a dict of question id -> answer, got {type_name(answers)}")
+        fail("ANSWERS must be a dict of question id -> answer, got {type_name}", type_name=type_name(answers))
     return answers
 
 
@@ -28,7 +29,7 @@ def _make_check(item: Item):
             fail(verdict.message)
 
     test_item.__name__ = test_item.__qualname__ = f"test_{item.id}"
-    test_item.__doc__ = f"Quiz item {item.id}: {item.title}."
+    test_item.__doc__ = tr("Quiz item {id}: {title}.", id=item.id, title=item.title)
     return check(item.points, f"{item.id}: {item.title}")(test_item)
 
 

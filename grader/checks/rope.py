@@ -6,7 +6,8 @@ import numpy as np
 import torch
 
 from ..checking import call, call_inside, check, expect_raises, fail, tensor_result, tolerance
-from ._rotations import expect_norms_kept, expect_rope, measure, rotate, theta
+from ..i18n import tr
+from ._rotations import differs_from_definition, expect_norms_kept, expect_rope, measure, rotate, theta
 
 
 def _apply(impl, **fixed):
@@ -21,14 +22,15 @@ def _close(mine: torch.Tensor, expected: np.ndarray, dtype, what: str, scale: fl
     rtol, atol = tolerance(dtype)
     got = mine.to(torch.float64).numpy()
     if got.shape != expected.shape:
-        fail(f"{what}: shape {got.shape}, expected {expected.shape}")
+        fail(
+            "{what}: shape {got_shape}, expected {expected_shape}",
+            what=what,
+            got_shape=got.shape,
+            expected_shape=expected.shape,
+        )
     bad = ~np.isclose(got, expected, rtol=rtol * scale, atol=atol * scale)
     if bad.any():
-        where = tuple(int(i) for i in np.argwhere(bad)[0])
-        fail(
-            f"{what}: {bad.sum()} of {bad.size} values differ from RoPE by the definition "
-            f"(first at index {where}: yours {got[where]:.6g}, off by {abs(got - expected)[where]:.3g})"
-        )
+        fail(differs_from_definition(what, got, expected, bad))
 
 
 @check(1, "returns a tensor of x's shape, dtype and device")
@@ -36,9 +38,17 @@ def test_shape_dtype(impl):
     x = _random(2, 3, 7, 16)
     out = tensor_result(call(impl, "apply_rope", x, torch.arange(7)), "apply_rope(x, positions)")
     if tuple(out.shape) != tuple(x.shape):
-        fail(f"x of shape {tuple(x.shape)} gave shape {tuple(out.shape)}; RoPE keeps x's shape")
+        fail(
+            "x of shape {x_shape} gave shape {out_shape}; RoPE keeps x's shape",
+            x_shape=tuple(x.shape),
+            out_shape=tuple(out.shape),
+        )
     if out.dtype != x.dtype or out.device != x.device:
-        fail(f"float32 x gave {out.dtype} on {out.device}; keep x's dtype and device")
+        fail(
+            "float32 x gave {out_dtype} on {out_device}; keep x's dtype and device",
+            out_dtype=out.dtype,
+            out_device=out.device,
+        )
 
 
 @check(2, "position 0 is the identity (R_0 = I)")
@@ -46,23 +56,29 @@ def test_identity_at_zero(impl):
     x = _random(4, 16, dtype=torch.float64)
     out = tensor_result(call(impl, "apply_rope", x.clone(), torch.zeros(4, dtype=torch.long)), "apply_rope")
     if out.dtype != x.dtype or tuple(out.shape) != tuple(x.shape):
-        fail(f"float64 x {tuple(x.shape)} gave {out.dtype} {tuple(out.shape)}; keep x's dtype and shape")
+        fail(
+            "float64 x {x_shape} gave {out_dtype} {out_shape}; keep x's dtype and shape",
+            x_shape=tuple(x.shape),
+            out_dtype=out.dtype,
+            out_shape=tuple(out.shape),
+        )
     if not torch.allclose(out, x, atol=1e-12):
         if torch.allclose(out.abs().sum(-1), torch.zeros(4, dtype=torch.float64)):
             fail("at position 0 the output is all zeros; R_0 must be the identity (cos 0 = 1)")
         half = x.shape[-1] // 2
         x1, x2 = x[..., :half], x[..., half:]
         for signs, shown in (
-            ((-1, 1), "(-x2, x1), a quarter turn"),
+            ((-1, 1), tr("(-x2, x1), a quarter turn")),
             ((1, 1), "(x2, x1)"),
             ((1, -1), "(x2, -x1)"),
         ):
             swapped = torch.cat([signs[0] * x2, signs[1] * x1], dim=-1)  # cos 0 and sin 0 trade places
             if torch.allclose(out, swapped, atol=1e-9):
                 fail(
-                    f"with positions [0, 0, 0, 0] each pair (x1, x2) comes out as {shown}: sin and cos "
-                    "swapped (cos 0 = 1, sin 0 = 0 must give x unchanged)",
+                    "with positions [0, 0, 0, 0] each pair (x1, x2) comes out as {shown}: sin and "
+                    "cos swapped (cos 0 = 1, sin 0 = 0 must give x unchanged)",
                     cause="sin and cos swapped",
+                    shown=shown,
                 )
         by_index = rotate(x.numpy(), np.arange(4), 10000.0, interleaved=False)
         if np.allclose(out.numpy(), by_index, atol=1e-9):
@@ -73,8 +89,9 @@ def test_identity_at_zero(impl):
             )
         error = float((out - x).abs().max())
         fail(
-            f"with positions [0, 0, 0, 0] RoPE must return x unchanged (cos 0 = 1, sin 0 = 0); yours "
-            f"differs from x by up to {error:.3g}"
+            "with positions [0, 0, 0, 0] RoPE must return x unchanged (cos 0 = 1, sin 0 = 0); "
+            "yours differs from x by up to {error:.3g}",
+            error=error,
         )
 
 
@@ -118,7 +135,7 @@ def test_base(impl):
 @check(2, "positions used as given (offsets, gaps)")
 def test_positions_as_given(impl):
     positions = [5, 6, 9, 30, 31, 100]
-    m = measure(_apply(impl), 8, positions, "apply_rope with positions [5, 6, 9, 30, 31, 100]")
+    m = measure(_apply(impl), 8, positions, tr("apply_rope with positions [5, 6, 9, 30, 31, 100]"))
     expect_rope(m, positions, 10000.0, False, "positions [5, 6, 9, 30, 31, 100]")
 
 
@@ -128,12 +145,21 @@ def test_broadcast(impl):
     for positions in (torch.arange(5) + 3, torch.tensor([[[0, 1, 2, 3, 4]], [[10, 20, 30, 40, 50]]])):
         out = tensor_result(call(impl, "apply_rope", x.clone(), positions), "apply_rope")
         expected = rotate(x.numpy(), positions.numpy(), 10000.0, interleaved=False)
-        _close(out, expected, torch.float64, f"positions of shape {tuple(positions.shape)}", scale=1e5)
+        _close(
+            out,
+            expected,
+            torch.float64,
+            tr("positions of shape {positions_shape}", positions_shape=tuple(positions.shape)),
+            scale=1e5,
+        )
     # x [B, T, d] with positions [B, T] that differ per row (not by a constant shift)
     x3 = _random(3, 5, 8, dtype=torch.float64, seed=3)
     per_row = torch.tensor([[0, 1, 2, 3, 4], [0, 2, 4, 6, 8], [7, 3, 9, 1, 100]])
     for interleaved in (False, True):
-        what = f"x [3, 5, 8] with positions [3, 5] that differ per row (interleaved={interleaved})"
+        what = tr(
+            "x [3, 5, 8] with positions [3, 5] that differ per row (interleaved={interleaved})",
+            interleaved=interleaved,
+        )
         out = tensor_result(call(impl, "apply_rope", x3.clone(), per_row, interleaved=interleaved), what)
         _close(out, rotate(x3.numpy(), per_row.numpy(), 10000.0, interleaved), torch.float64, what, scale=1e5)
 
@@ -158,14 +184,20 @@ def test_relative(impl):
             )
             if abs(float((rq * same).sum()) - float((q * k).sum())) > 1e-3 * float(q.norm() * k.norm()):
                 fail(
-                    f"q and k both at position {m} must score exactly q.k (the same rotation cancels), "
-                    "but yours differ: is each pair really rotated (not scaled or zeroed)?"
+                    "q and k both at position {m} must score exactly q.k (the same rotation "
+                    "cancels), but yours differ: is each pair really rotated (not scaled or "
+                    "zeroed)?",
+                    m=m,
                 )
             if abs(score - relative) > 1e-3 * float(q.norm() * k.norm()):
                 fail(
-                    f"q.k at positions ({m}, {n}) is {score:.5g} but q.(R_(n-m) k) is {relative:.5g}: "
-                    "the score must depend only on n - m (same angle formula for q and k, a true "
-                    "rotation per pair)"
+                    "q.k at positions ({m}, {n}) is {score:.5g} but q.(R_(n-m) k) is "
+                    "{relative:.5g}: the score must depend only on n - m (same angle formula for q "
+                    "and k, a true rotation per pair)",
+                    m=m,
+                    n=n,
+                    score=score,
+                    relative=relative,
                 )
 
 
@@ -193,15 +225,16 @@ def test_rotary_dim(impl):
         # random values past rotary_dim, drawn in the learner's process (see _fresh_input)
         shape, seed = (len(positions), 12), 13 + interleaved
         x = torch.randn(shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
-        what = f"apply_rope(rotary_dim=8, interleaved={interleaved})"
+        what = tr("apply_rope(rotary_dim=8, interleaved={interleaved})", interleaved=interleaved)
         kw = dict(rotary_dim=8, interleaved=interleaved)
         out = tensor_result(
             call_inside(_fresh_input, impl, "apply_rope", shape, seed, torch.tensor(positions), **kw), what
         )
         if tuple(out.shape) == tuple(x.shape) and not torch.equal(out[..., 8:], x[..., 8:]):
             fail(
-                f"{what}: features 8..11 differ from the input's; the features past rotary_dim pass "
-                "through unchanged (out[..., r:] = x[..., r:])"
+                "{what}: features 8..11 differ from the input's; the features past rotary_dim pass "
+                "through unchanged (out[..., r:] = x[..., r:])",
+                what=what,
             )
 
 
@@ -211,7 +244,7 @@ def test_bf16(impl):
     positions = torch.arange(6) * 7
     out = tensor_result(call(impl, "apply_rope", x, positions), "apply_rope(bf16 x)")
     if out.dtype != torch.bfloat16:
-        fail(f"bf16 x gave {out.dtype}; cast the result (or cos/sin) to x.dtype")
+        fail("bf16 x gave {out_dtype}; cast the result (or cos/sin) to x.dtype", out_dtype=out.dtype)
     expected = rotate(x.to(torch.float64).numpy(), positions.numpy(), 10000.0, interleaved=False)
     _close(out, expected, torch.bfloat16, "bf16 x")
 
@@ -228,15 +261,18 @@ def test_large_positions(impl):
         expected = rotate(x.to(torch.float64).numpy(), np.array(positions), 10000.0, interleaved=False)
         got = out.to(torch.float64).numpy()
         if got.shape != expected.shape or not np.isfinite(got).all():
-            fail(f"{dtype} x at positions ~60 000: wrong shape or NaN/inf in the output")
+            fail("{dtype} x at positions ~60 000: wrong shape or NaN/inf in the output", dtype=dtype)
         error = np.abs(got - expected).max()
         if error > 0.06:
             fail(
-                f"{dtype} x at positions ~60 000 is off by up to {error:.2g}, although float64 x at the "
-                f"same positions is right: the angles depend on x's dtype, so they were computed in "
-                f"{str(dtype).replace('torch.', '')} (low precision); compute positions * theta in float32 "
-                "or float64, then cast cos/sin",
+                "{dtype} x at positions ~60 000 is off by up to {error:.2g}, although float64 x at "
+                "the same positions is right: the angles depend on x's dtype, so they were "
+                "computed in {replace} (low precision); compute positions * theta in float32 or "
+                "float64, then cast cos/sin",
                 cause="low precision",
+                dtype=dtype,
+                error=error,
+                replace=str(dtype).replace("torch.", ""),
             )
 
 
@@ -248,7 +284,9 @@ def _gradient(apply_rope, x, positions, w):
     try:
         (out * w).sum().backward()
     except RuntimeError as exc:
-        return f"backward through apply_rope failed ({str(exc).splitlines()[0][:120]})", None
+        return tr(
+            "backward through apply_rope failed ({splitlines})", splitlines=str(exc).splitlines()[0][:120]
+        ), None
     return "", x.grad
 
 
@@ -265,14 +303,14 @@ def test_autograd(impl):
             "(out= arguments and .detach() break the graph; write the result with plain operations)"
         )
     if failure:
-        fail(f"{failure}; functions with out= arguments do not support autograd")
+        fail("{failure}; functions with out= arguments do not support autograd", failure=failure)
     # The gradient of a rotation is the inverse rotation: d<R(m) x, w>/dx = R(-m) w.
     expected = rotate(w.detach().numpy(), -positions.numpy(), 10000.0, interleaved=False)
     _close(
-        tensor_result(grad, "the gradient of apply_rope"),
+        tensor_result(grad, tr("the gradient of apply_rope")),
         expected,
         torch.float64,
-        "the gradient of apply_rope",
+        tr("the gradient of apply_rope"),
         scale=1e5,
     )
 
@@ -314,35 +352,56 @@ def test_no_matrix(impl):
     tensor_result(out, "apply_rope")
     if not isinstance(largest, int) or largest >= T * dim * dim // 4:
         fail(
-            f"apply_rope built a tensor of {largest} elements for T={T}, dim={dim}: a "
-            "[T, dim, dim] rotation matrix is O(T d^2) memory; rotate the pairs element-wise instead"
+            "apply_rope built a tensor of {largest} elements for T={t}, dim={dim}: a [T, dim, dim] "
+            "rotation matrix is O(T d^2) memory; rotate the pairs element-wise instead",
+            largest=largest,
+            t=T,
+            dim=dim,
         )
 
 
 @check(1, "ValueError for odd dim or rotary_dim, or rotary_dim > dim")
 def test_odd_sizes(impl):
     positions = torch.arange(3)
-    expect_raises(ValueError, impl, "apply_rope", _random(3, 7), positions, why="odd dim 7")
+    expect_raises(ValueError, impl, "apply_rope", _random(3, 7), positions, why=tr("odd dim 7"))
     expect_raises(
-        ValueError, impl, "apply_rope", _random(3, 8), positions, rotary_dim=5, why="odd rotary_dim 5"
+        ValueError, impl, "apply_rope", _random(3, 8), positions, rotary_dim=5, why=tr("odd rotary_dim 5")
     )
     expect_raises(
-        ValueError, impl, "apply_rope", _random(3, 8), positions, rotary_dim=10, why="rotary_dim 10 > dim 8"
+        ValueError,
+        impl,
+        "apply_rope",
+        _random(3, 8),
+        positions,
+        rotary_dim=10,
+        why=tr("rotary_dim 10 > dim 8"),
     )
     expect_raises(
-        ValueError, impl, "apply_rope", _random(3, 7), positions, rotary_dim=4, why="odd dim 7 (rotary_dim 4)"
+        ValueError,
+        impl,
+        "apply_rope",
+        _random(3, 7),
+        positions,
+        rotary_dim=4,
+        why=tr("odd dim 7 (rotary_dim 4)"),
     )
     expect_raises(
-        ValueError, impl, "apply_rope", _random(3, 8), positions, rotary_dim=-2, why="negative rotary_dim -2"
+        ValueError,
+        impl,
+        "apply_rope",
+        _random(3, 8),
+        positions,
+        rotary_dim=-2,
+        why=tr("negative rotary_dim -2"),
     )
-    expect_raises(ValueError, impl, "rope_cos_sin", positions, 7, why="rope_cos_sin with odd dim 7")
+    expect_raises(ValueError, impl, "rope_cos_sin", positions, 7, why=tr("rope_cos_sin with odd dim 7"))
     expect_raises(
         ValueError,
         impl,
         "apply_rope_complex",
         _random(3, 7),
         positions,
-        why="apply_rope_complex with odd dim 7",
+        why=tr("apply_rope_complex with odd dim 7"),
     )
 
 
@@ -356,8 +415,11 @@ def test_cos_sin(impl):
     cos, sin = (tensor_result(t, "rope_cos_sin") for t in result)
     if tuple(cos.shape) != (2, 3, dim) or tuple(sin.shape) != (2, 3, dim):
         fail(
-            f"cos and sin must have shape [*positions.shape, dim] = (2, 3, {dim}), got "
-            f"{tuple(cos.shape)} and {tuple(sin.shape)}"
+            "cos and sin must have shape [*positions.shape, dim] = (2, 3, {dim}), got {cos_shape} "
+            "and {sin_shape}",
+            dim=dim,
+            cos_shape=tuple(cos.shape),
+            sin_shape=tuple(sin.shape),
         )
     angles = positions.numpy()[..., None].astype(np.float64) * theta(dim, 10000.0)
     half = dim // 2
@@ -379,11 +441,20 @@ def test_cos_sin(impl):
                 fail("cos and sin are swapped")
             where = tuple(int(i) for i in np.argwhere(bad)[0])
             fail(
-                f"dtype=float64: {name}[{where[0]}, {where[1]}, {where[2]}] (position "
-                f"{int(positions[where[0], where[1]])}, column {where[2]}) is {table[where]:.6g}; "
-                f"{name}(positions * theta_j) with theta_j = base**(-2j/dim) (j = column mod dim/2) "
-                f"is {want[where]:.6g} ({bad.sum()} of {bad.size} values differ)",
+                "dtype=float64: {name}[{where}, {where2}, {where3}] (position {positions}, column "
+                "{where3}) is {table:.6g}; {name}(positions * theta_j) with theta_j = "
+                "base**(-2j/dim) (j = column mod dim/2) is {want:.6g} ({bad_sum} of {size} values "
+                "differ)",
                 cause="cos/sin table",
+                name=name,
+                where=where[0],
+                where2=where[1],
+                where3=where[2],
+                positions=int(positions[where[0], where[1]]),
+                table=table[where],
+                want=want[where],
+                bad_sum=bad.sum(),
+                size=bad.size,
             )
     result = call(impl, "rope_cos_sin", positions, dim, 500.0, dtype=torch.float64)
     angles500 = positions.numpy()[..., None].astype(np.float64) * theta(dim, 500.0)
@@ -395,14 +466,19 @@ def test_cos_sin(impl):
             got is not None and tuple(got.shape) == want.shape and np.allclose(got.numpy(), np.cos(expected))
         )
         fail(
-            "rope_cos_sin(positions, 16, base=500): the base argument is ignored (the table is base 10000's)"
+            tr(
+                "rope_cos_sin(positions, 16, base=500): the base argument is ignored (the table is base "
+                "10000's)"
+            )
             if same
-            else "rope_cos_sin(positions, 16, base=500): cos differs from cos(positions * 500**(-2j/dim))",
+            else tr(
+                "rope_cos_sin(positions, 16, base=500): cos differs from cos(positions * 500**(-2j/dim))"
+            ),
             cause="base" if same else "cos/sin table",
         )
     cos16, sin16 = call(impl, "rope_cos_sin", positions, dim, dtype=torch.bfloat16)
     if cos16.dtype != torch.bfloat16 or sin16.dtype != torch.bfloat16:
-        fail(f"dtype=torch.bfloat16 must return bf16 tables, got {cos16.dtype}")
+        fail("dtype=torch.bfloat16 must return bf16 tables, got {cos16_dtype}", cos16_dtype=cos16.dtype)
     if not np.allclose(cos16.to(torch.float64).numpy(), np.cos(expected), atol=1.5e-2):
         fail(
             "the float64 table is right, but with dtype=bfloat16 it is wrong at large positions: the "
@@ -422,15 +498,17 @@ def test_complex(impl):
     expect_rope(m, positions, 100.0, True, "apply_rope_complex(base=100)")
     x3 = _random(2, 3, 8, dtype=torch.float64, seed=14)
     per_row = torch.tensor([[0, 1, 2], [4, 8, 16]])
-    what = "apply_rope_complex(x [2, 3, 8], positions [2, 3] that differ per row)"
+    what = tr("apply_rope_complex(x [2, 3, 8], positions [2, 3] that differ per row)")
     out = tensor_result(apply(x3, per_row), what)
     _close(out, rotate(x3.numpy(), per_row.numpy(), 10000.0, True), torch.float64, what, scale=1e5)
     x = _random(5, 8, dtype=torch.bfloat16, seed=9)
     out = tensor_result(apply(x, torch.arange(5)), "apply_rope_complex(bf16 x)")
     if out.dtype != torch.bfloat16 or tuple(out.shape) != (5, 8):
         fail(
-            f"apply_rope_complex: bf16 x of shape (5, 8) gave {out.dtype} {tuple(out.shape)}; "
-            "view the result as real, flatten the pairs and cast back to x.dtype"
+            "apply_rope_complex: bf16 x of shape (5, 8) gave {out_dtype} {out_shape}; view the "
+            "result as real, flatten the pairs and cast back to x.dtype",
+            out_dtype=out.dtype,
+            out_shape=tuple(out.shape),
         )
 
 
@@ -471,8 +549,10 @@ def test_cos_sin_table(impl):
     for interleaved, rotary_dim in ((False, None), (True, None), (False, 8)):
         r = rotary_dim or 16
         table = call(impl, "rope_cos_sin", positions, r, 500.0, dtype=torch.float64)
-        what = (
-            f"apply_rope(x [2, 3, 1, 16], interleaved={interleaved}, rotary_dim={rotary_dim}, cos_sin=table)"
+        what = tr(
+            "apply_rope(x [2, 3, 1, 16], interleaved={interleaved}, rotary_dim={rotary_dim}, cos_sin=table)",
+            interleaved=interleaved,
+            rotary_dim=rotary_dim,
         )
         out = tensor_result(
             call(

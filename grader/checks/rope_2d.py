@@ -11,17 +11,18 @@ import numpy as np
 import torch
 
 from ..checking import Mistake, call, check, expect_raises, fail, tensor_result, unfinished
+from ..i18n import N_, tr
 from ._rotations import expect_norms_kept, expect_rope, measure, theta
 
-FREQS_2D = (
-    "each axis has d/4 pairs with theta_j = base**(-4j/d) (the 1-D frequencies of dimension d/2); "
-    "yours use base**(-2j/d), the frequencies of the full d"
+FREQS_2D = N_(
+    "each axis has d/4 pairs with theta_j = base**(-4j/d) (the 1-D frequencies of dimension "
+    "d/2); yours use base**(-2j/d), the frequencies of the full d"
 )
 
 
-BATCHED = (
-    "positions with batch axes carry one position per token of each batch element: index the token and "
-    "feature axes from the end (cat the angles along dim=-1, not a fixed axis)"
+BATCHED = N_(
+    "positions with batch axes carry one position per token of each batch element: index the "
+    "token and feature axes from the end (cat the angles along dim=-1, not a fixed axis)"
 )
 
 
@@ -51,16 +52,19 @@ def _expect_half(matrices, positions, base, what) -> None:
         expect_rope(matrices, positions, base, True, what, rotary_dim=matrices.shape[-1] // 2)
     except Mistake as mistake:
         if "frequencies use r" in str(mistake) or "exponent is -2i/d" in str(mistake):
-            fail(f"{what}: {FREQS_2D}")
+            fail("{what}: {freqs_2d}", what=what, freqs_2d=FREQS_2D)
         if "`base` argument is ignored" in str(mistake) and base == 100.0:
             fail(
-                f"{what}: the default base is 100 (Heo et al.'s choice for patch grids); "
-                "yours acts as base 10000"
+                "{what}: the default base is 100 (Heo et al.'s choice for patch grids); yours acts "
+                "as base 10000",
+                what=what,
             )
         if getattr(mistake, "cause", None) in ("pass-through", "rotary_dim"):
             fail(
-                f"{what}: half of the features (d/2 of {matrices.shape[-1]}) must rotate with this axis "
-                "and the other half must not move"
+                "{what}: half of the features (d/2 of {matrices_shape}) must rotate with this axis "
+                "and the other half must not move",
+                what=what,
+                matrices_shape=matrices.shape[-1],
             )
         raise
 
@@ -72,40 +76,54 @@ def test_shape_dtype(impl):
         x = _random(2, 3, 5, 16, dtype=dtype)
         out = tensor_result(call(impl, "apply_rope_2d", x, rows, cols), "apply_rope_2d(x, rows, cols)")
         if tuple(out.shape) != tuple(x.shape):
-            fail(f"x of shape {tuple(x.shape)} gave shape {tuple(out.shape)}; 2-D RoPE keeps x's shape")
+            fail(
+                "x of shape {x_shape} gave shape {out_shape}; 2-D RoPE keeps x's shape",
+                x_shape=tuple(x.shape),
+                out_shape=tuple(out.shape),
+            )
         if out.dtype != x.dtype or out.device != x.device:
-            fail(f"{dtype} x gave {out.dtype} on {out.device}; keep x's dtype and device")
+            fail(
+                "{dtype} x gave {out_dtype} on {out_device}; keep x's dtype and device",
+                dtype=dtype,
+                out_dtype=out.dtype,
+                out_device=out.device,
+            )
     # one grid per batch element: rows, cols [B, N] must act on x[b] as rows[b], cols[b] do alone
     x = _random(2, 5, 16, seed=5)
     rows, cols = (
         torch.tensor([[0, 0, 1, 1, 2], [3, 1, 4, 1, 5]]),
         torch.tensor([[0, 1, 0, 1, 0], [9, 2, 6, 5, 3]]),
     )
-    what = "apply_rope_2d(x [2, 5, 16], rows [2, 5], cols [2, 5])"
+    what = tr("apply_rope_2d(x [2, 5, 16], rows [2, 5], cols [2, 5])")
     try:
         out = tensor_result(call(impl, "apply_rope_2d", x, rows, cols), what)
     except Mistake as exc:
         if unfinished(exc):
             raise
-        fail(f"{what}: {exc}: {BATCHED}")
+        fail("{what}: {exc}: {batched}", what=what, exc=exc, batched=BATCHED)
     each = [
         tensor_result(call(impl, "apply_rope_2d", x[b], rows[b], cols[b]), "apply_rope_2d") for b in (0, 1)
     ]
     if tuple(out.shape) != tuple(x.shape) or not torch.allclose(out, torch.stack(each), atol=1e-10):
-        fail(f"{what} differs from rotating each x[b] by rows[b], cols[b]: {BATCHED}")
+        fail(
+            "{what} differs from rotating each x[b] by rows[b], cols[b]: {batched}",
+            what=what,
+            batched=BATCHED,
+        )
 
 
 @check(3, "one row: 1-D RoPE of the column on the first half of the features")
 def test_one_row(impl):
     positions = [0, 1, 2, 5, 9, 13]
     for dim in (16, 8, 4):
-        what = f"apply_rope_2d with rows = 0 (d = {dim})"
+        what = tr("apply_rope_2d with rows = 0 (d = {dim})", dim=dim)
         m = measure(_rope_2d(impl, "rows"), dim, positions, what)
         half = dim // 2
         if not _moves(m[:, :half, :half]) and _moves(m[:, half:, half:]):
             fail(
-                f"{what}: the column rotates the second half of the features; the layout is column (x) "
-                "first, row (y) second: features [0, d/2) turn with cols, [d/2, d) with rows"
+                "{what}: the column rotates the second half of the features; the layout is column "
+                "(x) first, row (y) second: features [0, d/2) turn with cols, [d/2, d) with rows",
+                what=what,
             )
         _expect_half(m, positions, 100.0, what)
 
@@ -114,13 +132,14 @@ def test_one_row(impl):
 def test_one_column(impl):
     positions = [0, 1, 3, 4, 10]
     dim = 16
-    what = f"apply_rope_2d with cols = 0 (d = {dim})"
+    what = tr("apply_rope_2d with cols = 0 (d = {dim})", dim=dim)
     m = measure(_rope_2d(impl, "cols"), dim, positions, what)
     half = dim // 2
     if not _moves(m[:, half:, half:]) and _moves(m[:, :half, :half]):
         fail(
-            f"{what}: the row rotates the first half of the features; the layout is column (x) first, "
-            "row (y) second: features [0, d/2) turn with cols, [d/2, d) with rows"
+            "{what}: the row rotates the first half of the features; the layout is column (x) "
+            "first, row (y) second: features [0, d/2) turn with cols, [d/2, d) with rows",
+            what=what,
         )
     order = np.r_[half:dim, 0:half]  # move the row half to the front
     _expect_half(m[:, order][:, :, order], positions, 100.0, what)
@@ -135,8 +154,10 @@ def test_base(impl):
     if torch.allclose(default, other):
         fail("base=1000 gives the same result as the default: the `base` argument is ignored")
     positions = [0, 1, 4, 7]
-    m = measure(_rope_2d(impl, "rows", base=1000.0), 16, positions, "apply_rope_2d(base=1000) with rows = 0")
-    _expect_half(m, positions, 1000.0, "apply_rope_2d(base=1000) with rows = 0")
+    m = measure(
+        _rope_2d(impl, "rows", base=1000.0), 16, positions, tr("apply_rope_2d(base=1000) with rows = 0")
+    )
+    _expect_half(m, positions, 1000.0, tr("apply_rope_2d(base=1000) with rows = 0"))
 
 
 @check(2, "the score of two patches depends only on (Δrow, Δcol)")
@@ -157,17 +178,24 @@ def test_relative(impl):
         scores = [score(r, c, r + dr, c + dc) for r, c in starts]
         if max(scores) - min(scores) > 1e-9 * scale:
             fail(
-                f"patches {starts[0]} and {(starts[0][0] + dr, starts[0][1] + dc)} score "
-                f"{scores[0]:.6g}, but the same offset (Δrow, Δcol) = ({dr}, {dc}) from {starts[1]} scores "
-                f"{scores[1]:.6g}: q and k must get the same rotation rule (a true rotation per pair, "
-                "angles linear in row and col)"
+                "patches {starts} and {value} score {scores:.6g}, but the same offset (Δrow, Δcol) "
+                "= ({dr}, {dc}) from {starts2} scores {scores2:.6g}: q and k must get the same "
+                "rotation rule (a true rotation per pair, angles linear in row and col)",
+                starts=starts[0],
+                value=(starts[0][0] + dr, starts[0][1] + dc),
+                scores=scores[0],
+                dr=dr,
+                dc=dc,
+                starts2=starts[1],
+                scores2=scores[1],
             )
     base_score = score(0, 0, 0, 0)
     for delta in ((0, 3), (3, 0)):
         if abs(score(0, 0, *delta) - base_score) < 1e-9 * scale:
             fail(
-                f"(Δrow, Δcol) = {delta} scores the same as (0, 0): that axis is not encoded "
-                "(rows rotate half of the pairs, cols the other half)"
+                "(Δrow, Δcol) = {delta} scores the same as (0, 0): that axis is not encoded (rows "
+                "rotate half of the pairs, cols the other half)",
+                delta=delta,
             )
     if abs(score(0, 0, 0, 3) - score(0, 0, 3, 0)) < 1e-9 * scale:
         fail("(Δrow, Δcol) = (0, 3) and (3, 0) score the same: rows and cols must rotate different pairs")
@@ -190,7 +218,12 @@ def test_grid_positions(impl):
         rows, cols = (tensor_result(t, "grid_positions") for t in result)
         n = height * width
         if tuple(rows.shape) != (n,) or tuple(cols.shape) != (n,):
-            fail(f"grid_positions({height}, {width}): rows and cols must have shape [{n}]")
+            fail(
+                "grid_positions({height}, {width}): rows and cols must have shape [{n}]",
+                height=height,
+                width=width,
+                n=n,
+            )
         if rows.is_floating_point() or cols.is_floating_point():
             fail("grid_positions must return integer tensors")
         t = list(range(n))
@@ -199,13 +232,15 @@ def test_grid_positions(impl):
             fail("rows and cols are swapped: patch t sits at row t // width, column t % width")
         if rows.tolist() != want_rows or cols.tolist() != want_cols:
             fail(
-                f"grid_positions({height}, {width}) is not raster order: patch t must sit at row "
-                "t // width and column t % width (a row of the image first, then the next row)"
+                "grid_positions({height}, {width}) is not raster order: patch t must sit at row t "
+                "// width and column t % width (a row of the image first, then the next row)",
+                height=height,
+                width=width,
             )
-    expect_raises(ValueError, impl, "grid_positions", 0, 4, why="grid_positions(0, 4)")
-    expect_raises(ValueError, impl, "grid_positions", 3, 0, why="grid_positions(3, 0)")
-    expect_raises(ValueError, impl, "grid_positions", -1, 2, why="grid_positions(-1, 2)")
-    expect_raises(ValueError, impl, "grid_positions", 2, -3, why="grid_positions(2, -3)")
+    expect_raises(ValueError, impl, "grid_positions", 0, 4, why=tr("grid_positions(0, 4)"))
+    expect_raises(ValueError, impl, "grid_positions", 3, 0, why=tr("grid_positions(3, 0)"))
+    expect_raises(ValueError, impl, "grid_positions", -1, 2, why=tr("grid_positions(-1, 2)"))
+    expect_raises(ValueError, impl, "grid_positions", 2, -3, why=tr("grid_positions(2, -3)"))
 
 
 @check(1, "ValueError for d not divisible by 4, bad M-RoPE sections")
@@ -219,7 +254,7 @@ def test_value_errors(impl):
             _random(3, dim),
             rows,
             cols,
-            why=f"d = {dim} (not a multiple of 4)",
+            why=tr("d = {dim} (not a multiple of 4)", dim=dim),
         )
     positions = torch.arange(3).expand(3, 3)
     expect_raises(
@@ -229,7 +264,7 @@ def test_value_errors(impl):
         _random(3, 16),
         positions,
         (2, 3, 4),
-        why="sections adding up to 9 != d/2 = 8",
+        why=tr("sections adding up to 9 != d/2 = 8"),
     )
     expect_raises(
         ValueError,
@@ -238,7 +273,7 @@ def test_value_errors(impl):
         _random(3, 16),
         positions[:2],
         (2, 3, 3),
-        why="positions with 2 rows, not 3",
+        why=tr("positions with 2 rows, not 3"),
     )
     expect_raises(
         ValueError,
@@ -247,7 +282,7 @@ def test_value_errors(impl):
         _random(3, 7),
         positions,
         (1, 1, 1),
-        why="apply_mrope with an odd d = 7 (sections adding up to d // 2 = 3)",
+        why=tr("apply_mrope with an odd d = 7 (sections adding up to d // 2 = 3)"),
     )
 
 
@@ -255,7 +290,7 @@ def test_value_errors(impl):
 def test_mrope_text(impl):
     positions = [0, 1, 2, 7, 30, 100]
     for dim, sections in ((16, (2, 3, 3)), (32, (4, 6, 6))):
-        what = f"apply_mrope (d = {dim}, sections {sections}, t = h = w)"
+        what = tr("apply_mrope (d = {dim}, sections {sections}, t = h = w)", dim=dim, sections=sections)
         apply = lambda x, p, s=sections: call(impl, "apply_mrope", x, p.expand(3, -1), s)  # noqa: E731
         m = measure(apply, dim, positions, what)
         try:
@@ -263,8 +298,9 @@ def test_mrope_text(impl):
         except Mistake as mistake:
             if "wrong pair layout" in str(mistake):
                 fail(
-                    f"{what}: M-RoPE pairs features (j, j + d/2) like Qwen2-VL's Hugging Face code, but your "
-                    "code rotates adjacent pairs (2j, 2j+1)"
+                    "{what}: M-RoPE pairs features (j, j + d/2) like Qwen2-VL's Hugging Face code, "
+                    "but your code rotates adjacent pairs (2j, 2j+1)",
+                    what=what,
                 )
             raise
 
@@ -277,7 +313,11 @@ def test_mrope_sections(impl):
     basis = torch.eye(dim, dtype=torch.float64)[:, None, :].repeat(1, T, 1)  # [dim, T, dim]: e_j at t
     out = tensor_result(call(impl, "apply_mrope", basis, pos, sections), "apply_mrope")
     if tuple(out.shape) != (dim, T, dim):
-        fail(f"apply_mrope: x of shape {tuple(basis.shape)} gave {tuple(out.shape)}")
+        fail(
+            "apply_mrope: x of shape {basis_shape} gave {out_shape}",
+            basis_shape=tuple(basis.shape),
+            out_shape=tuple(out.shape),
+        )
     m = out.numpy().transpose(1, 2, 0)  # [T, dim, dim]
     i = np.arange(half)
     measured = np.arctan2(m[:, i + half, i], m[:, i, i])  # [T, d/2]: angle of half-split pair i
@@ -291,14 +331,19 @@ def test_mrope_sections(impl):
             continue
         follows = [k for k in range(3) if np.abs(wrap(measured[:, j] - per_kind[k, :, j])).max() < 1e-6]
         seen = (
-            f"it follows the {names[follows[0]]} position"
+            tr("it follows the {names} position", names=names[follows[0]])
             if follows
-            else "its angle matches none of the three"
+            else tr("its angle matches none of the three")
         )
         fail(
-            f"apply_mrope with sections {sections}: pair {j} (features {j}, {j + half}) must rotate with the "
-            f"{names[kind[j]]} position, but {seen}: the first sections[0] pairs use t, the next sections[1] "
-            "h, the last sections[2] w (pairs, not features)"
+            "apply_mrope with sections {sections}: pair {j} (features {j}, {value}) must rotate "
+            "with the {names} position, but {seen}: the first sections[0] pairs use t, the next "
+            "sections[1] h, the last sections[2] w (pairs, not features)",
+            sections=sections,
+            j=j,
+            value=j + half,
+            names=names[kind[j]],
+            seen=seen,
         )
     expected = np.cos(per_kind[kind, :, i].T)  # [T, d/2]
     if not np.allclose(m[:, i, i], expected, atol=1e-6):
@@ -306,44 +351,59 @@ def test_mrope_sections(impl):
     # batched positions [3, B, T] and x [B, T, d]: batch element b rotates by positions[:, b]
     x = _random(2, T, dim, seed=6)
     batched = torch.stack((pos, pos.flip(-1)), dim=1)  # [3, 2, T]
-    what = f"apply_mrope(x [2, {T}, {dim}], positions [3, 2, {T}], sections {sections})"
+    what = tr(
+        "apply_mrope(x [2, {t}, {dim}], positions [3, 2, {t}], sections {sections})",
+        t=T,
+        dim=dim,
+        sections=sections,
+    )
     try:
         out = tensor_result(call(impl, "apply_mrope", x, batched, sections), what)
     except Mistake as exc:
         if unfinished(exc):
             raise
-        fail(f"{what}: {exc}: {BATCHED}")
+        fail("{what}: {exc}: {batched}", what=what, exc=exc, batched=BATCHED)
     each = [tensor_result(call(impl, "apply_mrope", x[b], batched[:, b], sections), what) for b in (0, 1)]
     if tuple(out.shape) != tuple(x.shape) or not torch.allclose(out, torch.stack(each), atol=1e-10):
-        fail(f"{what} differs from rotating each x[b] by positions[:, b]: {BATCHED}")
+        fail(
+            "{what} differs from rotating each x[b] by positions[:, b]: {batched}", what=what, batched=BATCHED
+        )
     # positions [3] (*batch empty): one (t, h, w) shared by every token
-    what = f"apply_mrope(x [{T}, {dim}], positions [3] = (5, 2, 7))"
+    what = tr("apply_mrope(x [{t}, {dim}], positions [3] = (5, 2, 7))", t=T, dim=dim)
     try:
         out = tensor_result(call(impl, "apply_mrope", x[0], torch.tensor([5, 2, 7]), sections), what)
     except Mistake as exc:
         if unfinished(exc):
             raise
         fail(
-            f"{what}: {exc}: positions of shape [3, *batch] with no batch axes give every token the same "
-            "(t, h, w); a ValueError is only for a leading size other than 3"
+            "{what}: {exc}: positions of shape [3, *batch] with no batch axes give every token the "
+            "same (t, h, w); a ValueError is only for a leading size other than 3",
+            what=what,
+            exc=exc,
         )
     shared = tensor_result(
         call(impl, "apply_mrope", x[0], torch.tensor([[5], [2], [7]]).expand(3, T), sections), what
     )
     if tuple(out.shape) != tuple(shared.shape) or not torch.allclose(out, shared, atol=1e-10):
-        fail(f"{what}: every token must rotate by the same (t, h, w) = (5, 2, 7): {BATCHED}")
+        fail(
+            "{what}: every token must rotate by the same (t, h, w) = (5, 2, 7): {batched}",
+            what=what,
+            batched=BATCHED,
+        )
     # bf16 x at large positions: compared by value with the float64 definition
     x16 = _random(1, 8, dim, seed=7).to(torch.bfloat16)
     far = torch.arange(1000, 1008).expand(3, 8)  # text tokens far into a sequence: t = h = w
-    what = "apply_mrope(bf16 x at positions 1000 .. 1007)"
+    what = tr("apply_mrope(bf16 x at positions 1000 .. 1007)")
     got = tensor_result(call(impl, "apply_mrope", x16, far, sections), what)
     if got.dtype != torch.bfloat16:
-        fail(f"{what}: returned {got.dtype}; keep x's dtype")
+        fail("{what}: returned {got_dtype}; keep x's dtype", what=what, got_dtype=got.dtype)
     exact = tensor_result(call(impl, "apply_mrope", x16.to(torch.float64), far, sections), what)
     error = float((got.to(torch.float64) - exact).abs().max())
     if error > 0.06:
         fail(
-            f"{what} is off by up to {error:.2g} from your own float64 result at the same positions: "
-            "the angles depend on x's dtype, so they were computed in bf16; compute positions * theta in "
-            "float32 or float64, then cast"
+            "{what} is off by up to {error:.2g} from your own float64 result at the same "
+            "positions: the angles depend on x's dtype, so they were computed in bf16; compute "
+            "positions * theta in float32 or float64, then cast",
+            what=what,
+            error=error,
         )

@@ -11,6 +11,7 @@ import tracemalloc
 import numpy as np
 
 from ..checking import call, call_function, check, expect_raises, fail, inside, type_name
+from ..i18n import tr
 from ._rotations import expect_rope, theta
 
 ADJACENT = True  # the whiteboard version pairs features (2i, 2i+1): _rotations' interleaved layout
@@ -18,9 +19,13 @@ ADJACENT = True  # the whiteboard version pairs features (2i, 2i+1): _rotations'
 
 def _array(value, what: str) -> np.ndarray:
     if not isinstance(value, np.ndarray):
-        fail(f"{what} should return a numpy ndarray (this is the numpy version), got {type_name(value)}")
+        fail(
+            "{what} should return a numpy ndarray (this is the numpy version), got {type_name}",
+            what=what,
+            type_name=type_name(value),
+        )
     if not np.isfinite(value).all():
-        fail(f"{what} contains NaN or inf")
+        fail("{what} contains NaN or inf", what=what)
     return value
 
 
@@ -29,10 +34,20 @@ def _matrices(impl, positions, dim, base=None) -> np.ndarray:
     kwargs = {} if base is None else {"base": base}
     mats = []
     for p in positions:
-        what = f"rotation_matrix({p}, {dim}{'' if base is None else f', base={base:g}'})"
+        what = tr(
+            "rotation_matrix({p}, {dim}{value})",
+            p=p,
+            dim=dim,
+            value="" if base is None else f", base={base:g}",
+        )
         m = _array(call(impl, "rotation_matrix", p, dim, **kwargs), what)
         if m.shape != (dim, dim):
-            fail(f"{what} has shape {m.shape}; expected [dim, dim] = ({dim}, {dim})")
+            fail(
+                "{what} has shape {m_shape}; expected [dim, dim] = ({dim}, {dim})",
+                what=what,
+                m_shape=m.shape,
+                dim=dim,
+            )
         mats.append(m.astype(np.float64))
     return np.stack(mats)
 
@@ -42,29 +57,40 @@ def _measure_apply(impl, positions, dim, base=None) -> np.ndarray:
     kwargs = {} if base is None else {"base": base}
     T = len(positions)
     basis = np.repeat(np.eye(dim)[:, None, :], T, axis=1)  # [dim, T, dim]: e_j at every t
-    what = f"apply_rope(x of shape {basis.shape}, positions {list(positions)})"
+    what = tr(
+        "apply_rope(x of shape {basis_shape}, positions {positions})",
+        basis_shape=basis.shape,
+        positions=list(positions),
+    )
     out = _array(call(impl, "apply_rope", basis, np.asarray(positions), **kwargs), what)
     if out.shape != basis.shape:
-        fail(f"{what} gave shape {out.shape}; the output must have x's shape")
+        fail("{what} gave shape {out_shape}; the output must have x's shape", what=what, out_shape=out.shape)
     return out.astype(np.float64).transpose(1, 2, 0)  # M[t, a, j] = out[j, t, a]
 
 
 @check(2, "rope_frequencies: theta_i = base**(-2i/dim), shape [dim/2]")
 def test_frequencies(impl):
     for dim, base in ((8, 10000.0), (64, 10000.0), (2, 10000.0), (16, 500.0)):
-        what = f"rope_frequencies({dim}, base={base:g})"
+        what = tr("rope_frequencies({dim}, base={base:g})", dim=dim, base=base)
         got = _array(call(impl, "rope_frequencies", dim, base), what)
         if got.shape != (dim // 2,):
-            fail(f"{what} has shape {got.shape}; expected [dim // 2] = ({dim // 2},)")
+            fail(
+                "{what} has shape {got_shape}; expected [dim // 2] = ({value},)",
+                what=what,
+                got_shape=got.shape,
+                value=dim // 2,
+            )
         if np.allclose(got, theta(dim, base), rtol=1e-10, atol=0):
             continue
         if np.allclose(got, theta(dim, base, exponent=1.0), rtol=1e-10, atol=0):
-            fail(f"{what}: frequencies use base**(-i/dim); the exponent is -2i/dim (i counts pairs)")
+            fail(
+                "{what}: frequencies use base**(-i/dim); the exponent is -2i/dim (i counts pairs)", what=what
+            )
         if np.allclose(got, theta(dim, base, exponent=-2.0), rtol=1e-10, atol=0):
-            fail(f"{what}: the frequencies grow; theta_i = base**(-2i/dim) has a minus sign")
+            fail("{what}: the frequencies grow; theta_i = base**(-2i/dim) has a minus sign", what=what)
         if base != 10000.0 and np.allclose(got, theta(dim, 10000.0), rtol=1e-10, atol=0):
-            fail(f"{what}: the `base` argument is ignored")
-        fail(f"{what}: values differ from base**(-2i/dim), i = 0 .. dim/2 - 1")
+            fail("{what}: the `base` argument is ignored", what=what)
+        fail("{what}: values differ from base**(-2i/dim), i = 0 .. dim/2 - 1", what=what)
 
 
 @check(3, "rotation_matrix: block i rotates features (2i, 2i+1) by position * theta_i")
@@ -85,13 +111,16 @@ def test_is_rotation(impl):
     for position, m in zip((0, 3, 60000), R, strict=True):
         if not np.allclose(m.T @ m, np.eye(16), atol=1e-10):
             fail(
-                f"rotation_matrix({position}, 16) is not orthogonal (R^T R != I): every 2x2 block must be "
-                "[[cos, -sin], [sin, cos]] of one angle"
+                "rotation_matrix({position}, 16) is not orthogonal (R^T R != I): every 2x2 block "
+                "must be [[cos, -sin], [sin, cos]] of one angle",
+                position=position,
             )
         if not np.isclose(np.linalg.det(m), 1.0, atol=1e-8):
             fail(
-                f"rotation_matrix({position}, 16) has determinant {np.linalg.det(m):.3g}: a mirror, not a "
-                "rotation; the block is [[cos, -sin], [sin, cos]]"
+                "rotation_matrix({position}, 16) has determinant {det:.3g}: a mirror, not a "
+                "rotation; the block is [[cos, -sin], [sin, cos]]",
+                position=position,
+                det=np.linalg.det(m),
             )
     if not np.allclose(R[0], np.eye(16), atol=1e-12):
         fail("rotation_matrix(0, 16) must be the identity (every angle is 0)")
@@ -104,8 +133,12 @@ def test_relative(impl):
         Rm, Rn, Rd = _matrices(impl, [m, n, n - m], dim)
         if not np.allclose(Rm.T @ Rn, Rd, atol=1e-9):
             fail(
-                f"R({m})^T R({n}) differs from R({n - m}): the product of two of your matrices must be the "
-                "matrix of the offset (use one angle formula, position * theta_i, in every block)"
+                "R({m})^T R({n}) differs from R({value}): the product of two of your matrices must "
+                "be the matrix of the offset (use one angle formula, position * theta_i, in every "
+                "block)",
+                m=m,
+                n=n,
+                value=n - m,
             )
 
 
@@ -133,7 +166,11 @@ def test_apply_batched(impl):
     if not np.array_equal(x, before):
         fail("apply_rope changed its input x; write the result into a new array")
     if out.shape != x.shape:
-        fail(f"x of shape {x.shape} gave shape {out.shape}; the output keeps x's shape")
+        fail(
+            "x of shape {x_shape} gave shape {out_shape}; the output keeps x's shape",
+            x_shape=x.shape,
+            out_shape=out.shape,
+        )
     first, second = x[..., 0::2], x[..., 1::2]
     z = (first + 1j * second) * np.exp(1j * positions[:, None] * theta(8, 10000.0))  # [B, H, T, 4]
     expected = np.empty_like(x)
@@ -149,9 +186,12 @@ def test_apply_batched(impl):
     want = np.stack([z.real, z.imag], -1).reshape(3, 4)
     if got.shape != ints.shape or not np.issubdtype(got.dtype, np.floating) or not np.allclose(got, want):
         fail(
-            f"integer x [3, 4] gave a {got.dtype} array of shape {got.shape}, row 1 "
-            f"{np.round(got, 3).tolist()[1] if got.shape == ints.shape else '?'}; expected a new float "
-            f"array, row 1 {np.round(want, 3).tolist()[1]}"
+            "integer x [3, 4] gave a {got_dtype} array of shape {got_shape}, row 1 {value}; "
+            "expected a new float array, row 1 {want_tolist}",
+            got_dtype=got.dtype,
+            got_shape=got.shape,
+            value=np.round(got, 3).tolist()[1] if got.shape == ints.shape else "?",
+            want_tolist=np.round(want, 3).tolist()[1],
         )
 
 
@@ -198,19 +238,29 @@ def test_no_matrix(impl):
     matrix_bytes = dim * dim * 8
     if peak >= matrix_bytes // 2:
         fail(
-            f"apply_rope allocated {peak / 1024:.0f} KiB for x of {x.nbytes / 1024:.0f} KiB "
-            f"(T={T}, dim={dim}): a d x d rotation matrix is {matrix_bytes / 1024:.0f} KiB; rotate the "
-            "pairs element-wise instead of building it"
+            "apply_rope allocated {value:.0f} KiB for x of {value2:.0f} KiB (T={t}, dim={dim}): a "
+            "d x d rotation matrix is {value3:.0f} KiB; rotate the pairs element-wise instead of "
+            "building it",
+            value=peak / 1024,
+            value2=x.nbytes / 1024,
+            t=T,
+            dim=dim,
+            value3=matrix_bytes / 1024,
         )
 
 
 @check(1, "ValueError for an odd dim (the source's worked example uses d = 3)")
 def test_odd_dim(impl):
-    expect_raises(ValueError, impl, "rotation_matrix", 2, 3, why="rotation_matrix(2, 3): odd dim 3")
+    expect_raises(ValueError, impl, "rotation_matrix", 2, 3, why=tr("rotation_matrix(2, 3): odd dim 3"))
     expect_raises(
-        ValueError, impl, "apply_rope", np.ones((4, 3)), np.arange(4), why="apply_rope on x [4, 3]: odd dim 3"
+        ValueError,
+        impl,
+        "apply_rope",
+        np.ones((4, 3)),
+        np.arange(4),
+        why=tr("apply_rope on x [4, 3]: odd dim 3"),
     )
-    expect_raises(ValueError, impl, "rope_frequencies", 7, why="rope_frequencies(7): odd dim 7")
+    expect_raises(ValueError, impl, "rope_frequencies", 7, why=tr("rope_frequencies(7): odd dim 7"))
 
 
 @check(1, "numpy only: returns numpy arrays, does not import torch")

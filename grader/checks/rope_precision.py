@@ -21,6 +21,7 @@ from ..checking import (
     float64_result,
     type_name,
 )
+from ..i18n import tr
 
 
 def _theta(dim: int, base: float) -> torch.Tensor:
@@ -49,7 +50,7 @@ def _name_slip(
         return
     for value, why in slips:
         if _close(got, value, atol=atol):
-            fail(f"{what}: {why}")
+            fail("{what}: {why}", what=what, why=why)
     if (
         values_of_order_1
         and got.shape == np.shape(expected)
@@ -57,14 +58,20 @@ def _name_slip(
     ):
         worst = float(np.abs(got - expected).max())
         fail(
-            f"{what}: right only to about float32 precision (off by up to {worst:.2g}); compute every step "
-            "in float64"
+            "{what}: right only to about float32 precision (off by up to {worst:.2g}); compute "
+            "every step in float64",
+            what=what,
+            worst=worst,
         )
     where = tuple(int(i) for i in np.argwhere(~np.isclose(got, expected, rtol=1e-9, atol=atol))[0])
     fail(
-        f"{what}: yours {float(got[where]):.10g} at index {where}, expected "
-        f"{float(np.asarray(expected)[where]):.10g} "
-        f"(off by {abs(float(got[where] - np.asarray(expected)[where])):.2g}; {rule})"
+        "{what}: yours {got:.10g} at index {where}, expected {asarray:.10g} (off by {value:.2g}; {rule})",
+        what=what,
+        got=float(got[where]),
+        where=where,
+        asarray=float(np.asarray(expected)[where]),
+        value=abs(float(got[where] - np.asarray(expected)[where])),
+        rule=rule,
     )
 
 
@@ -75,7 +82,7 @@ def _int(value, what: str) -> int:
         ):
             value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
-        fail(f"{what} should be a Python int, got {type_name(value)}")
+        fail("{what} should be a Python int, got {type_name}", what=what, type_name=type_name(value))
     return value
 
 
@@ -83,7 +90,7 @@ def _float(value, what: str) -> float:
     if isinstance(value, torch.Tensor | np.ndarray | np.number) and np.size(value) == 1:
         value = float(value)
     if isinstance(value, bool) or not isinstance(value, int | float):
-        fail(f"{what} should be a Python float, got {type_name(value)}")
+        fail("{what} should be a Python float, got {type_name}", what=what, type_name=type_name(value))
     return float(value)
 
 
@@ -97,7 +104,12 @@ def test_angle_error_float32(impl):
         (torch.tensor([[3, 500_000], [999_999, 2_000_000]]), 64, 500000.0),
     )
     for positions, dim, base in cases:
-        what = f"angle_error(positions of shape {list(positions.shape)}, dim={dim}, base={base:g})"
+        what = tr(
+            "angle_error(positions of shape {positions_shape}, dim={dim}, base={base:g})",
+            positions_shape=list(positions.shape),
+            dim=dim,
+            base=base,
+        )
         kwargs = {} if base == 10000.0 else {"base": base}
         got = float64_result(
             call_unchanged(impl, "angle_error", positions, dim, what=what, names=("positions",), **kwargs),
@@ -111,7 +123,7 @@ def test_angle_error_float32(impl):
         slips = [
             (
                 (_low(positions, theta32, torch.float32) - exact).abs().numpy(),
-                "theta_i was computed in float32; compute it in float64 and round it once to the dtype",
+                tr("theta_i was computed in float32; compute it in float64 and round it once to the dtype"),
             ),
             (
                 (
@@ -120,21 +132,27 @@ def test_angle_error_float32(impl):
                 )
                 .abs()
                 .numpy(),
-                "the exact angle used theta_i rounded to the dtype; it is m * theta_i with theta_i in "
-                "float64 (its rounding is part of the error)",
+                tr(
+                    "the exact angle used theta_i rounded to the dtype; it is m * theta_i with "
+                    "theta_i in float64 (its rounding is part of the error)"
+                ),
             ),
             (
                 (exact.to(torch.float32).to(torch.float64) - exact).abs().numpy(),
-                "only the final angle was rounded; round the position and theta_i to the dtype, then "
-                "multiply them in the dtype",
+                tr(
+                    "only the final angle was rounded; round the position and theta_i to the dtype, "
+                    "then multiply them in the dtype"
+                ),
             ),
             (
                 (_low(positions, theta, torch.float32) - exact).numpy(),
-                "that is the signed difference; return its absolute value",
+                tr("that is the signed difference; return its absolute value"),
             ),
             (
                 (positions[..., None].to(torch.float32).to(torch.float64) * theta - exact).abs().numpy(),
-                "only the position was rounded; theta_i and the product must be computed in the dtype too",
+                tr(
+                    "only the position was rounded; theta_i and the product must be computed in the dtype too"
+                ),
             ),
             (
                 (
@@ -144,29 +162,32 @@ def test_angle_error_float32(impl):
                 )
                 .abs()
                 .numpy(),
-                "the product was computed in float64; multiply the rounded position and theta_i in the dtype",
+                tr(
+                    "the product was computed in float64; multiply the rounded position and theta_i "
+                    "in the dtype"
+                ),
             ),
             (
                 (positions[..., None].to(torch.float64) * theta.to(torch.float32).to(torch.float64) - exact)
                 .abs()
                 .numpy(),
-                "the position was not rounded to the dtype, and the product was computed in float64",
+                tr("the position was not rounded to the dtype, and the product was computed in float64"),
             ),
             (
                 ((_low(positions, theta, torch.float32) - exact).abs() / exact.clamp(min=1e-300)).numpy(),
-                "that is the relative error; return the absolute error in radians",
+                tr("that is the relative error; return the absolute error in radians"),
             ),
         ]
         _name_slip(
             what, got, expected, slips, "|m.to(dtype) * theta.to(dtype) - m * theta|", atol=_angle_atol(exact)
         )
-    expect_raises(ValueError, impl, "angle_error", torch.tensor([1]), 7, why="angle_error(..., dim=7)")
+    expect_raises(ValueError, impl, "angle_error", torch.tensor([1]), 7, why=tr("angle_error(..., dim=7)"))
 
 
 @check(1, "angle_error: in bfloat16 the positions themselves collide above 256")
 def test_angle_error_bfloat16(impl):
     positions = torch.tensor([255, 256, 257, 1000, 1001, 4099])
-    what = "angle_error(positions, 16, dtype=torch.bfloat16)"
+    what = tr("angle_error(positions, 16, dtype=torch.bfloat16)")
     got = float64_result(call(impl, "angle_error", positions, 16, dtype=torch.bfloat16), what, (6, 8))
     theta = _theta(16, 10000.0)
     exact = positions[..., None].to(torch.float64) * theta
@@ -174,11 +195,11 @@ def test_angle_error_bfloat16(impl):
     slips = [
         (
             (_low(positions, theta, torch.float32) - exact).abs().numpy(),
-            "that is the float32 error; compute in the dtype given (bfloat16)",
+            tr("that is the float32 error; compute in the dtype given (bfloat16)"),
         ),
         (
             (positions[..., None].to(torch.float64) * theta.to(torch.bfloat16) - exact).abs().numpy(),
-            "the position was not rounded to bfloat16 (257 becomes 256 there)",
+            tr("the position was not rounded to bfloat16 (257 becomes 256 there)"),
         ),
     ]
     _name_slip(
@@ -200,17 +221,25 @@ def test_max_exact_integer(impl):
             continue
         if got == expected // 2:
             fail(
-                f"{what} gave {got}: p counts the implicit leading bit too, so it is "
-                f"2 ** {expected.bit_length() - 1}"
+                "{what} gave {got}: p counts the implicit leading bit too, so it is 2 ** {value}",
+                what=what,
+                got=got,
+                value=expected.bit_length() - 1,
             )
         if got == expected - 1 or got == expected + 1:
-            fail(f"{what} gave {got}; 2 ** p itself is representable and 2 ** p + 1 is not: {expected}")
+            fail(
+                "{what} gave {got}; 2 ** p itself is representable and 2 ** p + 1 is not: {expected}",
+                what=what,
+                got=got,
+                expected=expected,
+            )
         if got == int(torch.finfo(dtype).max):
             fail(
-                f"{what} gave the largest finite value; the question is the largest N with every integer "
-                "up to N exact"
+                "{what} gave the largest finite value; the question is the largest N with every "
+                "integer up to N exact",
+                what=what,
             )
-        fail(f"{what} gave {got}, expected {expected}")
+        fail("{what} gave {got}, expected {expected}", what=what, got=got, expected=expected)
 
 
 # ------------------------------------------------------------------------------------ the base
@@ -225,7 +254,9 @@ def _margin(distances: np.ndarray, dim: int, base: float) -> np.ndarray:
 def test_margin(impl):
     distances = np.array([[0, 1, 10, 100], [1000, 5000, 20000, 123457]])
     for dim, base in ((128, 10000.0), (64, 500000.0)):
-        what = f"similar_token_margin(distances of shape [2, 4], dim={dim}, base={base:g})"
+        what = tr(
+            "similar_token_margin(distances of shape [2, 4], dim={dim}, base={base:g})", dim=dim, base=base
+        )
         kwargs = {} if base == 10000.0 else {"base": base}
         got = float64_result(
             call_unchanged(
@@ -245,24 +276,27 @@ def test_margin(impl):
         slips = [
             (
                 2 * _margin(distances, dim, base),
-                "each pair counted twice (sum over the d/2 pairs, not the d features)",
+                tr("each pair counted twice (sum over the d/2 pairs, not the d features)"),
             ),
             (
                 _margin(distances, dim, base) / (dim // 2),
-                "that is the mean over the pairs; B(m) is their sum",
+                tr("that is the mean over the pairs; B(m) is their sum"),
             ),
             (
                 np.cos(m * base ** (-j / dim)).sum(-1),
-                "theta_i = base ** (-2i / d) for the d/2 pairs i = 0 .. d/2 - 1",
+                tr("theta_i = base ** (-2i / d) for the d/2 pairs i = 0 .. d/2 - 1"),
             ),
             (
                 np.cos(m * base ** (-(np.arange(dim // 2) + 1) * 2 / dim)).sum(-1),
-                "the pairs are numbered from 0: theta_0 = 1",
+                tr("the pairs are numbered from 0: theta_0 = 1"),
             ),
-            (np.sin(m * base ** (-np.arange(0, dim, 2) / dim)).sum(-1), "B(m) sums cos(m theta_i), not sin"),
+            (
+                np.sin(m * base ** (-np.arange(0, dim, 2) / dim)).sum(-1),
+                tr("B(m) sums cos(m theta_i), not sin"),
+            ),
             (
                 np.cos(m * base ** (-np.arange(dim // 2) / dim)).sum(-1),
-                "the exponent is 2i / d, not i / d: theta_i = base ** (-2i / d)",
+                tr("the exponent is 2i / d, not i / d: theta_i = base ** (-2i / d)"),
             ),
         ]
         _name_slip(
@@ -275,7 +309,12 @@ def test_margin(impl):
             values_of_order_1=True,
         )
     expect_raises(
-        ValueError, impl, "similar_token_margin", torch.tensor([1]), 9, why="similar_token_margin(..., dim=9)"
+        ValueError,
+        impl,
+        "similar_token_margin",
+        torch.tensor([1]),
+        9,
+        why=tr("similar_token_margin(..., dim=9)"),
     )
 
 
@@ -293,26 +332,47 @@ def test_supported_context(impl):
         (128, 500000.0, 40000),
         (32, 1e6, 300),
     ):
-        what = f"supported_context({dim}, {base:g}, {max_distance})"
+        what = tr(
+            "supported_context({dim}, {base:g}, {max_distance})",
+            dim=dim,
+            base=base,
+            max_distance=max_distance,
+        )
         got = _int(call(impl, "supported_context", dim, base, max_distance), what)
         expected = _supported(dim, base, max_distance)
         if got == expected:
             continue
         margin = _margin(np.arange(max_distance + 1), dim, base)
         if expected <= max_distance and got == expected - 1:
-            fail(f"{what} gave {got}, the last distance with B >= 0; return the first with B < 0, {expected}")
+            fail(
+                "{what} gave {got}, the last distance with B >= 0; return the first with B < 0, {expected}",
+                what=what,
+                got=got,
+                expected=expected,
+            )
         if got == int((margin >= 0).sum()):
             fail(
-                f"{what} gave {got}, the number of distances with B >= 0; return the first distance with "
-                "B < 0"
+                "{what} gave {got}, the number of distances with B >= 0; return the first distance "
+                "with B < 0",
+                what=what,
+                got=got,
             )
         if expected == max_distance + 1 and got in (max_distance, -1, 0):
             fail(
-                f"{what} gave {got}; B(m) >= 0 at every distance up to {max_distance}: return "
-                "max_distance + 1"
+                "{what} gave {got}; B(m) >= 0 at every distance up to {max_distance}: return "
+                "max_distance + 1",
+                what=what,
+                got=got,
+                max_distance=max_distance,
             )
         shown = f" (B({expected}) = {margin[expected]:.4g})" if expected <= max_distance else ""
-        fail(f"{what} gave {got}, expected {expected}{shown}")
+        fail(
+            "{what} gave {got}, expected {expected}{shown}",
+            what=what,
+            got=got,
+            expected=expected,
+            shown=shown,
+        )
 
 
 def _bisection(candidates, context_length: int, dim: int) -> float | None:
@@ -334,10 +394,10 @@ def test_base_lower_bound(impl):
     shuffled = grid[np.random.default_rng(0).permutation(len(grid))]
     fine = np.round(np.geomspace(3000, 8000, 120), 1)  # around 1 024 tokens' island of good bases
     cases = (
-        (1024, 128, torch.from_numpy(shuffled), grid, "41 bases from 1e3 to 1e5 in shuffled order"),
-        (2048, 128, torch.from_numpy(shuffled), grid, "41 bases from 1e3 to 1e5 in shuffled order"),
-        (300, 32, torch.from_numpy(shuffled), grid, "41 bases from 1e3 to 1e5 in shuffled order"),
-        (1024, 128, torch.from_numpy(fine), fine, "120 bases from 3e3 to 8e3"),
+        (1024, 128, torch.from_numpy(shuffled), grid, tr("41 bases from 1e3 to 1e5 in shuffled order")),
+        (2048, 128, torch.from_numpy(shuffled), grid, tr("41 bases from 1e3 to 1e5 in shuffled order")),
+        (300, 32, torch.from_numpy(shuffled), grid, tr("41 bases from 1e3 to 1e5 in shuffled order")),
+        (1024, 128, torch.from_numpy(fine), fine, tr("120 bases from 3e3 to 8e3")),
         (
             1708,
             128,
@@ -347,7 +407,12 @@ def test_base_lower_bound(impl):
         ),
     )
     for context_length, dim, bases, values, label in cases:
-        what = f"base_lower_bound({context_length}, {dim}, {label})"
+        what = tr(
+            "base_lower_bound({context_length}, {dim}, {label})",
+            context_length=context_length,
+            dim=dim,
+            label=label,
+        )
         values = np.asarray(bases if values is None else values, dtype=np.float64)
         got = _float(call_unchanged(impl, "base_lower_bound", context_length, dim, bases, what=what), what)
         fits = [b for b in sorted(values) if _supported(dim, b, context_length - 1) >= context_length]
@@ -357,33 +422,54 @@ def test_base_lower_bound(impl):
         in_order = [b for b in np.asarray(bases) if _supported(dim, b, context_length - 1) >= context_length]
         if got == in_order[0]:
             fail(
-                f"{what} gave {got:g}, the first fitting candidate in the order given; return the "
-                f"smallest, {expected:g}"
+                "{what} gave {got:g}, the first fitting candidate in the order given; return the "
+                "smallest, {expected:g}",
+                what=what,
+                got=got,
+                expected=expected,
             )
         if got == fits[-1]:
-            fail(f"{what} gave {got:g}, the largest fitting candidate; return the smallest, {expected:g}")
+            fail(
+                "{what} gave {got:g}, the largest fitting candidate; return the smallest, {expected:g}",
+                what=what,
+                got=got,
+                expected=expected,
+            )
         if got == float(np.float32(expected)):
             fail(
-                f"{what} gave {got!r}: the candidate {float(expected)!r} rounded to float32; return it as "
-                "given"
+                "{what} gave {got!r}: the candidate {expected!r} rounded to float32; return it as given",
+                what=what,
+                got=got,
+                expected=float(expected),
             )
         if got == _bisection(values, context_length, dim):
             fail(
-                f"{what} gave {got:g}, where a bisection lands; the good bases are not an interval (here "
-                f"{expected:g} works and some larger candidates do not): scan from the smallest"
+                "{what} gave {got:g}, where a bisection lands; the good bases are not an interval "
+                "(here {expected:g} works and some larger candidates do not): scan from the "
+                "smallest",
+                what=what,
+                got=got,
+                expected=expected,
             )
         if _supported(dim, got, context_length - 1) == context_length - 1:
             fail(
-                f"{what} gave {got:g}, whose B(m) turns negative at m = {context_length - 1}; a context of "
-                f"{context_length} tokens needs B(m) >= 0 at every distance up to {context_length - 1}"
+                "{what} gave {got:g}, whose B(m) turns negative at m = {value}; a context of "
+                "{context_length} tokens needs B(m) >= 0 at every distance up to {value}",
+                what=what,
+                got=got,
+                value=context_length - 1,
+                context_length=context_length,
             )
         wider = [b for b in sorted(values) if _supported(dim, b, context_length) >= context_length + 1]
         if wider and got == wider[0]:
             fail(
-                f"{what} gave {got:g}: that checks m = 0 .. {context_length}; a context of L tokens has "
-                "distances up to L - 1"
+                "{what} gave {got:g}: that checks m = 0 .. {context_length}; a context of L tokens "
+                "has distances up to L - 1",
+                what=what,
+                got=got,
+                context_length=context_length,
             )
-        fail(f"{what} gave {got:g}, expected {expected:g}")
+        fail("{what} gave {got:g}, expected {expected:g}", what=what, got=got, expected=expected)
     expect_raises(
         ValueError,
         impl,
@@ -391,5 +477,5 @@ def test_base_lower_bound(impl):
         4096,
         128,
         torch.tensor([10.0, 100.0]),
-        why="no candidate reaches 4096",
+        why=tr("no candidate reaches 4096"),
     )

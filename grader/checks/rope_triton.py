@@ -21,9 +21,10 @@ import numpy as np
 import torch
 
 from ..checking import Mistake, call_inside, check, fail, tensor_result, tolerance, type_name, unfinished
-from ._rotations import expect_rope, pairs, rotate, theta, wrap
+from ..i18n import N_, tr
+from ._rotations import differs_from_definition, expect_rope, pairs, rotate, theta, wrap
 
-TRITON_MISSING = "triton is not installed: pip install 'ropekit[gpu]' (or triton) to grade this exercise"
+TRITON_MISSING = N_("triton is not installed: pip install 'ropekit[gpu]' (or triton) to grade this exercise")
 
 
 def _cuda_present() -> bool:
@@ -113,13 +114,29 @@ def _apply_facts(impl, q, k, positions, what: str, strided: bool = False, **kwar
     if strided:
         q, k = _strided(q, k)
     if not isinstance(result, (tuple, list)) or len(result) != 2:
-        fail(f"{what}: apply_rope_qk must return a pair (q_out, k_out), got {type_name(result)}")
+        fail(
+            "{what}: apply_rope_qk must return a pair (q_out, k_out), got {type_name}",
+            what=what,
+            type_name=type_name(result),
+        )
     q_out, k_out = (tensor_result(t, f"{what}: {n}") for t, n in zip(result, ("q_out", "k_out"), strict=True))
     for out, x, name in ((q_out, q, "q"), (k_out, k, "k")):
         if tuple(out.shape) != tuple(x.shape):
-            fail(f"{what}: {name}_out has shape {tuple(out.shape)}, expected {name}'s {tuple(x.shape)}")
+            fail(
+                "{what}: {name}_out has shape {out_shape}, expected {name}'s {x_shape}",
+                what=what,
+                name=name,
+                out_shape=tuple(out.shape),
+                x_shape=tuple(x.shape),
+            )
         if out.dtype != x.dtype:
-            fail(f"{what}: {x.dtype} {name} gave {name}_out in {out.dtype}; keep {name}'s dtype")
+            fail(
+                "{what}: {x_dtype} {name} gave {name}_out in {out_dtype}; keep {name}'s dtype",
+                what=what,
+                x_dtype=x.dtype,
+                name=name,
+                out_dtype=out.dtype,
+            )
     return q_out, k_out, facts
 
 
@@ -138,16 +155,16 @@ def _measure_qk(impl, dim: int, positions: list[int], what: str, dtype=torch.flo
     q_out, k_out = _apply(impl, q, k, torch.tensor(positions), what, **kw)
     mq = q_out.to(torch.float64).numpy()[0].transpose(1, 2, 0)  # M[t, a, j] = q_out[0, j, t, a]
     if not np.isfinite(mq).all():
-        fail(f"{what}: q_out contains NaN or inf")
+        fail("{what}: q_out contains NaN or inf", what=what)
     if not measure_k:
         _unrotated(mq, positions, "q", what)
         return mq, (k_out, k)
     mk = k_out.to(torch.float64).numpy()[0].transpose(1, 2, 0) / 2
     if not np.isfinite(mk).all():
-        fail(f"{what}: k_out contains NaN or inf")
+        fail("{what}: k_out contains NaN or inf", what=what)
     scale_q, scale_k = np.linalg.norm(mq, axis=1).mean(), np.linalg.norm(mk, axis=1).mean()
     if abs(scale_q - 2) < 0.1 and abs(scale_k - 0.5) < 0.05:
-        fail(f"{what}: q_out holds rotated k and k_out rotated q: the outputs are swapped")
+        fail("{what}: q_out holds rotated k and k_out rotated q: the outputs are swapped", what=what)
     _unrotated(mq, positions, "q", what)
     _unrotated(mk, positions, "k", what)
     return mq, mk
@@ -156,11 +173,13 @@ def _measure_qk(impl, dim: int, positions: list[int], what: str, dtype=torch.flo
 def _unrotated(m: np.ndarray, positions: list[int], name: str, what: str) -> None:
     if any(p != 0 for p in positions) and np.allclose(m, np.eye(m.shape[-1]), atol=1e-6):
         fail(
-            f"{what}: {name} is returned unrotated: apply RoPE to q AND k (one launch whose grid "
-            "covers the head blocks of both)"
+            "{what}: {name} is returned unrotated: apply RoPE to q AND k (one launch whose grid "
+            "covers the head blocks of both)",
+            what=what,
+            name=name,
         )
     if np.abs(m).max() < 1e-6:
-        fail(f"{what}: {name}_out is all zeros: the kernel never stores {name}'s result")
+        fail("{what}: {name}_out is all zeros: the kernel never stores {name}'s result", what=what, name=name)
 
 
 def _mismatch(
@@ -182,11 +201,7 @@ def _mismatch(
     bad = np.abs(got - expected) > atol + rtol * np.abs(expected) + budget
     if not bad.any():
         return None
-    where = tuple(int(i) for i in np.argwhere(bad)[0])
-    return (
-        f"{what}: {bad.sum()} of {bad.size} values differ from RoPE by the definition (first at index "
-        f"{where}: yours {got[where]:.6g}, off by {abs(got - expected)[where]:.3g})"
-    )
+    return differs_from_definition(what, got, expected, bad)
 
 
 def _close(
@@ -213,7 +228,7 @@ def test_outputs(impl):
 def test_q_and_k(impl):
     _needs_triton()
     positions = [0, 1, 2, 7]
-    what = "apply_rope_qk(interleaved=False), d=16"
+    what = tr("apply_rope_qk(interleaved=False), d=16")
     mq, mk = _measure_qk(impl, 16, positions, what)
     expect_rope(mq, positions, 10000.0, False, f"{what}, q")
     expect_rope(mk, positions, 10000.0, False, f"{what}, k")
@@ -223,7 +238,7 @@ def test_q_and_k(impl):
 def test_interleaved(impl):
     _needs_triton()
     positions = [0, 1, 3, 8]
-    what = "apply_rope_qk(interleaved=True), d=16"
+    what = tr("apply_rope_qk(interleaved=True), d=16")
     mq, mk = _measure_qk(impl, 16, positions, what, interleaved=True)
     expect_rope(mq, positions, 10000.0, True, f"{what}, q")
     expect_rope(mk, positions, 10000.0, True, f"{what}, k")
@@ -233,7 +248,12 @@ def test_interleaved(impl):
 def test_frequencies(impl):
     _needs_triton()
     for dim, positions, base in ((64, [5, 6, 9, 30, 31, 100], 10000.0), (128, [0, 1, 2, 9], 500.0)):
-        what = f"apply_rope_qk(base={base:g}), d={dim}, positions {positions}"
+        what = tr(
+            "apply_rope_qk(base={base:g}), d={dim}, positions {positions}",
+            base=base,
+            dim=dim,
+            positions=positions,
+        )
         mq, (k_out, k) = _measure_qk(impl, dim, positions, what, measure_k=False, base=base)
         expect_rope(mq, positions, base, False, f"{what}, q")
         _close(k_out, k, positions, False, f"{what}: k_out", base)
@@ -255,8 +275,9 @@ def test_odd_block_sizes(impl):
         if " raised " not in str(exc):
             raise
         fail(
-            f"{exc} -- a block over the d/2 pairs must be a power of two (tl.arange): pad it with "
-            "triton.next_power_of_2(d // 2) and mask the pairs >= d/2"
+            "{exc} -- a block over the d/2 pairs must be a power of two (tl.arange): pad it with "
+            "triton.next_power_of_2(d // 2) and mask the pairs >= d/2",
+            exc=exc,
         )
 
 
@@ -268,7 +289,11 @@ def test_random(impl):
         ((torch.float32, False), (torch.bfloat16, False), (torch.float32, True), (torch.float16, True))
     ):
         q, k = _random(2, 8, 7, 64, dtype=dtype, seed=10 + seed), _random(2, 2, 7, 64, dtype=dtype, seed=20)
-        what = f"{str(dtype)[6:]} q [2, 8, 7, 64], k [2, 2, 7, 64], interleaved={interleaved}"
+        what = tr(
+            "{dtype} q [2, 8, 7, 64], k [2, 2, 7, 64], interleaved={interleaved}",
+            dtype=str(dtype)[6:],
+            interleaved=interleaved,
+        )
         q_out, k_out = _apply(impl, q, k, positions, what, interleaved=interleaved)
         _close(q_out, q, positions, interleaved, f"{what}: q_out")
         _close(k_out, k, positions, interleaved, f"{what}: k_out")
@@ -298,9 +323,10 @@ def test_strides(impl):
             _close(cq, q0, positions, interleaved, f"contiguous q, interleaved={interleaved}")
             _close(ck, k0, positions, interleaved, f"contiguous k, interleaved={interleaved}")
             fail(
-                f"{wrong} (right for contiguous copies of the same q and k) -- address every element "
-                "through the strides: x_ptr + b*stride_b + h*stride_h + t*stride_t + d*stride_d with "
-                "x.stride() (and the output's own strides)"
+                "{wrong} (right for contiguous copies of the same q and k) -- address every "
+                "element through the strides: x_ptr + b*stride_b + h*stride_h + t*stride_t + "
+                "d*stride_d with x.stride() (and the output's own strides)",
+                wrong=wrong,
             )
         if not (torch.equal(facts["q"], q0) and torch.equal(facts["k"], k0)):
             fail("non-contiguous q and k changed although inplace=False")
@@ -319,8 +345,9 @@ def test_inplace(impl):
     if torch.equal(q, q0) or torch.equal(k, k0):
         which = "q" if torch.equal(q, q0) else "k"
         fail(
-            f"with inplace=True {which} itself must hold the result, but it is unchanged (a .contiguous() "
-            "copy, or a new output tensor, is written instead of the caller's memory)"
+            "with inplace=True {which} itself must hold the result, but it is unchanged (a "
+            ".contiguous() copy, or a new output tensor, is written instead of the caller's memory)",
+            which=which,
         )
     if not (facts["same"] and all(facts["same"])):
         fail("with inplace=True return q and k themselves (the same tensors), not copies")
@@ -333,11 +360,14 @@ def test_batched_positions(impl):
     _needs_triton()
     positions = torch.tensor([[0, 1, 2, 3], [100, 101, 102, 103], [7, 9, 11, 13]])  # [B=3, T=4]
     q, k = _random(3, 2, 4, 16, seed=40), _random(3, 1, 4, 16, seed=41)
-    q_out, k_out = _apply(impl, q, k, positions, "positions of shape [3, 4]")
+    q_out, k_out = _apply(impl, q, k, positions, tr("positions of shape [3, 4]"))
     for out, x, name in ((q_out, q, "q_out"), (k_out, k, "k_out")):
         wrong = _mismatch(out, x, positions, False, f"positions [B, T]: {name}")
         if wrong and not _mismatch(out[:1], x[:1], positions[:1], False, ""):
-            fail(f"{wrong} (sequence 0 is right) -- sequence b uses row b of positions, not row 0 for all")
+            fail(
+                "{wrong} (sequence 0 is right) -- sequence b uses row b of positions, not row 0 for all",
+                wrong=wrong,
+            )
         if wrong:
             fail(wrong)
 
@@ -349,19 +379,27 @@ def test_large_positions(impl):
     p = np.asarray(positions, dtype=np.float64)[:, None]
     a, b = np.array(pairs(64, False)).T
     for dtype in (torch.float32, torch.bfloat16, torch.float16):
-        what = f"{str(dtype)[6:]} q and k at positions 1, 2, 3, 60000..60005"
+        what = tr("{dtype} q and k at positions 1, 2, 3, 60000..60005", dtype=str(dtype)[6:])
         for m, name in zip(_measure_qk(impl, 64, positions, what, dtype=dtype), "qk", strict=True):
             measured = np.arctan2(m[:, b, a], m[:, a, a])  # [T, 32]: the angle of pair i at position t
             error = np.abs(wrap(measured - p * theta(64, 10000.0)))  # [T, 32]
             bad = error > _angle_budget(p, dtype)
             if bad[:3].any() and error[:3].max() > 0.05:  # not imprecision: a wrong formula
-                fail(f"{what}: {name}'s angles are wrong already at positions 1..3 (see the other checks)")
+                fail(
+                    "{what}: {name}'s angles are wrong already at positions 1..3 (see the other checks)",
+                    what=what,
+                    name=name,
+                )
             if bad.any():
                 fail(
-                    f"{what}: {name}'s angles at 60 000 are off by up to {error.max():.3g} rad (float32 "
-                    f"angles: < {float(_angle_budget(60000, dtype)):.2g}): positions or angles were "
-                    "computed in low precision; load the positions, multiply by theta and take cos/sin "
-                    "in float32, cast only the result"
+                    "{what}: {name}'s angles at 60 000 are off by up to {error_max:.3g} rad "
+                    "(float32 angles: < {angle_budget:.2g}): positions or angles were computed in "
+                    "low precision; load the positions, multiply by theta and take cos/sin in "
+                    "float32, cast only the result",
+                    what=what,
+                    name=name,
+                    error_max=error.max(),
+                    angle_budget=float(_angle_budget(60000, dtype)),
                 )
 
 
@@ -372,7 +410,7 @@ def _raises_value_error(apply_rope_qk, q, k, positions) -> str:
         apply_rope_qk(q.to(DEVICE), k.to(DEVICE), positions.to(DEVICE))
     except ValueError:
         return ""
-    return "returned normally"
+    return tr("returned normally")
 
 
 def _expect_value_error(impl, q, k, positions, why: str) -> None:
@@ -381,9 +419,9 @@ def _expect_value_error(impl, q, k, positions, why: str) -> None:
     except Mistake as exc:
         if unfinished(exc):
             raise
-        fail(f"{why}: expected ValueError, but {exc}")
+        fail("{why}: expected ValueError, but {exc}", why=why, exc=exc)
     if outcome:
-        fail(f"{why}: expected ValueError, but `apply_rope_qk` {outcome}")
+        fail("{why}: expected ValueError, but `apply_rope_qk` {outcome}", why=why, outcome=outcome)
 
 
 @check(1, "ValueError for odd d, q/k shape mismatch, bad positions")
@@ -391,11 +429,11 @@ def test_errors(impl):
     _needs_triton()
     pos = torch.arange(3)
     q, k = _random(1, 2, 3, 8), _random(1, 2, 3, 8)
-    _expect_value_error(impl, _random(1, 2, 3, 7), _random(1, 2, 3, 7), pos, why="odd d 7")
-    _expect_value_error(impl, q, _random(1, 2, 4, 8), pos, why="q with T=3 and k with T=4")
-    _expect_value_error(impl, q, _random(1, 2, 3, 6), pos, why="q with d=8, k with d=6")
-    _expect_value_error(impl, q, k, torch.arange(4), why="4 positions, T=3")
-    _expect_value_error(impl, q[0], k[0], pos, why="3-D q and k (expected [B, H, T, d])")
+    _expect_value_error(impl, _random(1, 2, 3, 7), _random(1, 2, 3, 7), pos, why=tr("odd d 7"))
+    _expect_value_error(impl, q, _random(1, 2, 4, 8), pos, why=tr("q with T=3 and k with T=4"))
+    _expect_value_error(impl, q, _random(1, 2, 3, 6), pos, why=tr("q with d=8, k with d=6"))
+    _expect_value_error(impl, q, k, torch.arange(4), why=tr("4 positions, T=3"))
+    _expect_value_error(impl, q[0], k[0], pos, why=tr("3-D q and k (expected [B, H, T, d])"))
 
 
 @check(1, "q and k in ONE Triton kernel launch")
@@ -408,8 +446,10 @@ def test_one_launch(impl):
         fail("apply_rope_qk launched no Triton kernel (kernel[grid](...)): write the rotation in Triton")
     if len(launches) > 1:
         fail(
-            f"apply_rope_qk launched {len(launches)} Triton kernels ({', '.join(launches)}); rotate q and k "
-            "in ONE launch: a grid over the head blocks of q and then of k, both reading the same angles"
+            "apply_rope_qk launched {n_launches} Triton kernels ({join}); rotate q and k in ONE "
+            "launch: a grid over the head blocks of q and then of k, both reading the same angles",
+            n_launches=len(launches),
+            join=", ".join(launches),
         )
     _close(q_out, q, torch.arange(3), False, "q_out")
     _close(k_out, k, torch.arange(3), False, "k_out")

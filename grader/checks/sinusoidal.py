@@ -6,6 +6,7 @@ import numpy as np
 import torch
 
 from ..checking import call, call_inside, check, expect_raises, fail, tensor_result
+from ..i18n import tr
 from ._rotations import wrap
 
 
@@ -25,13 +26,18 @@ def _table(impl, length, d_model, **kw) -> np.ndarray:
     )
     if tuple(pe.shape) == (1, length, d_model):
         fail(
-            f"shape is [1, {length}, {d_model}]; the encoding is [length, d_model] (add a batch axis "
-            "where you use it, not here)"
+            "shape is [1, {length}, {d_model}]; the encoding is [length, d_model] (add a batch "
+            "axis where you use it, not here)",
+            length=length,
+            d_model=d_model,
         )
     if tuple(pe.shape) != (length, d_model):
         fail(
-            f"sinusoidal_encoding({length}, {d_model}) has shape {tuple(pe.shape)}; "
-            f"expected [length, d_model] = ({length}, {d_model})"
+            "sinusoidal_encoding({length}, {d_model}) has shape {pe_shape}; expected [length, "
+            "d_model] = ({length}, {d_model})",
+            length=length,
+            d_model=d_model,
+            pe_shape=tuple(pe.shape),
         )
     table = pe.to(torch.float64).numpy()
     if not np.isfinite(table).all():
@@ -48,9 +54,9 @@ def test_shape_dtype(impl):
     _table(impl, 50, 16)
     pe = tensor_result(call(impl, "sinusoidal_encoding", 1, 2), "sinusoidal_encoding")
     if tuple(pe.shape) != (1, 2):
-        fail(f"sinusoidal_encoding(1, 2) has shape {tuple(pe.shape)}; expected (1, 2)")
+        fail("sinusoidal_encoding(1, 2) has shape {pe_shape}; expected (1, 2)", pe_shape=tuple(pe.shape))
     if pe.dtype != torch.float32:
-        fail(f"the table must be float32, got {pe.dtype}")
+        fail("the table must be float32, got {pe_dtype}", pe_dtype=pe.dtype)
 
 
 @check(1, "position 0 is [sin 0, cos 0, ...] = [0, 1, 0, 1, ...]")
@@ -116,9 +122,12 @@ def test_frequencies(impl):
     error = np.abs(wrap(measured - p * _omega(d_model, 10000.0)))
     t, i = np.unravel_index(np.argmax(error), error.shape)
     fail(
-        f"the angle of column pair i={i} at position p={t} is off by {error[t, i]:.3g} rad from "
-        "p / 10000**(2i/d_model)",
+        "the angle of column pair i={i} at position p={t} is off by {error:.3g} rad from p / "
+        "10000**(2i/d_model)",
         cause="frequencies",
+        i=i,
+        t=t,
+        error=error[t, i],
     )
 
 
@@ -136,5 +145,5 @@ def test_base(impl):
 
 @check(1, "ValueError for odd d_model or length < 1")
 def test_rejects_bad_sizes(impl):
-    expect_raises(ValueError, impl, "sinusoidal_encoding", 10, 7, why="odd d_model 7")
-    expect_raises(ValueError, impl, "sinusoidal_encoding", 0, 8, why="length 0")
+    expect_raises(ValueError, impl, "sinusoidal_encoding", 10, 7, why=tr("odd d_model 7"))
+    expect_raises(ValueError, impl, "sinusoidal_encoding", 0, 8, why=tr("length 0"))

@@ -29,6 +29,7 @@ from ..checking import (
     tensor_result,
     type_name,
 )
+from ..i18n import N_, tr
 from ._rotations import rotate
 
 SNAPSHOT = Path(__file__).resolve().parent.parent / "fixtures" / "transformer_snapshot.npz"
@@ -36,7 +37,7 @@ SNAPSHOT = Path(__file__).resolve().parent.parent / "fixtures" / "transformer_sn
 # The model most checks build: 2 heads of size 8, a non-default RoPE base (so ignoring it shows).
 SMALL = dict(vocab_size=11, d_model=16, n_heads=2, n_layers=2, max_len=32, rope_base=100.0, mlp_ratio=4)
 TOL = 1e-4  # float32 model against float64 expectations, O(1) activations
-NAMES = (
+NAMES = N_(
     "tok_emb, pos_emb (learned only), blocks[i].norm1 / attn.{q,k,v,out}_proj / norm2 / mlp, norm, lm_head"
 )
 
@@ -58,10 +59,14 @@ def _config(impl, **overrides):
 def _build(impl, class_name: str, config, seed: int = 0) -> torch.nn.Module:
     cls = getattr(impl, class_name, None)
     if cls is None:
-        fail(f"`{class_name}` is missing: keep the class of the exercise")
+        fail("`{class_name}` is missing: keep the class of the exercise", class_name=class_name)
     module = call_function(f"{class_name}(config)", cls, config)
     if not is_instance(module, torch.nn.Module):
-        fail(f"{class_name}(config) should be a torch.nn.Module, got {type_name(module)}")
+        fail(
+            "{class_name}(config) should be a torch.nn.Module, got {type_name}",
+            class_name=class_name,
+            type_name=type_name(module),
+        )
     _randomize(module, seed)
     return module.eval()
 
@@ -114,13 +119,17 @@ def _forward(model, idx, positions=None, cache=None, what="model(idx)"):
 
 def _unpack_model(result, what: str):
     if not isinstance(result, tuple) or len(result) != 3:
-        fail(f"{what} must return a tuple (logits, cache, weights), got {type_name(result)}")
+        fail(
+            "{what} must return a tuple (logits, cache, weights), got {type_name}",
+            what=what,
+            type_name=type_name(result),
+        )
     logits, cache, weights = result
     logits = tensor_result(logits, f"{what}: logits")
     if not isinstance(weights, (list, tuple)) or not all(isinstance(w, torch.Tensor) for w in weights):
-        fail(f"{what}: weights must be a list with one [B, H, T, P + T] tensor per layer")
+        fail("{what}: weights must be a list with one [B, H, T, P + T] tensor per layer", what=what)
     if not isinstance(cache, (list, tuple)):
-        fail(f"{what}: the cache must be a list with one (keys, values) pair per layer")
+        fail("{what}: the cache must be a list with one (keys, values) pair per layer", what=what)
     return logits, cache, [w.detach() for w in weights]
 
 
@@ -128,7 +137,7 @@ def _attention(impl, seed: int = 0, **overrides) -> torch.nn.Module:
     attn = _build(impl, "MultiHeadSelfAttention", _config(impl, **overrides), seed)
     for name in ("q_proj", "k_proj", "v_proj", "out_proj"):
         if not is_instance(getattr(attn, name, None), torch.nn.Linear):
-            fail(f"MultiHeadSelfAttention needs `{name}` = nn.Linear(d_model, d_model, bias=False)")
+            fail("MultiHeadSelfAttention needs `{name}` = nn.Linear(d_model, d_model, bias=False)", name=name)
     return attn
 
 
@@ -136,14 +145,21 @@ def _attend(attn, x, positions=None, cache=None, what="attention(x, positions)")
     with torch.no_grad():
         result = call_function(what, attn, x, positions, cache)
     if not isinstance(result, tuple) or len(result) != 3:
-        fail(f"{what} must return a tuple (output, weights, cache), got {type_name(result)}")
+        fail(
+            "{what} must return a tuple (output, weights, cache), got {type_name}",
+            what=what,
+            type_name=type_name(result),
+        )
     out, weights, new_cache = result
     if not isinstance(new_cache, tuple) or len(new_cache) != 2:
-        fail(f"{what}: the cache must be a tuple (keys, values)")
+        fail("{what}: the cache must be a tuple (keys, values)", what=what)
     return (
         tensor_result(out, f"{what}: output"),
         tensor_result(weights, f"{what}: weights"),
-        (tensor_result(new_cache[0], f"{what}: cached keys"), tensor_result(new_cache[1], f"{what}: values")),
+        (
+            tensor_result(new_cache[0], tr("{what}: cached keys", what=what)),
+            tensor_result(new_cache[1], f"{what}: values"),
+        ),
     )
 
 
@@ -210,23 +226,31 @@ def _expected_weights(attn, x, positions, causal: bool, base: float, variant: st
 
 
 WEIGHT_MISTAKES = {
-    "wrong_split": "heads are split along the wrong axis: view q, k, v [B, T, d] as [B, T, H, hd], then "
-    "transpose(1, 2) to [B, H, T, hd] (viewing straight as [B, H, T, hd] mixes tokens into heads)",
-    "no_rope": "the weights ignore the positions: with pos_scheme 'rope', rotate q and k (apply_rope) "
-    "before the q·k product",
-    "q_only": "only q is rotated: RoPE rotates both q and k, each at its own position",
-    "k_only": "only k is rotated: RoPE rotates both q and k, each at its own position",
-    "interleaved": "RoPE pairs must be half-split (i, i + hd/2), apply_rope's default; yours rotates "
-    "adjacent pairs",
-    "base_ignored": "config.rope_base is ignored: pass base=config.rope_base to apply_rope",
-    "scale_d_model": "scores are divided by sqrt(d_model); each head divides by sqrt(head_dim)",
-    "no_scale": "scores are not scaled: divide q·k by sqrt(head_dim)",
-    "softmax_queries": "the softmax normalises over the queries; it must normalise over the keys "
-    "(the last axis)",
-    "mask_sees_next": "causal mask off by one: query i also sees key i + 1 (allowed keys are j <= i)",
-    "mask_hides_self": "causal mask off by one: it hides the token itself (allowed keys are j <= i)",
-    "causal_ignored": "with causal=False the weights are masked causally: apply the mask only when "
-    "config.causal",
+    "wrong_split": N_(
+        "heads are split along the wrong axis: view q, k, v [B, T, d] as [B, T, H, "
+        "hd], then transpose(1, 2) to [B, H, T, hd] (viewing straight as [B, H, T, "
+        "hd] mixes tokens into heads)"
+    ),
+    "no_rope": N_(
+        "the weights ignore the positions: with pos_scheme 'rope', rotate q and k "
+        "(apply_rope) before the q·k product"
+    ),
+    "q_only": N_("only q is rotated: RoPE rotates both q and k, each at its own position"),
+    "k_only": N_("only k is rotated: RoPE rotates both q and k, each at its own position"),
+    "interleaved": N_(
+        "RoPE pairs must be half-split (i, i + hd/2), apply_rope's default; yours rotates adjacent pairs"
+    ),
+    "base_ignored": N_("config.rope_base is ignored: pass base=config.rope_base to apply_rope"),
+    "scale_d_model": N_("scores are divided by sqrt(d_model); each head divides by sqrt(head_dim)"),
+    "no_scale": N_("scores are not scaled: divide q·k by sqrt(head_dim)"),
+    "softmax_queries": N_(
+        "the softmax normalises over the queries; it must normalise over the keys (the last axis)"
+    ),
+    "mask_sees_next": N_("causal mask off by one: query i also sees key i + 1 (allowed keys are j <= i)"),
+    "mask_hides_self": N_("causal mask off by one: it hides the token itself (allowed keys are j <= i)"),
+    "causal_ignored": N_(
+        "with causal=False the weights are masked causally: apply the mask only when config.causal"
+    ),
 }
 
 
@@ -234,11 +258,17 @@ def _expect_weights(weights: torch.Tensor, attn, x, positions, causal: bool, bas
     expected = _expected_weights(attn, x, positions, causal, base)
     mine = _np(weights)
     if mine.shape != expected.shape:
-        fail(f"{what}: weights have shape {mine.shape}, expected [B, H, T, T] = {expected.shape}")
+        fail(
+            "{what}: weights have shape {mine_shape}, expected [B, H, T, T] = {expected_shape}",
+            what=what,
+            mine_shape=mine.shape,
+            expected_shape=expected.shape,
+        )
     if not np.isfinite(mine).all():
         fail(
-            f"{what}: the weights contain NaN: a query row has no key it may attend to (does the causal "
-            "mask hide the token itself? allowed keys are j <= i)"
+            "{what}: the weights contain NaN: a query row has no key it may attend to (does the "
+            "causal mask hide the token itself? allowed keys are j <= i)",
+            what=what,
         )
     if _close(mine, expected):
         return
@@ -247,18 +277,21 @@ def _expect_weights(weights: torch.Tensor, attn, x, positions, causal: bool, bas
             continue
         with np.errstate(invalid="ignore"):
             if _close(mine, _expected_weights(attn, x, positions, causal, base, variant)):
-                fail(f"{what}: {message}")
+                fail("{what}: {message_}", what=what, message_=message)
     if not np.allclose(mine.sum(-1), 1.0, atol=1e-4):
         fail(
-            f"{what}: each row of the weights must sum to 1 over the keys: mask the scores with -inf "
-            "before the softmax, do not zero weights after it"
+            "{what}: each row of the weights must sum to 1 over the keys: mask the scores with "
+            "-inf before the softmax, do not zero weights after it",
+            what=what,
         )
     worst = np.unravel_index(np.argmax(np.abs(mine - expected)), mine.shape)
     fail(
-        f"{what}: the weights differ from softmax(R(m) q_m · R(n) k_n / sqrt(head_dim)) computed from "
-        f"your q_proj and k_proj (by {np.abs(mine - expected)[worst]:.3g} at [batch, head, query, key] = "
-        f"{list(map(int, worst))})",
+        "{what}: the weights differ from softmax(R(m) q_m · R(n) k_n / sqrt(head_dim)) computed "
+        "from your q_proj and k_proj (by {value:.3g} at [batch, head, query, key] = {map})",
         cause="attention weights",
+        what=what,
+        value=np.abs(mine - expected)[worst],
+        map=list(map(int, worst)),
     )
 
 
@@ -278,41 +311,67 @@ def test_shapes(impl):
     ]
     for scheme, B, T, H, d, L in settings:
         model = _model(impl, pos_scheme=scheme, n_heads=H, d_model=d, n_layers=L)
-        what = f"{scheme} model (B={B}, T={T}, n_heads={H}, d_model={d}, n_layers={L})"
+        what = tr(
+            "{scheme} model (B={b}, T={t}, n_heads={h}, d_model={d}, n_layers={l})",
+            scheme=scheme,
+            b=B,
+            t=T,
+            h=H,
+            d=d,
+            l=L,
+        )
         idx = _tokens(B, T)
         logits, cache, weights = _forward(model, idx, what=what)
         V, hd = SMALL["vocab_size"], d // H
         if tuple(logits.shape) != (B, T, V) or logits.dtype != torch.float32:
             fail(
-                f"{what}: logits have shape {tuple(logits.shape)} ({logits.dtype}), expected [B, T, V] = "
-                f"{[B, T, V]} in float32"
+                "{what}: logits have shape {logits_shape} ({logits_dtype}), expected [B, T, V] = "
+                "{value} in float32",
+                what=what,
+                logits_shape=tuple(logits.shape),
+                logits_dtype=logits.dtype,
+                value=[B, T, V],
             )
         if len(weights) != L or any(tuple(w.shape) != (B, H, T, T) for w in weights):
             fail(
-                f"{what}: weights must be a list of {L} tensors [B, H, T, T] = {[B, H, T, T]}, got "
-                f"{[tuple(w.shape) for w in weights]}"
+                "{what}: weights must be a list of {l} tensors [B, H, T, T] = {value}, got {value2}",
+                what=what,
+                l=L,
+                value=[B, H, T, T],
+                value2=[tuple(w.shape) for w in weights],
             )
         if len(cache) != L or any(tuple(t.shape) != (B, H, T, hd) for entry in cache for t in entry):
             fail(
-                f"{what}: the cache must hold one (keys, values) pair per layer, each [B, H, T, head_dim] = "
-                f"{[B, H, T, hd]}"
+                "{what}: the cache must hold one (keys, values) pair per layer, each [B, H, T, "
+                "head_dim] = {value}",
+                what=what,
+                value=[B, H, T, hd],
             )
         more, cache, weights = _forward(
-            model, _tokens(B, 2, seed=5), cache=cache, what=f"{what} with a cache"
+            model, _tokens(B, 2, seed=5), cache=cache, what=tr("{what} with a cache", what=what)
         )
         if tuple(more.shape) != (B, 2, V) or any(tuple(w.shape) != (B, H, 2, T + 2) for w in weights):
             fail(
-                f"{what}: 2 new tokens after {T} cached ones must give logits [B, 2, V] and weights "
-                f"[B, H, 2, {T} + 2]; got {tuple(more.shape)} and {[tuple(w.shape) for w in weights]}"
+                "{what}: 2 new tokens after {t} cached ones must give logits [B, 2, V] and weights "
+                "[B, H, 2, {t} + 2]; got {more_shape} and {value}",
+                what=what,
+                t=T,
+                more_shape=tuple(more.shape),
+                value=[tuple(w.shape) for w in weights],
             )
         if any(tuple(t.shape) != (B, H, T + 2, hd) for entry in cache for t in entry):
-            fail(f"{what}: after 2 more tokens the cache must hold T + 2 = {T + 2} entries per layer")
+            fail(
+                "{what}: after 2 more tokens the cache must hold T + 2 = {value} entries per layer",
+                what=what,
+                value=T + 2,
+            )
     model = _model(impl, pos_scheme="sinusoidal", mlp_ratio=2)
     shapes, buffers = dict(inside(_shapes, model)), inside(_buffer_shapes, model)
     if list(shapes.get("blocks.0.mlp.0.weight", ())) != [32, 16]:
         fail(
-            "with mlp_ratio=2 and d_model=16, blocks[0].mlp[0] must be Linear(16, 32) (weight [32, 16]), got "
-            f"{list(shapes.get('blocks.0.mlp.0.weight', ()))}: the MLP width is mlp_ratio * d_model"
+            "with mlp_ratio=2 and d_model=16, blocks[0].mlp[0] must be Linear(16, 32) (weight [32, "
+            "16]), got {get}: the MLP width is mlp_ratio * d_model",
+            get=list(shapes.get("blocks.0.mlp.0.weight", ())),
         )
     if [SMALL["max_len"], 16] not in [list(shape) for shape in buffers]:
         fail(
@@ -327,13 +386,17 @@ def _expect_value_error(what: str, func, *args, **kwargs) -> None:
     except ValueError:
         return
     except NotImplementedError:
-        name = "the model's forward" if is_instance(func, torch.nn.Module) else f"{func.__name__}(config)"
+        name = tr("the model's forward") if is_instance(func, torch.nn.Module) else f"{func.__name__}(config)"
         call_function(name, func, *args, **kwargs)  # the same failure, with the usual message
     except Mistake:
         raise
     except Exception as exc:
-        fail(f"{what}: expected ValueError, got {describe_exception(exc)}")
-    fail(f"{what}: expected ValueError, but it returned normally")
+        fail(
+            "{what}: expected ValueError, got {describe_exception}",
+            what=what,
+            describe_exception=describe_exception(exc),
+        )
+    fail("{what}: expected ValueError, but it returned normally", what=what)
 
 
 @check(1, "ValueError for bad configs and positions past a learned/sinusoidal table")
@@ -342,35 +405,44 @@ def test_validation(impl):
     if cls is None:
         fail("`Transformer` is missing: keep the class of the exercise")
     _expect_value_error(
-        "d_model=16, n_heads=3 (d_model not divisible)", cls, _config(impl, n_heads=3, pos_scheme="none")
+        tr("d_model=16, n_heads=3 (d_model not divisible)"), cls, _config(impl, n_heads=3, pos_scheme="none")
     )
     _expect_value_error(
-        "RoPE with head_dim 3 (d_model=12, n_heads=4)", cls, _config(impl, d_model=12, n_heads=4)
+        tr("RoPE with head_dim 3 (d_model=12, n_heads=4)"), cls, _config(impl, d_model=12, n_heads=4)
     )
     _expect_value_error("pos_scheme='alibi' (unknown)", cls, _config(impl, pos_scheme="alibi"))
     for scheme in ("learned", "sinusoidal"):
         model = _model(impl, pos_scheme=scheme)  # max_len 32
         _expect_value_error(
-            f"{scheme} model at positions 29 .. 32 with max_len 32 (a table of 32 rows holds positions "
-            "0 .. 31; absolute tables cannot go past their length)",
+            tr(
+                "{scheme} model at positions 29 .. 32 with max_len 32 (a table of 32 rows holds "
+                "positions 0 .. 31; absolute tables cannot go past their length)",
+                scheme=scheme,
+            ),
             model,
             _tokens(1, 4),
             positions=torch.arange(29, 33),
         )
         _expect_value_error(
-            f"{scheme} model at positions -1 .. 2 (outside [0, max_len))",
+            tr("{scheme} model at positions -1 .. 2 (outside [0, max_len))", scheme=scheme),
             model,
             _tokens(1, 4),
             positions=torch.arange(-1, 3),
         )
     for scheme in ("none", "learned"):  # an odd head_dim is only a problem for RoPE
-        what = f"a {scheme!r} model with head_dim 3 (d_model=12, n_heads=4; only RoPE needs it even)"
+        what = tr(
+            "a {scheme!r} model with head_dim 3 (d_model=12, n_heads=4; only RoPE needs it even)",
+            scheme=scheme,
+        )
         config = _config(impl, pos_scheme=scheme, d_model=12, n_heads=4)
         model = call_function(what, cls, config)
         _forward(model, _tokens(1, 3), what=what)
     rope = _model(impl, pos_scheme="rope")
     _forward(
-        rope, _tokens(1, 4), torch.arange(40, 44), what="rope model at positions 40 .. 43 (past max_len 32)"
+        rope,
+        _tokens(1, 4),
+        torch.arange(40, 44),
+        what=tr("rope model at positions 40 .. 43 (past max_len 32)"),
     )
 
 
@@ -380,7 +452,11 @@ def test_attention_weights(impl):
     positions = torch.tensor([3, 5, 6, 10, 11, 20])
     for causal in (False, True):
         attn = _attention(impl, seed=4, causal=causal)
-        what = f"MultiHeadSelfAttention (causal={causal}, positions {positions.tolist()})"
+        what = tr(
+            "MultiHeadSelfAttention (causal={causal}, positions {positions_tolist})",
+            causal=causal,
+            positions_tolist=positions.tolist(),
+        )
         _, weights, _ = _attend(attn, x, positions, what=what)
         _expect_weights(weights, attn, x, positions.numpy(), causal, SMALL["rope_base"], what)
     # positions [B, T] that differ per row (not by a constant shift), with B = n_heads and B != n_heads
@@ -388,7 +464,11 @@ def test_attention_weights(impl):
     for B in (2, 3):
         xb = torch.randn(B, 6, 16, generator=torch.Generator().manual_seed(30 + B))
         per_row = torch.stack([torch.arange(6) * (b + 1) + 2 * b for b in range(B)])
-        what = f"MultiHeadSelfAttention (causal=True, B={B}, positions [B, T] {per_row.tolist()})"
+        what = tr(
+            "MultiHeadSelfAttention (causal=True, B={b}, positions [B, T] {per_row_tolist})",
+            b=B,
+            per_row_tolist=per_row.tolist(),
+        )
         _, weights, _ = _attend(attn, xb, per_row, what=what)
         _expect_weights(weights, attn, xb, per_row.numpy(), True, SMALL["rope_base"], what)
 
@@ -398,11 +478,15 @@ def test_value_path(impl):
     x = torch.randn(2, 6, 16, generator=torch.Generator().manual_seed(5))
     positions = torch.tensor([0, 2, 3, 9, 10, 40])
     attn = _attention(impl, seed=6, causal=False)
-    what = "MultiHeadSelfAttention (causal=False)"
+    what = tr("MultiHeadSelfAttention (causal=False)")
     out, weights, _ = _attend(attn, x, positions, what=what)
     w = _np(weights)
     if w.shape != (2, SMALL["n_heads"], 6, 6):
-        fail(f"{what}: weights have shape {w.shape}, expected [B, H, T, T] = [2, 2, 6, 6]")
+        fail(
+            "{what}: weights have shape {w_shape}, expected [B, H, T, T] = [2, 2, 6, 6]",
+            what=what,
+            w_shape=w.shape,
+        )
     v = _heads(_np(x) @ _np(attn.v_proj.weight).T, SMALL["n_heads"])  # [B, H, T, hd]
     Wo = _np(attn.out_proj.weight)
 
@@ -415,28 +499,32 @@ def test_value_path(impl):
     if not _close(mine, merged(v)):
         if _close(mine, merged(rotate(v, positions.numpy(), SMALL["rope_base"], False))):
             fail(
-                f"{what}: the values are rotated: RoPE acts on q and k only; v is the content mixed by "
-                "the weights and must stay as v_proj(x)"
+                "{what}: the values are rotated: RoPE acts on q and k only; v is the content mixed "
+                "by the weights and must stay as v_proj(x)",
+                what=what,
             )
         if _close(mine, merged(v, transpose=False)):
             fail(
-                f"{what}: heads are merged along the wrong axis: transpose [B, H, T, hd] to "
-                "[B, T, H, hd] before reshaping to [B, T, d]"
+                "{what}: heads are merged along the wrong axis: transpose [B, H, T, hd] to [B, T, "
+                "H, hd] before reshaping to [B, T, d]",
+                what=what,
             )
         fail(
-            f"{what}: the output is not out_proj(concat over heads of weights @ v) with your own weights "
-            "and v = v_proj(x) split into heads (values must not be rotated)"
+            "{what}: the output is not out_proj(concat over heads of weights @ v) with your own "
+            "weights and v = v_proj(x) split into heads (values must not be rotated)",
+            what=what,
         )
     model = _model(impl, seed=7, pos_scheme="rope")
     token = _tokens(2, 1, seed=8)
-    first, _, _ = _forward(model, token, positions=torch.tensor([0]), what="rope model, one token")
+    first, _, _ = _forward(model, token, positions=torch.tensor([0]), what=tr("rope model, one token"))
     for p in (1, 37, 500):
-        other, _, _ = _forward(model, token, positions=torch.tensor([p]), what="rope model, one token")
+        other, _, _ = _forward(model, token, positions=torch.tensor([p]), what=tr("rope model, one token"))
         if not _close(_np(first), _np(other)):
             fail(
-                f"rope model: a single token's logits change when it moves from position 0 to {p}; with "
-                "RoPE only q·k sees positions, so values must not be rotated and nothing is added to "
-                "the embeddings"
+                "rope model: a single token's logits change when it moves from position 0 to {p}; "
+                "with RoPE only q·k sees positions, so values must not be rotated and nothing is "
+                "added to the embeddings",
+                p=p,
             )
 
 
@@ -446,73 +534,91 @@ def test_causal(impl):
     idx = _tokens(2, T, seed=9)
     for scheme in ("rope", "learned"):
         model = _model(impl, seed=10, pos_scheme=scheme, causal=True)
-        base, _, weights = _forward(model, idx, what=f"{scheme} model (causal=True)")
+        base, _, weights = _forward(model, idx, what=tr("{scheme} model (causal=True)", scheme=scheme))
         for layer, w in enumerate(weights):
             w = _np(w)
             if not np.isfinite(w).all():
                 fail(
-                    f"{scheme} model: NaN in the weights of layer {layer}: a query has no key it may "
-                    "attend to (causal mask off by one: it hides the token itself; allowed keys are j <= i)"
+                    "{scheme} model: NaN in the weights of layer {layer}: a query has no key it "
+                    "may attend to (causal mask off by one: it hides the token itself; allowed "
+                    "keys are j <= i)",
+                    scheme=scheme,
+                    layer=layer,
                 )
             if w.shape[-2:] == (T, T):
                 future = np.triu(np.ones((T, T), dtype=bool), k=1)
                 if np.abs(w[..., future]).max() > 1e-6:
                     if np.abs(w[..., np.triu(np.ones((T, T), dtype=bool), k=2)]).max() <= 1e-6:
                         fail(
-                            f"{scheme} model: causal mask off by one: query i attends to key i + 1 "
-                            "(mask the keys j > i: tril(diagonal=0) is allowed)"
+                            "{scheme} model: causal mask off by one: query i attends to key i + 1 "
+                            "(mask the keys j > i: tril(diagonal=0) is allowed)",
+                            scheme=scheme,
                         )
                     fail(
-                        f"{scheme} model: with causal=True, query i attends to keys j > i (weights above "
-                        "the diagonal must be exactly 0)"
+                        "{scheme} model: with causal=True, query i attends to keys j > i (weights "
+                        "above the diagonal must be exactly 0)",
+                        scheme=scheme,
                     )
                 if np.abs(np.diagonal(w, axis1=-2, axis2=-1)).min() <= 1e-12:
                     fail(
-                        f"{scheme} model: causal mask off by one: a token does not attend to itself "
-                        "(allowed keys are j <= i, the diagonal included)"
+                        "{scheme} model: causal mask off by one: a token does not attend to itself "
+                        "(allowed keys are j <= i, the diagonal included)",
+                        scheme=scheme,
                     )
         weights_causal = all(_np(w).shape[-2:] == (T, T) for w in weights)  # checked just above
         for t in (0, 3, T - 1):
             changed = idx.clone()
             changed[:, t] = (changed[:, t] + 1) % SMALL["vocab_size"]
-            logits, _, _ = _forward(model, changed, what=f"{scheme} model (causal=True)")
+            logits, _, _ = _forward(model, changed, what=tr("{scheme} model (causal=True)", scheme=scheme))
             before, mine = _np(base), _np(logits)
             if not _close(before[:, :t], mine[:, :t], 1e-5):
                 earlier = [i for i in range(t) if not _close(before[:, i], mine[:, i], 1e-5)]
                 if weights_causal:
                     fail(
-                        f"{scheme} model: changing token {t} changed earlier outputs {earlier}, although "
-                        "your attention weights are causal (zero above the diagonal): tokens are mixed "
-                        "after the weights (weights @ v, the merge of the heads [B, H, T, hd] -> "
-                        "[B, T, d], or what follows)",
+                        "{scheme} model: changing token {t} changed earlier outputs {earlier}, "
+                        "although your attention weights are causal (zero above the diagonal): "
+                        "tokens are mixed after the weights (weights @ v, the merge of the heads "
+                        "[B, H, T, hd] -> [B, T, d], or what follows)",
                         cause="token mixing",
+                        scheme=scheme,
+                        t=t,
+                        earlier=earlier,
                     )
                 fail(
-                    f"{scheme} model: changing token {t} changed earlier outputs {earlier}: with "
-                    "causal=True, token i may only attend to tokens j <= i"
+                    "{scheme} model: changing token {t} changed earlier outputs {earlier}: with "
+                    "causal=True, token i may only attend to tokens j <= i",
+                    scheme=scheme,
+                    t=t,
+                    earlier=earlier,
                 )
             if not _differs(before[:, t], mine[:, t], 1e-6):
                 fail(
-                    f"{scheme} model: changing token {t} did not change its own output: with causal=True "
-                    "token t attends to the keys j <= t, itself included"
+                    "{scheme} model: changing token {t} did not change its own output: with "
+                    "causal=True token t attends to the keys j <= t, itself included",
+                    scheme=scheme,
+                    t=t,
                 )
     # the mask is about order in the sequence, not position values: repeated positions change nothing
     model = _model(impl, seed=10, pos_scheme="rope", causal=True)
     repeated = torch.tensor([0, 1, 2, 2, 3, 4, 4, 5])
-    _, _, weights = _forward(model, idx, repeated, what="rope model (causal=True), positions with repeats")
+    _, _, weights = _forward(
+        model, idx, repeated, what=tr("rope model (causal=True), positions with repeats")
+    )
     for layer, w in enumerate(weights):
         w = _np(w)
         if w.shape[-2:] == (T, T) and np.abs(w[..., np.triu(np.ones((T, T), dtype=bool), k=1)]).max() > 1e-6:
             fail(
-                f"rope model, positions {repeated.tolist()}: in layer {layer} a token attends to a later "
-                "token of the sequence: the causal mask compares indices in the sequence (j <= P + i), not "
-                "position values"
+                "rope model, positions {repeated_tolist}: in layer {layer} a token attends to a "
+                "later token of the sequence: the causal mask compares indices in the sequence (j "
+                "<= P + i), not position values",
+                repeated_tolist=repeated.tolist(),
+                layer=layer,
             )
     model = _model(impl, seed=11, pos_scheme="rope", causal=False)
-    base, _, _ = _forward(model, idx, what="rope model (causal=False)")
+    base, _, _ = _forward(model, idx, what=tr("rope model (causal=False)"))
     changed = idx.clone()
     changed[:, -1] = (changed[:, -1] + 1) % SMALL["vocab_size"]
-    logits, _, _ = _forward(model, changed, what="rope model (causal=False)")
+    logits, _, _ = _forward(model, changed, what=tr("rope model (causal=False)"))
     if not _differs(_np(base)[:, 0], _np(logits)[:, 0], 1e-6):
         fail(
             "rope model with causal=False: the first output ignores the last token; an encoder's "
@@ -526,28 +632,35 @@ def test_rope_relative(impl):
     idx = _tokens(2, T, seed=12)
     for causal in (True, False):
         model = _model(impl, seed=13, pos_scheme="rope", causal=causal)
-        what = f"rope model (causal={causal})"
+        what = tr("rope model (causal={causal})", causal=causal)
         logits, _, weights = _forward(model, idx, positions=torch.arange(T), what=what)
         for offset in (5, 100, 1000):
             shifted, _, moved = _forward(model, idx, positions=torch.arange(T) + offset, what=what)
             for layer, (w, m) in enumerate(zip(weights, moved, strict=False)):
                 if not _close(_np(w), _np(m)):
                     fail(
-                        f"{what}: the attention weights of layer {layer} changed when every position "
-                        f"shifted by {offset}; with RoPE a score depends only on n - m: rotate q and k, "
-                        "each at its own position, before the q·k product (not the scores after it, "
-                        "and no positions added to the embeddings)"
+                        "{what}: the attention weights of layer {layer} changed when every "
+                        "position shifted by {offset}; with RoPE a score depends only on n - m: "
+                        "rotate q and k, each at its own position, before the q·k product (not the "
+                        "scores after it, and no positions added to the embeddings)",
+                        what=what,
+                        layer=layer,
+                        offset=offset,
                     )
             if not _close(_np(logits), _np(shifted)):
                 fail(
-                    f"{what}: the weights are shift-invariant but the logits changed when every position "
-                    f"shifted by {offset}: the values must not be rotated"
+                    "{what}: the weights are shift-invariant but the logits changed when every "
+                    "position shifted by {offset}: the values must not be rotated",
+                    what=what,
+                    offset=offset,
                 )
         _, _, spread = _forward(model, idx, positions=torch.arange(T) * 7, what=what)
         if all(_close(_np(w), _np(m), 1e-3) for w, m in zip(weights, spread, strict=False)):
             fail(
-                f"{what}: the weights do not change when the distances between tokens change "
-                "(positions 0, 7, 14, ...): the positions given do not reach the rotation of q and k"
+                "{what}: the weights do not change when the distances between tokens change "
+                "(positions 0, 7, 14, ...): the positions given do not reach the rotation of q and "
+                "k",
+                what=what,
             )
 
 
@@ -557,8 +670,8 @@ def test_permutation(impl):
     idx = _tokens(2, T, seed=14)
     perm = torch.tensor([3, 0, 6, 1, 5, 2, 4])
     model = _model(impl, seed=15, pos_scheme="none", causal=False)
-    logits, _, weights = _forward(model, idx, what="none model (causal=False)")
-    shuffled, _, moved = _forward(model, idx[:, perm], what="none model (causal=False)")
+    logits, _, weights = _forward(model, idx, what=tr("none model (causal=False)"))
+    shuffled, _, moved = _forward(model, idx[:, perm], what=tr("none model (causal=False)"))
     if not _close(_np(shuffled), _np(logits)[:, perm.numpy()]):
         fail(
             "pos_scheme 'none', causal=False: permuting the tokens must permute the logits the same way "
@@ -570,12 +683,15 @@ def test_permutation(impl):
         fail("pos_scheme 'none': permuting the tokens must permute the rows and columns of the weights")
     for scheme in ("rope", "learned", "sinusoidal"):
         model = _model(impl, seed=15, pos_scheme=scheme, causal=False)
-        logits, _, _ = _forward(model, idx, what=f"{scheme} model (causal=False)")
-        shuffled, _, _ = _forward(model, idx[:, perm], what=f"{scheme} model (causal=False)")
+        logits, _, _ = _forward(model, idx, what=tr("{scheme} model (causal=False)", scheme=scheme))
+        shuffled, _, _ = _forward(
+            model, idx[:, perm], what=tr("{scheme} model (causal=False)", scheme=scheme)
+        )
         if _close(_np(shuffled), _np(logits)[:, perm.numpy()], 1e-3):
             fail(
-                f"pos_scheme '{scheme}': the model is permutation equivariant, so it ignores positions "
-                "(is the positional scheme applied?)"
+                "pos_scheme '{scheme}': the model is permutation equivariant, so it ignores "
+                "positions (is the positional scheme applied?)",
+                scheme=scheme,
             )
 
 
@@ -591,7 +707,11 @@ def test_residual(impl):
             pos_emb = model.pos_emb if scheme == "learned" else None
             block_norms = [(b.norm1, b.norm2) for b in blocks]
         except (AttributeError, TypeError) as exc:
-            fail(f"module names differ from the exercise's ({describe_exception(exc)}); keep {NAMES}")
+            fail(
+                "module names differ from the exercise's ({describe_exception}); keep {names}",
+                describe_exception=describe_exception(exc),
+                names=NAMES,
+            )
         for out_proj, mlp in sublayers:
             inside(_zero, out_proj, mlp)
         with torch.no_grad():
@@ -604,27 +724,31 @@ def test_residual(impl):
             for norm1, norm2 in block_norms:  # post-norm: x = norm1(x + 0), then norm2(x + 0)
                 post = norm2(norm1(post))
             post = _np(lm_head(norm(post)))
-        logits, _, _ = _forward(model, idx, what=f"{scheme} model with zeroed sublayers")
+        logits, _, _ = _forward(model, idx, what=tr("{scheme} model with zeroed sublayers", scheme=scheme))
         if not _close(_np(logits), expected):
             if _close(_np(logits), lost):
                 fail(
-                    f"{scheme} model: with every attention out_proj and MLP zeroed, the logits are "
-                    "lm_head(norm(0)) for every token: the embeddings do not reach the output, so a "
-                    "residual connection (x + sublayer) is missing"
+                    "{scheme} model: with every attention out_proj and MLP zeroed, the logits are "
+                    "lm_head(norm(0)) for every token: the embeddings do not reach the output, so "
+                    "a residual connection (x + sublayer) is missing",
+                    scheme=scheme,
                 )
             if _close(_np(logits), post):
                 fail(
-                    f"{scheme} model: with every out_proj and MLP zeroed, the logits equal "
-                    "lm_head(norm(norm2(norm1(x)))) per block: the LayerNorms are applied to the residual "
-                    "stream (post-norm); pre-norm normalises only each sublayer's input"
+                    "{scheme} model: with every out_proj and MLP zeroed, the logits equal "
+                    "lm_head(norm(norm2(norm1(x)))) per block: the LayerNorms are applied to the "
+                    "residual stream (post-norm); pre-norm normalises only each sublayer's input",
+                    scheme=scheme,
                 )
             error = float(np.abs(_np(logits) - expected).max())
             fail(
-                f"{scheme} model: with every attention out_proj and MLP zeroed, each pre-norm block must "
-                "return its input (x + 0), so the logits are lm_head(norm(tok_emb(idx)"
-                + (" + pos_emb(positions)" if scheme == "learned" else "")
-                + f")); yours differ by up to {error:.3g}: something on the path embeddings -> blocks -> "
-                "final norm -> lm_head changes the values"
+                "{scheme} model: with every attention out_proj and MLP zeroed, each pre-norm block must "
+                "return its input (x + 0), so the logits are lm_head(norm({embedded})); yours differ by "
+                "up to {error:.3g}: something on the path embeddings -> blocks -> final norm -> lm_head "
+                "changes the values",
+                scheme=scheme,
+                embedded="tok_emb(idx) + pos_emb(positions)" if scheme == "learned" else "tok_emb(idx)",
+                error=error,
             )
 
 
@@ -632,9 +756,13 @@ def test_residual(impl):
 def test_table_positions(impl):
     idx = _tokens(2, 5, seed=25)
     settings = [
-        ("positions [5] with gaps [3, 7, 8, 12, 20]", torch.tensor([3, 7, 8, 12, 20]), None),
-        ("positions [2, 5] that differ per row", torch.tensor([[0, 1, 2, 3, 4], [5, 9, 10, 11, 30]]), None),
-        ("2 tokens after 3 cached ones, default positions (3, 4)", None, 3),
+        (tr("positions [5] with gaps [3, 7, 8, 12, 20]"), torch.tensor([3, 7, 8, 12, 20]), None),
+        (
+            tr("positions [2, 5] that differ per row"),
+            torch.tensor([[0, 1, 2, 3, 4], [5, 9, 10, 11, 30]]),
+            None,
+        ),
+        (tr("2 tokens after 3 cached ones, default positions (3, 4)"), None, 3),
     ]
     for scheme in ("learned", "sinusoidal"):
         model = _model(impl, seed=26, pos_scheme=scheme)
@@ -643,7 +771,11 @@ def test_table_positions(impl):
             tok_emb, norm, lm_head = model.tok_emb, model.norm, model.lm_head
             table = model.pos_emb.weight if scheme == "learned" else None
         except (AttributeError, TypeError) as exc:
-            fail(f"module names differ from the exercise's ({describe_exception(exc)}); keep {NAMES}")
+            fail(
+                "module names differ from the exercise's ({describe_exception}); keep {names}",
+                describe_exception=describe_exception(exc),
+                names=NAMES,
+            )
         for out_proj, mlp in sublayers:
             inside(_zero, out_proj, mlp)  # the embeddings then go straight to the final norm
         if scheme == "learned":
@@ -674,21 +806,23 @@ def test_table_positions(impl):
                 counted = torch.arange(tokens.shape[1])  # 0 .. T-1: positions ignored, or restarting
                 if mine.shape == expected.shape and _close(mine, through(counted)):
                     fail(
-                        f"{what}: the table rows are those of positions 0 .. {tokens.shape[1] - 1}, not of "
-                        "the positions given (or, after a cache, continuing at P)",
+                        "{what}: the table rows are those of positions 0 .. {value}, not of the "
+                        "positions given (or, after a cache, continuing at P)",
                         cause="table positions",
+                        what=what,
+                        value=tokens.shape[1] - 1,
                     )
                 error = float(np.abs(mine - expected).max()) if mine.shape == expected.shape else float("nan")
                 fail(
-                    f"{what}: with every out_proj and MLP zeroed the logits must be "
-                    f"lm_head(norm(tok_emb(idx) + table[positions])) with table = "
-                    + (
-                        "pos_emb.weight"
-                        if scheme == "learned"
-                        else "your sinusoidal_encoding(max_len, d_model)"
-                    )
-                    + f"; yours differ by up to {error:.3g}",
+                    "{what}: with every out_proj and MLP zeroed the logits must be "
+                    "lm_head(norm(tok_emb(idx) + table[positions])) with table = {table}; yours differ "
+                    "by up to {error:.3g}",
                     cause="table positions",
+                    what=what,
+                    table="pos_emb.weight"
+                    if scheme == "learned"
+                    else tr("your sinusoidal_encoding(max_len, d_model)"),
+                    error=error,
                 )
 
 
@@ -698,16 +832,17 @@ def test_kv_cache(impl):
     attn = _attention(impl, seed=18, causal=True)
     x = torch.randn(2, 7, 16, generator=torch.Generator().manual_seed(19))
     positions = torch.arange(7) + 3
-    full, _, _ = _attend(attn, x, positions, what="attention(x, positions)")
-    _, _, (keys, values) = _attend(attn, x[:, :4], positions[:4], what="attention on 4 tokens")
+    full, _, _ = _attend(attn, x, positions, what=tr("attention(x, positions)"))
+    _, _, (keys, values) = _attend(attn, x[:, :4], positions[:4], what=tr("attention on 4 tokens"))
     H = SMALL["n_heads"]
     k = _heads(_np(x[:, :4]) @ _np(attn.k_proj.weight).T, H)
     v = _heads(_np(x[:, :4]) @ _np(attn.v_proj.weight).T, H)
     expected_keys = rotate(k, positions[:4].numpy(), SMALL["rope_base"], False)
     if np.shape(_np(keys)) != expected_keys.shape:
         fail(
-            f"the cached keys have shape {np.shape(_np(keys))}; the cache holds [B, H, T, head_dim] = "
-            f"{list(expected_keys.shape)}"
+            "the cached keys have shape {shape}; the cache holds [B, H, T, head_dim] = {expected_keys_shape}",
+            shape=np.shape(_np(keys)),
+            expected_keys_shape=list(expected_keys.shape),
         )
     if not _close(_np(keys), expected_keys):
         if _close(_np(keys), k):
@@ -718,33 +853,37 @@ def test_kv_cache(impl):
             )
         worst = np.unravel_index(np.argmax(np.abs(_np(keys) - expected_keys)), expected_keys.shape)
         fail(
-            "the cached keys differ from k_proj(x) split into heads [B, H, T, head_dim] and rotated at "
-            f"their positions (by {np.abs(_np(keys) - expected_keys)[worst]:.3g} at [batch, head, token, "
-            f"feature] = {list(map(int, worst))})",
+            "the cached keys differ from k_proj(x) split into heads [B, H, T, head_dim] and "
+            "rotated at their positions (by {value:.3g} at [batch, head, token, feature] = {map})",
             cause="cache keys",
+            value=np.abs(_np(keys) - expected_keys)[worst],
+            map=list(map(int, worst)),
         )
     if not _close(_np(values), v):
         fail("the cached values must be v_proj(x) split into heads, not rotated")
-    rest, _, _ = _attend(attn, x[:, 4:], positions[4:], (keys, values), what="attention with a cache")
+    rest, _, _ = _attend(attn, x[:, 4:], positions[4:], (keys, values), what=tr("attention with a cache"))
     if not _close(_np(rest), _np(full)[:, 4:]):
         fail(
-            "attention on 3 new tokens (positions 7 .. 9, given) after 4 cached ones (positions 3 .. 6) "
-            f"differs from the full pass by up to {float(np.abs(_np(rest) - _np(full)[:, 4:]).max()):.3g} "
-            "(by the definition the cached keys and values come first and new token i attends to keys "
-            "j <= P + i, P = cached length)",
+            "attention on 3 new tokens (positions 7 .. 9, given) after 4 cached ones (positions 3 "
+            ".. 6) differs from the full pass by up to {value_max:.3g} (by the definition the "
+            "cached keys and values come first and new token i attends to keys j <= P + i, P = "
+            "cached length)",
             cause="cache",
+            value_max=float(np.abs(_np(rest) - _np(full)[:, 4:]).max()),
         )
-    full, _, _ = _attend(attn, x, what="attention(x) with default positions")
-    _, _, cache = _attend(attn, x[:, :4], what="attention on 4 tokens, default positions")
-    rest, _, _ = _attend(attn, x[:, 4:], None, cache, what="attention with a cache, default positions")
+    full, _, _ = _attend(attn, x, what=tr("attention(x) with default positions"))
+    _, _, cache = _attend(attn, x[:, :4], what=tr("attention on 4 tokens, default positions"))
+    rest, _, _ = _attend(attn, x[:, 4:], None, cache, what=tr("attention with a cache, default positions"))
     if not _close(_np(rest), _np(full)[:, 4:]):
         found = _after_cache(
-            lambda p: _attend(attn, x[:, 4:], p, cache, what="attention with a cache"), rest, 4, 3
+            lambda p: _attend(attn, x[:, 4:], p, cache, what=tr("attention with a cache")), rest, 4, 3
         )
         fail(
-            "attention on 3 new tokens after 4 cached ones, with default positions, differs from the full "
-            f"pass; with a cache, default positions continue at P, P + 1, ... (P = cached length): {found}",
+            "attention on 3 new tokens after 4 cached ones, with default positions, differs from "
+            "the full pass; with a cache, default positions continue at P, P + 1, ... (P = cached "
+            "length): {found}",
             cause="cache positions",
+            found=found,
         )
     # The model, token by token and in chunks.
     idx = _tokens(2, 7, seed=20)
@@ -755,7 +894,11 @@ def test_kv_cache(impl):
             cache, start, steps, explicit_ok = None, 0, [], True
             explicit_cache = None
             for size in chunks:
-                what = f"{scheme} model, tokens fed in chunks {list(chunks)} with the cache"
+                what = tr(
+                    "{scheme} model, tokens fed in chunks {chunks} with the cache",
+                    scheme=scheme,
+                    chunks=list(chunks),
+                )
                 logits, cache, _ = _forward(model, idx[:, start : start + size], cache=cache, what=what)
                 steps.append(_np(logits))
                 given = torch.arange(start, start + size)
@@ -770,15 +913,22 @@ def test_kv_cache(impl):
                 )
                 if explicit_ok:
                     fail(
-                        f"{scheme} model, tokens fed in chunks {list(chunks)} with the cache: the logits "
-                        f"differ from the full pass from token {first} on, but not with explicit positions: "
-                        "new tokens' default positions must be P, P + 1, ... after the P cached ones",
+                        "{scheme} model, tokens fed in chunks {chunks} with the cache: the logits "
+                        "differ from the full pass from token {first} on, but not with explicit "
+                        "positions: new tokens' default positions must be P, P + 1, ... after the "
+                        "P cached ones",
                         cause="cache positions",
+                        scheme=scheme,
+                        chunks=list(chunks),
+                        first=first,
                     )
                 fail(
-                    f"{scheme} model, tokens fed in chunks {list(chunks)}: the logits differ from the full "
-                    f"pass from token {first} on: append the new keys (rotated) and values to each "
-                    "layer's cache and let new token i attend to keys j <= P + i"
+                    "{scheme} model, tokens fed in chunks {chunks}: the logits differ from the "
+                    "full pass from token {first} on: append the new keys (rotated) and values to "
+                    "each layer's cache and let new token i attend to keys j <= P + i",
+                    scheme=scheme,
+                    chunks=list(chunks),
+                    first=first,
                 )
 
 
@@ -787,36 +937,42 @@ FIXTURE_RUNS = {  # stored logits -> (pos_scheme, causal, explicit positions?, w
         "none",
         True,
         False,
-        "the core architecture: pre-norm blocks x + attn(norm1(x)) and x + mlp(norm2(x)), the MLP "
-        "Linear-GELU(exact)-Linear, scores / sqrt(head_dim), bias-free q/k/v/out projections, the final "
-        "norm, then lm_head",
+        N_(
+            "the core architecture: pre-norm blocks x + attn(norm1(x)) and x + mlp(norm2(x)), the "
+            "MLP Linear-GELU(exact)-Linear, scores / sqrt(head_dim), bias-free q/k/v/out "
+            "projections, the final norm, then lm_head"
+        ),
     ),
-    "learned": ("learned", True, False, "pos_emb(positions) added to the token embeddings"),
+    "learned": ("learned", True, False, N_("pos_emb(positions) added to the token embeddings")),
     "learned_encoder_gaps": (
         "learned",
         False,
         True,
-        "explicit positions used as given, and causal=False attending to every token",
+        N_("explicit positions used as given, and causal=False attending to every token"),
     ),
     "sinusoidal": (
         "sinusoidal",
         True,
         False,
-        "the rows of your sinusoidal_encoding(max_len, d_model) at the positions, added to the token "
-        "embeddings",
+        N_(
+            "the rows of your sinusoidal_encoding(max_len, d_model) at the positions, added to the "
+            "token embeddings"
+        ),
     ),
     "rope": (
         "rope",
         True,
         False,
-        "q and k rotated with apply_rope (half-split pairs, base=config.rope_base) at the token "
-        "positions, inside every layer",
+        N_(
+            "q and k rotated with apply_rope (half-split pairs, base=config.rope_base) at the token "
+            "positions, inside every layer"
+        ),
     ),
     "rope_encoder_gaps": (
         "rope",
         False,
         True,
-        "RoPE at the positions given (gaps allowed), and no mask when causal=False",
+        N_("RoPE at the positions given (gaps allowed), and no mask when causal=False"),
     ),
 }
 
@@ -843,8 +999,8 @@ def _after_cache(run, mine, P: int, n: int) -> str:
         },
     )
     if found:
-        return f"the new tokens' default positions {found}"
-    return "the output with default positions differs from the output at explicit positions P, P + 1, ..."
+        return tr("the new tokens' default positions {found}", found=found)
+    return tr("the output with default positions differs from the output at explicit positions P, P + 1, ...")
 
 
 @check(1, "default positions are 0 .. T-1, and continue after the cache")
@@ -853,21 +1009,26 @@ def test_default_positions(impl):
     for scheme in ("learned", "sinusoidal", "rope"):
         model = _model(impl, pos_scheme=scheme)
         default, _, _ = _forward(model, idx, what=f"{scheme} model(idx)")
-        explicit, _, _ = _forward(model, idx, torch.arange(6), what=f"{scheme} model(idx, positions)")
+        explicit, _, _ = _forward(
+            model, idx, torch.arange(6), what=tr("{scheme} model(idx, positions)", scheme=scheme)
+        )
         if not _close(_np(default), _np(explicit)):
             shifted = _which_positions(
-                lambda p: _forward(model, idx, p, what=f"{scheme} model(idx, positions)"),  # noqa: B023
+                lambda p: _forward(model, idx, p, what=tr("{scheme} model(idx, positions)", scheme=scheme)),  # noqa: B023
                 default,
                 {"1 .. T": torch.arange(1, 7)},
             )
             fail(
-                f"{scheme} model: model(idx) differs from model(idx, positions=arange(T)); without "
-                "positions and without a cache the tokens sit at 0 .. T-1"
-                + ("; yours sit at 1 .. T (off by one)" if shifted else ""),
+                "{scheme} model: model(idx) differs from model(idx, positions=arange(T)); without "
+                "positions and without a cache the tokens sit at 0 .. T-1{shifted}",
                 cause="default positions",
+                scheme=scheme,
+                shifted=tr("; yours sit at 1 .. T (off by one)") if shifted else "",
             )
-        _, cache, _ = _forward(model, idx[:, :4], what=f"{scheme} model(first 4 tokens)")
-        after, _, _ = _forward(model, idx[:, 4:], cache=cache, what=f"{scheme} model(2 more, cache)")
+        _, cache, _ = _forward(model, idx[:, :4], what=tr("{scheme} model(first 4 tokens)", scheme=scheme))
+        after, _, _ = _forward(
+            model, idx[:, 4:], cache=cache, what=tr("{scheme} model(2 more, cache)", scheme=scheme)
+        )
         given, _, _ = _forward(model, idx[:, 4:], torch.arange(4, 6), cache, what=f"{scheme} model")
         if not _close(_np(after), _np(given)):
             found = _after_cache(
@@ -877,8 +1038,10 @@ def test_default_positions(impl):
                 2,
             )
             fail(
-                f"{scheme} model: after 4 cached tokens the new tokens default to positions 4, 5: {found}",
+                "{scheme} model: after 4 cached tokens the new tokens default to positions 4, 5: {found}",
                 cause="cache positions",
+                scheme=scheme,
+                found=found,
             )
 
 
@@ -887,7 +1050,7 @@ def test_dropout(impl):
     model = _model(impl, dropout=0.5)
     idx = _tokens(2, 8)
     first, _, _ = _forward(model, idx, what="model.eval()(idx)")
-    second, _, _ = _forward(model, idx, what="model.eval()(idx), again")
+    second, _, _ = _forward(model, idx, what=tr("model.eval()(idx), again"))
     if not _close(_np(first), _np(second)):
         fail("in eval mode the model must be deterministic (dropout off)")
     model.train()
@@ -916,28 +1079,45 @@ def test_snapshot(impl):
         mine = set(model.state_dict())
         if mine != set(wanted):
             fail(
-                f"{scheme} model: parameter names differ from the exercise's: missing "
-                f"{sorted(set(wanted) - mine)[:4]}, unexpected {sorted(mine - set(wanted))[:4]} (keep "
-                f"{NAMES}; the sinusoidal table is a non-persistent buffer)"
+                "{scheme} model: parameter names differ from the exercise's: missing {sorted}, "
+                "unexpected {sorted2} (keep {names}; the sinusoidal table is a non-persistent "
+                "buffer)",
+                scheme=scheme,
+                sorted=sorted(set(wanted) - mine)[:4],
+                sorted2=sorted(mine - set(wanted))[:4],
+                names=NAMES,
             )
         shapes = {name: list(shape) for name, shape in inside(_shapes, model)}
         for name, value in sorted(wanted.items()):
             if name in shapes and shapes[name] != list(value.shape):
                 fail(
-                    f"{scheme} model: {name} has shape {shapes[name]}, the stored one {list(value.shape)} "
-                    f"(config: {config})"
+                    "{scheme} model: {name} has shape {shapes}, the stored one {value_shape} "
+                    "(config: {config})",
+                    scheme=scheme,
+                    name=name,
+                    shapes=shapes[name],
+                    value_shape=list(value.shape),
+                    config=config,
                 )
         call_function(f"{scheme} model: load_state_dict(stored weights)", model.load_state_dict, wanted)
         logits, _, _ = _forward(model, idx, gaps if explicit else None, what=f"{scheme} model")
         expected = data[f"logits/{key}"]
         got = _np(logits)
         if got.shape != expected.shape:
-            fail(f"{scheme} model: logits of shape {got.shape}, expected {expected.shape}")
+            fail(
+                "{scheme} model: logits of shape {got_shape}, expected {expected_shape}",
+                scheme=scheme,
+                got_shape=got.shape,
+                expected_shape=expected.shape,
+            )
         if not _close(got, expected):
             err = np.abs(got - expected).max()
             fail(
-                f"stored weights, run '{key}': your logits differ from the stored reference by up to "
-                f"{err:.3g}; this run depends on {hint}"
+                "stored weights, run '{key}': your logits differ from the stored reference by up "
+                "to {err:.3g}; this run depends on {hint}",
+                key=key,
+                err=err,
+                hint=hint,
             )
 
 
@@ -971,12 +1151,12 @@ def test_gradients(impl):
     targets = _tokens(2, 6, seed=23)
     for scheme in ("rope", "learned", "sinusoidal"):
         model = _model(impl, seed=24, pos_scheme=scheme).train()
-        what = f"{scheme} model: forward and backward"
+        what = tr("{scheme} model: forward and backward", scheme=scheme)
         grads = call_function(what, inside, _loss_backward, model, idx, targets)
         if not isinstance(grads, dict):
-            fail(f"{what}: the model must return a tuple (logits, cache, weights)")
+            fail("{what}: the model must return a tuple (logits, cache, weights)", what=what)
         if not grads:
-            fail(f"{scheme} model has no parameters (create the submodules in __init__)")
+            fail("{scheme} model has no parameters (create the submodules in __init__)", scheme=scheme)
         missing = [
             n
             for n, g in grads.items()
@@ -984,6 +1164,8 @@ def test_gradients(impl):
         ]
         if missing:
             fail(
-                f"{scheme} model: no gradient reaches {missing[:4]}: is every module used in forward, "
-                "without .detach() or torch.no_grad() on the path?"
+                "{scheme} model: no gradient reaches {missing}: is every module used in forward, "
+                "without .detach() or torch.no_grad() on the path?",
+                scheme=scheme,
+                missing=missing[:4],
             )
