@@ -10,23 +10,19 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] tags=["en"]
 # # 03 — From sinusoidal encodings to RoPE
 #
-# **Interview questions this notebook answers / 本节回答的面试题**
+# **Interview questions this notebook answers**
 #
 # - **Q1** What does positional encoding do in a Transformer?
-#   Transformer 中位置编码的作用是什么？
 #   *(Self-attention on its own is permutation-equivariant: shuffle the tokens and the outputs are
 #   shuffled the same way. Without positions, "dog bites man" and "man bites dog" look alike.)*
-#   *（自注意力本身是置换等变的：打乱输入顺序，输出只是以同样的方式被打乱。没有位置信息，模型分不清词序。）*
 # - **Q2** Why do absolute encodings (sinusoidal or learned) fall short?
-#   为什么传统的绝对位置编码（正弦或可学习）效果不够好？
 # - **Q3** What is the core idea of RoPE, and what are its advantages?
-#   RoPE 的核心思想是什么？有哪些优势？
-# - **Coding** Implement RoPE. / 手写 RoPE。
+# - **Coding** Implement RoPE.
 #
-# **What you will do / 你要做的事**
+# **What you will do**
 #
 # 1. See why attention needs positions, and look at the sinusoidal table (formula and heat map).
 # 2. Implement `sinusoidal_encoding` in `exercises/sinusoidal.py` and grade it here.
@@ -36,6 +32,28 @@
 # 6. Implement `rope_cos_sin`, `apply_rope` and `apply_rope_complex` in `exercises/rope.py`.
 # 7. Use *your* implementation to verify the relative property, see long-term decay, and see why
 #    angles must not be computed in bf16.
+
+# %% [markdown] tags=["zh"]
+# # 03 — 从正弦位置编码到旋转位置编码（RoPE）
+#
+# **本笔记本（notebook）回答的面试题**
+#
+# - **Q1** Transformer 中位置编码的作用是什么？
+#   *（自注意力本身是置换等变的：打乱 token 的顺序，输出也只是按同样的方式被打乱。没有位置信息，
+#   “狗咬人”和“人咬狗”在模型看来毫无区别。）*
+# - **Q2** 为什么绝对位置编码（正弦或可学习的）不够好？
+# - **Q3** RoPE 的核心思想是什么？有哪些优势？
+# - **编程题** 手写 RoPE。
+#
+# **你要做的事**
+#
+# 1. 弄清注意力为什么需要位置信息，并看看正弦位置编码表（公式和热力图）。
+# 2. 在 `exercises/sinusoidal.py` 中实现 `sinusoidal_encoding`，并在这里评分。
+# 3. 用数值说明绝对位置编码为什么不够：两个 token 一起平移时，q·k 分数会跟着变。
+# 4. 推导 RoPE，观察它的频率，并澄清源文档中的错误说法。
+# 5. 比较特征对的两种布局：前后半分（half-split）和相邻交错（interleaved）。
+# 6. 在 `exercises/rope.py` 中实现 `rope_cos_sin`、`apply_rope` 和 `apply_rope_complex`。
+# 7. 用*你自己*的实现验证相对位置性质，观察远程衰减，并弄清为什么角度不能用 bf16 计算。
 
 # %%
 import matplotlib.pyplot as plt
@@ -47,12 +65,19 @@ from grader import check, load
 rng = np.random.default_rng(0)  # every random draw in this notebook comes from a seeded generator
 gen = torch.Generator().manual_seed(0)
 
-# %% [markdown]
+# %% [markdown] tags=["en"]
 # ## 1. Why a Transformer needs positions (Q1)
 #
 # Attention mixes tokens with weights $\mathrm{softmax}(q_m \cdot k_n / \sqrt d)$ that depend only on the
 # *contents* of the tokens. Permute the input rows and every output row moves with its token: the
 # layer is **permutation-equivariant**. One cell proves it (plain numpy, one head):
+
+# %% [markdown] tags=["zh"]
+# ## 1. Transformer 为什么需要位置信息（Q1）
+#
+# 注意力用权重 $\mathrm{softmax}(q_m \cdot k_n / \sqrt d)$ 来混合各个 token，而这些权重只取决于
+# token 的*内容*。把输入的行打乱，每一行输出都会跟着自己的 token 移动：这一层是**置换等变**的。
+# 用下面一个单元格就能验证这一点（纯 numpy，单个头）：
 
 
 # %%
@@ -71,7 +96,7 @@ print(
     np.allclose(attention(x[perm], W_q, W_k, W_v), attention(x, W_q, W_k, W_v)[perm]),
 )
 
-# %% [markdown]
+# %% [markdown] tags=["en"]
 # ## 2. The sinusoidal encoding (Vaswani et al. 2017)
 #
 # The original Transformer *adds* a fixed table to the token embeddings. Feature pair $(2i, 2i+1)$
@@ -84,6 +109,21 @@ print(
 #
 # The wavelengths $2\pi/\omega_i$ grow geometrically from $2\pi$ to $2\pi\cdot\text{base}$: the first
 # columns flip quickly, the last ones barely move. The table below is computed with numpy only to draw it.
+
+# %% [markdown] tags=["zh"]
+# ## 2. 正弦位置编码（Vaswani et al. 2017）
+#
+# 原始的 Transformer 把一张固定的表*加*到词向量上。特征对 $(2i, 2i+1)$ 以角频率
+# $\omega_i = \text{base}^{-2i/d}$ 振荡（底数 base = 10 000）：
+#
+# $$
+# \mathrm{PE}[p, 2i] = \sin\!\left(\frac{p}{\text{base}^{2i/d}}\right), \qquad
+# \mathrm{PE}[p, 2i+1] = \cos\!\left(\frac{p}{\text{base}^{2i/d}}\right).
+# $$
+#
+# 波长 $2\pi/\omega_i$ 从 $2\pi$ 按几何级数增长到 $2\pi\cdot\text{base}$：前面几列翻转得很快，
+# 最后几列几乎不动。
+# 下面这张表用 numpy 计算，只是为了画图。
 
 
 # %%
@@ -104,7 +144,7 @@ ax.set(
 fig.colorbar(im, ax=ax)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] tags=["en"]
 # **Spot the bug (source document 000).** The sinusoidal code in the first source document is wrong in
 # two ways and differs from the paper in a third, and interviewers like to ask "what is wrong with this
 # code?":
@@ -127,13 +167,32 @@ plt.show()
 # `sinusoidal_encoding(length, d_model, base=10000.0)` returns a float32 tensor `[length, d_model]` with
 # the formula above (sin in even columns, cos in odd ones), and raises `ValueError` for an odd `d_model`
 # or `length < 1`. Save the file and run the next cell; it grades your file with hidden checks.
+
+# %% [markdown] tags=["zh"]
+# **找错（源文档 000）。** 第一份源文档里的正弦位置编码代码有两处错误，另有一处与论文不一致；
+# 面试官很喜欢问“这段代码哪里有问题？”：
 #
-# 练习：在 `exercises/sinusoidal.py` 中实现 `sinusoidal_encoding`，保存后运行下一个单元格评分。
+# - 它用 `torch.arange(0, d_model // 2, 2)` 作为指数，所以只得到 d/4 个频率，表也只有 **d/2 列**
+#   （注释声称形状是 `[1, 512, 1024]`，代码实际给出的是 `[1, 512, 256]`）；
+# - 它把位置**乘以** $2i/d$，而不是除以 $\text{base}^{2i/d}$，于是频率从 0 开始线性增长，
+#   而不是从 1 开始按几何级数递减（它的第一个“频率”是 0：一整列常数）；
+# - 它把 `[sin | cos]` 拼接起来，而不是交错排列。这不算错：这只是特征的一个固定置换，
+#   第一层的权重会把它吸收掉（tensor2tensor 的 `get_timing_signal_1d` 也是拼接的）；
+#   只不过这不是论文的布局，而本练习要求的正是论文的布局。
+#
+# 正确的结果应该和上面的热力图一样：形状为 `[length, d_model]`，第 0 列（= $\sin p$）和第 1 列
+# （= $\cos p$）每一行都在变，越往右的列变化越慢。
+#
+# ### 练习：在 `exercises/sinusoidal.py` 中实现 `sinusoidal_encoding`
+#
+# `sinusoidal_encoding(length, d_model, base=10000.0)` 按上面的公式返回形状为 `[length, d_model]` 的
+# float32 张量（偶数列为 sin，奇数列为 cos）；`d_model` 为奇数或 `length < 1` 时抛出 `ValueError`。
+# 保存文件后运行下一个单元格，它会用隐藏检查为你的文件评分。
 
 # %%
 check("sinusoidal")
 
-# %% [markdown]
+# %% [markdown] tags=["en"]
 # ## 3. Why absolute encodings fall short (Q2)
 #
 # With an additive encoding, the query of token a at position m is $W_q(x_a + \mathrm{PE}_m)$ and the key
@@ -141,6 +200,14 @@ check("sinusoidal")
 # such as $x_a^\top W_q^\top W_k \mathrm{PE}_n$ that depend on the **absolute** position n, not on $n - m$.
 # So the same two words at the same distance get a different score at the start and in the middle of a
 # text. Demo: keep the distance fixed at 7, shift both tokens by s, and watch the score move.
+
+# %% [markdown] tags=["zh"]
+# ## 3. 绝对位置编码为什么不够（Q2）
+#
+# 使用加性位置编码时，位置 m 上 token a 的查询是 $W_q(x_a + \mathrm{PE}_m)$，位置 n 上 token b 的键是
+# $W_k(x_b + \mathrm{PE}_n)$。把两者的点积展开，会留下 $x_a^\top W_q^\top W_k \mathrm{PE}_n$ 这样的交叉项，
+# 它依赖的是**绝对**位置 n，而不是 $n - m$。所以同样两个词、同样的距离，出现在文本开头和中间时分数并不相同。
+# 演示：把距离固定为 7，两个 token 一起平移 s，看分数如何变化。
 
 # %%
 d = 64
@@ -168,16 +235,18 @@ ax.set(
 )
 plt.show()
 
-# %% [markdown]
+# %% [markdown] tags=["en"]
 # The second weakness of absolute schemes: a **learned** table (BERT, GPT-2) has one row per position
 # up to its training length (512, 1024) and simply has no row for position 1025. The sinusoidal
 # formula does produce values there, but the model never saw them and the score above shows they
 # are not "the same" to the model as nearby positions.
-#
-# 第二个缺点：可学习的位置表（BERT、GPT-2）只有训练长度那么多行，超出长度就没有可用的向量；
-# 正弦编码虽然可以算出更远的位置，但模型并没有见过，分数也不只依赖相对距离。
 
-# %% [markdown]
+# %% [markdown] tags=["zh"]
+# 绝对位置方案的第二个弱点：**可学习的**位置表（BERT、GPT-2）每个位置占一行，只到训练长度（512、1024）为止，
+# 位置 1025 根本没有对应的行。正弦公式在那里倒是能算出值，但模型从没见过这些值；上面的分数也表明，
+# 对模型来说它们和邻近的位置并不“一样”。
+
+# %% [markdown] tags=["en"]
 # ## 4. RoPE: rotate, don't add (Q3)
 #
 # RoPE (RoFormer, Su et al. 2021, arXiv 2104.09864) splits the **feature dimension** $d$ (not the
@@ -203,11 +272,35 @@ plt.show()
 # table and no extra parameters. Norms are preserved ($\|R_m q\| = \|q\|$), and the code never builds
 # $R_m$: it is two element-wise multiply-adds per pair.
 #
-# 核心思想：把特征维度两两分组，第 $i$ 组在位置 $m$ 旋转角度 $m\theta_i$；旋转的可组合性让
-# $q\cdot k$ 只依赖相对位置 $n-m$。
-#
 # Each pair is a clock hand turning at its own speed. The first pairs turn fast (wavelength $2\pi$
 # tokens), the last ones slowly (wavelength close to $2\pi\cdot\text{base}$):
+
+# %% [markdown] tags=["zh"]
+# ## 4. RoPE：旋转，而不是相加（Q3）
+#
+# RoPE（旋转位置编码，出自 RoFormer，Su et al. 2021，arXiv 2104.09864）把**特征维度** $d$（而不是序列）
+# 分成 $d/2$ 个二维的对。在位置 $m$ 上，查询（以及键）的第 $i$ 对旋转角度 $m\,\theta_i$，其中
+#
+# $$\theta_i = \text{base}^{-2i/d}, \qquad i = 0, \dots, d/2 - 1,$$
+#
+# $$
+# \begin{pmatrix} q'_{(i,1)} \\ q'_{(i,2)} \end{pmatrix} =
+# \begin{pmatrix} \cos m\theta_i & -\sin m\theta_i \\ \sin m\theta_i & \cos m\theta_i \end{pmatrix}
+# \begin{pmatrix} q_{(i,1)} \\ q_{(i,2)} \end{pmatrix}.
+# $$
+#
+# 记 $R_m$ 为由这 $d/2$ 个旋转组成的分块对角矩阵。旋转可以复合，而且转置就是逆，
+# 即 $R(a)^\top R(b) = R(b - a)$，因此
+#
+# $$
+# \langle R_m q, R_n k \rangle = q^\top R_m^\top R_n\, k = q^\top R_{n-m}\, k = \langle q, R_{n-m} k\rangle .
+# $$
+#
+# 分数对位置的依赖**只通过 $n - m$**：这就是相对位置，既不需要可学习的表，也没有额外参数。
+# 范数保持不变（$\|R_m q\| = \|q\|$），而且代码从来不构造 $R_m$：每一对只需两次逐元素的乘加。
+#
+# 每一对就像一根以自己的速度转动的表针。前面的对转得快（波长 $2\pi$ 个 token），
+# 后面的对转得慢（波长接近 $2\pi\cdot\text{base}$）：
 
 # %%
 d, base = 128, 10000.0
@@ -226,15 +319,15 @@ axs[1].set(xlabel="position m", title=r"$\cos(m\,\theta_i)$ for a few pairs (sta
 axs[1].set(yticks=2.5 * np.arange(len(pairs)), yticklabels=[f"pair {j}" for j in pairs])
 plt.show()
 
-# %% [markdown]
-# ### Myths in the source documents, corrected / 源文档中的错误说法
+# %% [markdown] tags=["en"]
+# ### Myths in the source documents, corrected
 #
 # - *"RoPE reduces computational complexity."* No. It **adds** $O(T\cdot d)$ element-wise work;
 #   attention stays $O(T^2 \cdot d)$. Its advantages are a relative-position score, long-term decay, no
-#   learned table, and compatibility with linear attention. / RoPE 并不降低复杂度。
+#   learned table, and compatibility with linear attention.
 # - *"RoPE is added to the embeddings"* (document 000's classifier does `src = src + pos_encoding`). No:
 #   RoPE **rotates q and k inside every attention layer**, after the projections; it is never added to
-#   anything and **never applied to v**. / RoPE 不加到词向量上，只旋转 q 和 k，不作用于 v。
+#   anything and **never applied to v**.
 # - *"RoPE splits the sequence into groups."* No: the **feature dimension** is split into pairs.
 # - Document 001's "rotation matrix" $\mathrm{softmax}(\theta\cdot \mathrm{pos}_i)$ is not a rotation:
 #   softmax outputs are positive and sum to 1, so it is not orthogonal, does not preserve norms, and is
@@ -243,7 +336,22 @@ plt.show()
 # - The paper is **RoFormer: Enhanced Transformer with Rotary Position Embedding**, Su, Lu, Pan,
 #   Murtadha, Wen, Liu (2021), arXiv 2104.09864, not "Zhou et al., 2020".
 
-# %% [markdown]
+# %% [markdown] tags=["zh"]
+# ### 源文档中的错误说法及更正
+#
+# - *“RoPE 降低了计算复杂度。”* 错。它反而**增加**了 $O(T\cdot d)$ 的逐元素计算；
+#   注意力仍然是 $O(T^2 \cdot d)$。它的优势在于：分数只依赖相对位置、远程衰减、不需要可学习的表，
+#   以及能与线性注意力兼容。
+# - *“RoPE 是加到词向量上的”*（文档 000 的分类器写的是 `src = src + pos_encoding`）。错：RoPE 在
+#   **每一个注意力层内部、投影之后旋转 q 和 k**；它从不加到任何东西上，也**从不作用于 v**。
+# - *“RoPE 把序列分成若干组。”* 错：被分成对的是**特征维度**。
+# - 文档 001 的“旋转矩阵” $\mathrm{softmax}(\theta\cdot \mathrm{pos}_i)$ 根本不是旋转：
+#   softmax 的输出全为正且和为 1，所以它不是正交矩阵，不保持范数，也不是相对位置的函数。
+# - 它的算例用的是 3 维。RoPE 旋转的是特征对，所以被旋转的维度必须是**偶数**。
+# - 论文是 **RoFormer: Enhanced Transformer with Rotary Position Embedding**（Su, Lu, Pan, Murtadha,
+#   Wen, Liu，2021，arXiv 2104.09864），而不是“Zhou et al., 2020”。
+
+# %% [markdown] tags=["en"]
 # ## 5. Two layouts of the pairs: half-split and interleaved
 #
 # Which two features form pair $i$? Codebases disagree:
@@ -254,6 +362,18 @@ plt.show()
 # | half-split | features $(i,\ i + d/2)$ | Hugging Face Llama, GPT-NeoX (`rotate_half`) |
 #
 # For $d = 8$ (colour = pair, all features of one colour turn together at $\theta_i$):
+
+# %% [markdown] tags=["zh"]
+# ## 5. 特征对的两种布局：前后半分与相邻交错
+#
+# 第 $i$ 对由哪两个特征组成？不同代码库的做法并不一致：
+#
+# | 布局 | 第 $i$ 对 | 使用者 |
+# | --- | --- | --- |
+# | 相邻交错（interleaved） | 特征 $(2i,\ 2i+1)$ | 原论文、Meta 的 Llama（复数形式）、GPT-J |
+# | 前后半分（half-split） | 特征 $(i,\ i + d/2)$ | Hugging Face Llama、GPT-NeoX（`rotate_half`） |
+#
+# 以 $d = 8$ 为例（颜色表示所属的对，同一颜色的所有特征一起以 $\theta_i$ 转动）：
 
 # %%
 d8 = 8
@@ -267,7 +387,7 @@ for row, pairs in enumerate((interleaved_pair, half_split_pair)):
 ax.set(xticks=[], yticks=[0, 1], yticklabels=["interleaved", "half-split"])
 plt.show()
 
-# %% [markdown]
+# %% [markdown] tags=["en"]
 # They are **the same map up to a fixed permutation** of features. Let $P$ reorder a vector as
 # $[x_0, x_2, x_4, \dots, x_1, x_3, x_5, \dots]$ (evens first, then odds). Then pair $(2i, 2i+1)$ of $x$
 # lands on positions $(i, i + d/2)$ of $Px$, so
@@ -277,8 +397,18 @@ plt.show()
 # with the other (converting Meta's Llama weights to Hugging Face does exactly this). Mixing the two
 # silently gives a model that runs and produces garbage.
 
-# %% [markdown]
-# ## 5a. RoPE on the whiteboard (numpy) / 白板版 RoPE
+# %% [markdown] tags=["zh"]
+# 两者**只差一个固定的特征置换，是同一个映射**。令 $P$ 把向量重排为
+# $[x_0, x_2, x_4, \dots, x_1, x_3, x_5, \dots]$（先偶数下标，再奇数下标）。于是 $x$ 的特征对 $(2i, 2i+1)$
+# 落到 $Px$ 的下标 $(i, i + d/2)$ 上，所以
+# $\ \mathrm{halfsplit}(Px) = P\,\mathrm{interleaved}(x)$。由于 $P$ 是正交矩阵，并且同时作用于 q 和 k，
+# $\langle Pa, Pb\rangle = \langle a, b\rangle$：注意力分数完全相同。真正会变的是检查点（checkpoint）：
+# 用一种布局训练出的权重，要换成另一种布局运行，就得置换 $W_q$ 和 $W_k$ 的行
+# （把 Meta 的 Llama 权重转换成 Hugging Face 格式时做的正是这件事）。两种布局混用，
+# 模型照样能跑，却会悄无声息地输出一堆垃圾。
+
+# %% [markdown] tags=["en"]
+# ## 5a. RoPE on the whiteboard (numpy)
 #
 # Interviewers often ask for the matrix form first. $R(m)$ is block diagonal; block $i$ acts on features
 # $(2i, 2i+1)$:
@@ -291,7 +421,22 @@ plt.show()
 # $O(d^2)$ per token, while rotating the pairs element-wise costs $O(d)$.
 #
 # **Exercise:** implement `rope_frequencies`, `rotation_matrix` and `apply_rope` (without building the
-# matrix) in `exercises/rope_numpy.py`, numpy only. 练习：在 `exercises/rope_numpy.py` 中用 numpy 实现。
+# matrix) in `exercises/rope_numpy.py`, numpy only.
+
+# %% [markdown] tags=["zh"]
+# ## 5a. 白板版 RoPE（numpy）
+#
+# 面试官常常先让你写出矩阵形式。$R(m)$ 是分块对角矩阵，第 $i$ 块作用在特征 $(2i, 2i+1)$ 上：
+#
+# $$R(m) = \mathrm{diag}\big(R_0(m), \dots, R_{d/2-1}(m)\big),\qquad
+#   R_i(m) = \begin{pmatrix}\cos m\theta_i & -\sin m\theta_i\\ \sin m\theta_i & \cos m\theta_i\end{pmatrix},
+#   \qquad \theta_i = \text{base}^{-2i/d}.$$
+#
+# 在白板上构造 $d\times d$ 的矩阵没问题，放进模型里却毫无用处：用它做乘法每个 token 要 $O(d^2)$，
+# 而对各个对做逐元素旋转只要 $O(d)$。
+#
+# **练习：** 在 `exercises/rope_numpy.py` 中只用 numpy 实现 `rope_frequencies`、`rotation_matrix` 和
+# `apply_rope`（`apply_rope` 不构造矩阵）。
 
 # %%
 check("rope_numpy")
@@ -306,8 +451,8 @@ axes[1].imshow(R.T @ R, cmap="RdBu", vmin=-1, vmax=1)
 axes[1].set_title("R(5)^T R(5) = I (orthogonal)")
 plt.show()
 
-# %% [markdown]
-# ## 5b. Spot the bug: document 001's "rotation matrix" / 找错：文档 001 的“旋转矩阵”
+# %% [markdown] tags=["en"]
+# ## 5b. Spot the bug: document 001's "rotation matrix"
 #
 # Source document 001 defines the rotation matrix as $\mathrm{softmax}(\theta\cdot pos_i)$ with
 # $pos_i = [i, i^2, \dots, i^d]$, and works an example with $d = 3$. Interviewers like "what is wrong
@@ -318,7 +463,17 @@ plt.show()
 #
 # **Exercise:** in `exercises/rotation_bug.py` write `is_rotation`, `preserves_norms`, `is_relative`
 # and the fix `fixed_matrix_at` (which must refuse an odd dimension with a clear `ValueError`).
-# 练习：在 `exercises/rotation_bug.py` 中写出这些检验函数，并给出正确的矩阵。
+
+# %% [markdown] tags=["zh"]
+# ## 5b. 找错：文档 001 的“旋转矩阵”
+#
+# 源文档 001 把旋转矩阵定义为 $\mathrm{softmax}(\theta\cdot pos_i)$，其中 $pos_i = [i, i^2, \dots, i^d]$，
+# 还用 $d = 3$ 演算了一个例子。面试官很喜欢问“这有什么问题？”。旋转矩阵必须是方阵、正交，且行列式为 $+1$
+# （因此保持长度），而 RoPE 的旋转矩阵还必须让 $R(m)^\top R(n)$ 只依赖 $n - m$。softmax 矩阵的元素全为正、
+# 每行之和为 1：它做的是加权平均，不是旋转。而且 $d = 3$ 根本没法分成二维的对。
+#
+# **练习：** 在 `exercises/rotation_bug.py` 中写出 `is_rotation`、`preserves_norms`、`is_relative`，
+# 以及修正版 `fixed_matrix_at`（遇到奇数维度时必须抛出信息清楚的 `ValueError`）。
 
 # %%
 check("rotation_bug")
@@ -330,7 +485,7 @@ print("document's matrix is a rotation:", bug.is_rotation(M), "| keeps norms:", 
 print("document's matrix is relative:", bug.is_relative(lambda m: bug.document_matrix_at(m, 4)))
 print("fixed matrix is relative:     ", bug.is_relative(lambda m: bug.fixed_matrix_at(m, 4)))
 
-# %% [markdown]
+# %% [markdown] tags=["en"]
 # ## 6. Exercise: implement `rope_cos_sin`, `apply_rope` and `apply_rope_complex` in `exercises/rope.py`
 #
 # - `rope_cos_sin(positions, dim, base=10000.0, *, dtype=torch.float32) -> (cos, sin)`: each of shape
@@ -347,13 +502,30 @@ print("fixed matrix is relative:     ", bug.is_relative(lambda m: bug.fixed_matr
 #   multiply by $e^{\mathrm{i}\,m\theta_i}$; equals `apply_rope(..., interleaved=True)`.
 #
 # For a pair $(x_1, x_2)$ and angle $a$: $x_1' = x_1\cos a - x_2 \sin a$, $\ x_2' = x_2 \cos a + x_1 \sin a$.
+
+# %% [markdown] tags=["zh"]
+# ## 6. 练习：在 `exercises/rope.py` 中实现 `rope_cos_sin`、`apply_rope` 和 `apply_rope_complex`
 #
-# 练习：在 `exercises/rope.py` 中实现这三个函数，保存后运行下一个单元格评分。
+# - `rope_cos_sin(positions, dim, base=10000.0, *, dtype=torch.float32) -> (cos, sin)`：两者的形状都是
+#   `[*positions.shape, dim]`，采用前后半分布局（第 $j$ 列和第 $j + d/2$ 列是同一个角度，
+#   表就是 `cat(freqs, freqs)`）。无论要求的 `dtype` 是什么，角度都要用 float32 或更高精度计算，
+#   只把 cos 和 sin 转换成目标类型（第 7 节会说明原因）。
+# - `apply_rope(x, positions, *, base=10000.0, interleaved=False, rotary_dim=None)`：
+#   x 的形状为 `[..., T, dim]`，位置为整数，可广播到 `[..., T]`。
+#   `interleaved=False` 时第 $i$ 对为 $(i, i + d/2)$，`interleaved=True` 时为 $(2i, 2i+1)$；
+#   `rotary_dim=r` 表示只旋转前 r 个特征（部分旋转）。返回值与 x 的形状、dtype 和设备都相同；
+#   不要修改 x；不要构造 `[T, dim, dim]` 的矩阵；dim 或 rotary_dim 为奇数，
+#   或 rotary_dim > dim 时抛出 `ValueError`。可选参数 `cos_sin=rope_cos_sin(positions, r, base,
+#   dtype=x.dtype)`：一张只算一次、由 q、k 和所有层共享的表（见第 7.4 节）。
+# - `apply_rope_complex(x, positions, *, base=10000.0)`：把相邻的两个特征看作一个复数，
+#   乘以 $e^{\mathrm{i}\,m\theta_i}$；结果与 `apply_rope(..., interleaved=True)` 相同。
+#
+# 对于一对 $(x_1, x_2)$ 和角度 $a$：$x_1' = x_1\cos a - x_2 \sin a$，$\ x_2' = x_2 \cos a + x_1 \sin a$。
 
 # %%
 check("rope")
 
-# %% [markdown]
+# %% [markdown] tags=["en"]
 # ## 7. Your RoPE at work
 #
 # The cells below import **your** `exercises/rope.py` (re-run them after editing the file).
@@ -362,6 +534,16 @@ check("rope")
 #
 # Take the same two tokens as in section 3 (now without any additive encoding), rotate q at m and k at n,
 # and compare the score for $(m, n)$ with the score for $(m + s, n + s)$.
+
+# %% [markdown] tags=["zh"]
+# ## 7. 你的 RoPE 实战
+#
+# 下面的单元格导入的是**你自己的** `exercises/rope.py`（修改文件后要重新运行它们）。
+#
+# ### 7.1 用数值验证相对位置性质
+#
+# 取第 3 节中同样的两个 token（这次不加任何加性位置编码），把 q 旋转到位置 m、k 旋转到位置 n，
+# 比较 $(m, n)$ 和 $(m + s, n + s)$ 两种情况下的分数。
 
 # %%
 rope = load("rope")
@@ -393,9 +575,13 @@ ax.set(xlabel="shift s (positions 3 + s, 10 + s)", ylabel="q·k / sqrt(d)")
 ax.legend()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] tags=["en"]
 # The three forms you wrote agree: half-split on permuted features equals permuted interleaved, and
 # the complex form equals interleaved.
+
+# %% [markdown] tags=["zh"]
+# 你写的三种形式结果一致：对置换后的特征做前后半分旋转，等于对相邻交错旋转的结果做同样的置换；
+# 复数形式与相邻交错形式相同。
 
 # %%
 x = torch.randn(2, 5, 16, generator=gen, dtype=torch.float64)  # (B, T, d)
@@ -406,7 +592,7 @@ inter = rope.apply_rope(x, pos, interleaved=True)
 print("halfsplit(Px) == P interleaved(x):", torch.allclose(half, inter[..., P]))
 print("complex == interleaved:          ", torch.allclose(rope.apply_rope_complex(x, pos), inter))
 
-# %% [markdown]
+# %% [markdown] tags=["en"]
 # ### 7.2 Long-term decay
 #
 # For random q and k = q, the score of q at position 0 against the same vector at distance r is
@@ -422,6 +608,22 @@ print("complex == interleaved:          ", torch.allclose(rope.apply_rope_comple
 # Round We Go! What makes Rotary Positional Encodings useful?", arXiv 2410.06205) argue that this decay
 # is not why RoPE works: trained models use the low frequencies as semantic channels and the high ones
 # to build positional attention patterns.
+
+# %% [markdown] tags=["zh"]
+# ### 7.2 远程衰减
+#
+# 对随机的 q，取 k = q，位置 0 上的 q 与距离 r 处同一向量的分数为
+# $\sum_i (q_{i,1}^2 + q_{i,2}^2)\cos(r\theta_i)$，其平均值正比于
+# $\frac{2}{d}\sum_i \cos(r\theta_i)$：从 1 开始，随着 r 增大而衰减（带着波动），
+# 因为各对的角度逐渐错开了相位。
+# 所以*当键与查询相同时*，距离越近的 token 分数往往越高。（RoFormer 第 3.4.3 节证明了这类上界；
+# 你会在长上下文笔记本中计算它。）灰色区域表明，*单次*采样的噪声比平均值大得多。
+#
+# 要注意这个结论的适用范围：对于相互独立的随机 q 和 k，在*任何*距离上分数的期望都是 0
+# （每一对旋转后的点积平均为零），所以衰减说的是与查询相似的键，并不是对任意输入都白送的局部性先验。
+# Barbero et al. 2024 ("Round and Round We Go! What makes Rotary Positional Encodings useful?",
+# arXiv 2410.06205) 认为这种衰减并不是 RoPE 有效的原因：训练好的模型把低频当作语义通道，
+# 用高频来构造基于位置的注意力模式。
 
 # %%
 d, n_draws = 128, 400
@@ -441,13 +643,20 @@ ax.set(xscale="symlog", xlabel="relative distance r", ylabel="q·k / d", title="
 ax.legend(fontsize=8)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] tags=["en"]
 # ### 7.3 Precision: never compute the angles in bf16
 #
 # Models run in bf16, but bf16 has only 8 significant bits: the position 60 000 itself is not
 # representable, and an angle of 60 000 rad carries an error of dozens of radians. The demo below (plain
 # torch, not your code) computes $\cos(m\theta_i)$ at m = 60 000 three ways and compares each with a
 # float64 reference.
+
+# %% [markdown] tags=["zh"]
+# ### 7.3 精度：绝不要用 bf16 计算角度
+#
+# 模型用 bf16 运行，但 bf16 只有 8 个有效二进制位：位置 60 000 本身就无法精确表示，
+# 60 000 rad 的角度会带上几十弧度的误差。下面的演示（纯 torch，不是你的代码）用三种方式计算
+# m = 60 000 时的 $\cos(m\theta_i)$，并分别与 float64 的参考值比较。
 
 # %%
 m, d = 60000, 128
@@ -475,16 +684,18 @@ ax.set(xlabel="pair index i", ylabel="|cos error|", title=r"$\cos(m\,\theta_i)$ 
 ax.legend(fontsize=8)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] tags=["en"]
 # With bf16 angles the fast pairs' cosines are pure noise (errors up to 2), so the model sees the wrong
 # position. The fix is what your `rope_cos_sin` does: compute the angles in float32 (the reference uses
 # float64) and cast only cos and sin.
-#
-# 精度要点：角度 $m\theta_i$ 必须用 float32 或更高精度计算，只把 cos/sin 转成 bf16；
-# 否则在大位置上位置信息完全错误。
 
-# %% [markdown]
-# ### 7.4 Speed: memory passes for prefill, operations for decode / 速度：预填充看内存遍数，解码看算子数
+# %% [markdown] tags=["zh"]
+# 用 bf16 计算角度时，转得快的那些对的余弦完全是噪声（误差可达 2），模型看到的是错误的位置。
+# 解决办法就是你的 `rope_cos_sin` 所做的：用 float32 计算角度（参考实现用 float64），
+# 只把 cos 和 sin 转换成 bf16。
+
+# %% [markdown] tags=["en"]
+# ### 7.4 Speed: memory passes for prefill, operations for decode
 #
 # RoPE does almost no arithmetic per byte, so for a prompt (prefill, many tokens) its speed is a count
 # of passes over `[B, H, T, d]`, and of fresh full-size buffers (a new buffer costs page faults the
@@ -542,59 +753,130 @@ plt.show()
 # its float64 table each time (3 more operations) and costs about 1.5x HF's time (0.68x; it was 0.49x
 # with separate `cos` and `sin` calls, and 0.23x with the strided-halves version): build the table once
 # per step and share it.
-#
-# RoPE 几乎没有计算量：预填充时速度取决于对 `[B, H, T, d]` 的内存遍数和新分配的整块缓冲区个数（HF 写法约
-# 5 遍、4 个临时张量；参考实现 3 遍：先复制出交换了每对两个特征的 `swap(x)`，再在它上面原地乘 sin、原地加
-# x·cos，全是连续的整行运算；每对第一个特征的角度取负号，一张表同时给出 cos 和 (−sin, +sin)）。
-# cos/sin 表只需每次前向计算一次、各层共享（`cos_sin=` 参数）；角度与 cos/sin 都在 float64 中计算，精度不降。
-# 解码时只有一个 token，耗时取决于算子个数（HF 7 个；参考实现带表 4 个，不带表再加 3 个：一次乘加同时算出角度 a 和 a − π/2，一次 cos 同时得到 cos 和 sin，因为 sin a = cos(a − π/2)，再一次类型转换），因此表要在每步
-# 只算一次、各层共享。
-# CPU 上 eager 的 bf16 每个算子都要单独做 bf16↔fp32 转换，所以离内存带宽上限很远；`torch.compile`
-# 把整个公式融合成一个循环，只转换一次。
 
-# %% [markdown]
-# ## 8. Interview questions / 面试题
+# %% [markdown] tags=["zh"]
+# ### 7.4 速度：预填充看内存遍数，解码看算子数
 #
-# **Why rotate only q and k, never v? / 为什么只旋转 q 和 k，不旋转 v？**
+# RoPE 每个字节几乎不做什么计算，所以对提示词（预填充，token 很多）来说，它的速度取决于对 `[B, H, T, d]`
+# 遍历内存的遍数，以及新分配的整块缓冲区个数（新缓冲区第一次写入时要付出缺页中断的代价）。
+# Hugging Face 的写法 `x * cos + rotate_half(x) * sin` 大约要遍历 5 遍，产生 4 个整块大小的临时张量：
+# `rotate_half` 先对一半取负再拼接，然后是 `x * cos`、`rotate_half(x) * sin` 和求和。
+# 参考实现把同一个恒等式写成
+# $x' = x \odot \cos + \mathrm{swap}(x) \odot (-\sin, +\sin)$，其中 swap 交换每一对中的两个特征
+# （前后半分布局下是 `x.roll(d/2, -1)`，相邻交错布局下是把每一对相邻特征对调），并把每一对的正负号并入角度：
+# 第 $i$ 对的第一个特征取角度 $-m\theta_i$，这样一张表就能同时给出 $\cos$（cos 是偶函数）和
+# $(-\sin, +\sin)$（sin 是奇函数）。之后只需一次复制（即 swap，唯一的新缓冲区）、一次乘 sin、
+# 一次融合乘加 $x \cos$，后两步都在这份副本上原地完成：一共 3 遍，全部作用于连续的整行张量。
+# autograd 能跟踪对新建张量的原地操作，所以训练和推理走的是同一段代码。（旧版参考实现通过带步长的视图
+# `out[..., :d/2]` 分别更新两半：在 fp32 下一样快，但在 bf16 下，
+# 每次带步长的半遍遍历都和一整遍连续遍历一样慢。）
+# 表同样重要：直接调用时，每次都要用 float64 计算角度及其 cos 和 sin（只有带符号的频率按配置缓存，
+# 就像模型把 `inv_freq` 存在 buffer 里一样）。模型在每次前向传播中只计算一次表，再传给每一层：
+# `apply_rope(q, pos, cos_sin=table)`，其中 `table = rope_cos_sin(pos, d, dtype=q.dtype)`。
+#
+# 对单个新 token（解码，`[1, 32, 1, 128]`）来说，根本谈不上受内存带宽限制：总共只有 4096 个数，
+# 而在这台 CPU 上每个 PyTorch 算子不论大小都要花几 µs 的调度开销。这时速度取决于算子个数：
+# HF 的写法是 7 个（一次乘法、两次切片、一次取负、一次拼接、一次乘法、一次加法）；参考实现在有表时是 4 个
+# （正负号、swap、两次原地更新）；直接调用还要加上建表的 3 个算子，用 float64 计算：
+# 一次融合乘加给出每个特征的角度两次：一次是原值，一次平移 $-\pi/2$（一个 `[..., T, 2, r]` 张量），
+# 这样一次 `cos` 就同时得到 cos 和 sin（$\sin a = \cos(a - \pi/2)$），最后再做一次类型转换。
+# （分别调用 `cos` 和 `sin`、各自再做一次类型转换时是 6 个。）
+#
+# 为什么 CPU 上 eager 模式的 bf16 离内存带宽上限很远：每个 eager 算子都要各自把 bf16 转成 float32、计算、
+# 再舍入回 bf16；耗时的是这些转换，而不是读写的字节。即便只有 3 遍，也是 3 轮转换，外加中间结果 `x * cos`
+# 的一次舍入。`torch.compile` 把整个公式融合成一个循环（读一次 bf16，用 float32 计算，写一次 bf16），
+# 这就是它在 bf16 下领先的原因，也是为什么 GPU 上的答案是融合的 Triton 内核（可选的 `rope_triton`）。
+#
+# `ropekit bench` 在本项目的 2 核 x86-64 机器上的结果（AMD EPYC，torch 2.13 CPU 版，2 个线程；只运行一次，
+# 取交替调用的中位数；机器是共享的，所以请看比值，不要看绝对时间）：
+#
+# | 场景 | `apply_rope` | HF eager | `torch.compile` | `x.clone()` | 比 HF eager | 占 clone | 比 compile |
+# | --- | --- | --- | --- | --- | --- | --- | --- |
+# | 预填充 [1, 32, 2048, 128] fp32 | 8.4 ms | 52.3 ms | 26.3 ms | 12.5 ms | 6.20x | 148 % | 3.12x |
+# | 预填充 [1, 32, 2048, 128] bf16 | 3.8 ms | 4.8 ms | 2.4 ms | 0.8 ms | 1.24x | 22 % | 0.61x |
+# | 预填充 [8, 32, 512, 64] bf16 | 4.2 ms | 12.3 ms | 2.9 ms | 0.9 ms | 2.93x | 22 % | 0.68x |
+# | 解码 [1, 32, 1, 128] fp32，直接调用 | 15.9 µs | 10.9 µs | 19.4 µs | 1.3 µs | 0.68x | 8 % | 1.22x |
+# | 解码，`cos_sin=` 传入预计算的表 | 7.3 µs | 10.9 µs | 19.4 µs | 1.3 µs | 1.50x | 18 % | 2.68x |
+#
+# 预填充：耗时取决于新张量的内存从哪里来。32 MiB 的 fp32 张量每次都拿到全新的内存页
+# （首次写入时触发缺页中断）：HF 的写法要为 4 个新张量付出这个代价，参考实现只为 1 个，所以快 6 倍；
+# 甚至 `x.clone()` 都比参考实现慢，因为参考实现的计算掩盖了一部分缺页开销。
+# 16 MiB 的 bf16 张量有时能复用上一次调用释放的内存：这时谁都不用付缺页的代价，
+# 剩下的只有计算，3 遍对 5 遍，约 1.1-1.5x（即上表中的 1.24x；在付了缺页代价的运行中为 2-2.9x）。
+# `torch.compile` 在 bf16 下领先：它只转换一次。
+# 解码：共享一张表时，参考实现的 4 个算子胜过 HF 的 7 个（1.5x）；
+# 直接调用每次都要用 float64 建表（多 3 个算子），
+# 耗时约为 HF 的 1.5 倍（0.68x；分别调用 `cos` 和 `sin` 时是 0.49x，分两半带步长更新的旧版是 0.23x）：
+# 所以每一步只建一次表，各层共享。
+
+# %% [markdown] tags=["en"]
+# ## 8. Interview questions
+#
+# **Why rotate only q and k, never v?**
 # Position should decide *how much* token m attends to token n, which is the score $q_m\cdot k_n$;
 # rotating both makes it depend on $n - m$. Nothing cancels a rotation of v, so rotating v would write
 # each key's absolute angle into the output and break the relative property. RoPE is applied per head,
 # after the q/k projections and before the dot product (with a KV cache, keys are cached already rotated).
-# 位置信息应当决定注意力分数 $q_m\cdot k_n$；对 q、k 同时旋转使分数只依赖 $n-m$。旋转 v 不会被抵消，
-# 反而把绝对位置混进输出。RoPE 在每个头的投影之后、点积之前作用（使用 KV cache 时缓存旋转后的 k）。
 #
-# **What does a larger base do? / 增大 base 有什么效果？**
+# **What does a larger base do?**
 # $\theta_i = \text{base}^{-2i/d}$ becomes smaller for every pair except $i=0$: the slow pairs turn even
 # more slowly, the longest wavelength $2\pi\cdot\text{base}$ grows, long-term decay is slower, and far
 # positions stay distinguishable before the angles wrap around. That is why long-context models raise it
 # (Llama 3 uses 500 000) and why "NTK-aware" scaling changes the base when extending the context.
-# 除 $i=0$ 外所有频率变小，低频对转得更慢，最长波长 $2\pi\cdot\text{base}$ 变长，远程衰减更慢，
-# 远距离位置仍可区分。因此长上下文模型会增大 base（如 Llama 3 用 500 000），NTK-aware 缩放也是调整 base。
 #
-# **What happens past the trained length? / 超过训练长度会怎样？**
+# **What happens past the trained length?**
 # The slow pairs reach angles the model never saw during training (their period is longer than the
 # training context), so attention patterns break and perplexity rises sharply: plain RoPE does not
 # extrapolate well. The fixes (Position Interpolation, NTK-aware base scaling, YaRN, the Llama 3.1
 # rule) are the subject of the long-context notebook later in the kit.
-# 低频对会出现训练中从未见过的角度，注意力失常、困惑度急剧上升：原始 RoPE 外推能力有限。
-# 解决方法（位置插值 PI、NTK-aware、YaRN、Llama 3.1 规则）见后面的长上下文 notebook。
 #
-# **Does RoPE make attention cheaper? / RoPE 会降低计算复杂度吗？**
+# **Does RoPE make attention cheaper?**
 # No: it adds $O(T\cdot d)$ element-wise work; attention stays $O(T^2\cdot d)$.
-# 不会：它额外增加 $O(T\cdot d)$ 的逐元素计算，注意力仍是 $O(T^2\cdot d)$。
 #
-# **Half-split or interleaved: is it a different model? / 两种排列方式是不同的模型吗？**
+# **Half-split or interleaved: is it a different model?**
 # Same map up to a permutation of features; scores are identical, but a checkpoint trained with one
 # layout needs its $W_q$, $W_k$ rows permuted for the other.
-# 两者只差一个特征置换，分数相同；但换一种实现加载权重时需要置换 $W_q$、$W_k$ 的行。
 
-# %% [markdown]
-# ## 9. Stuck, done, or curious? / 下一步
+# %% [markdown] tags=["zh"]
+# ## 8. 面试题
+#
+# **为什么只旋转 q 和 k，从不旋转 v？**
+# 位置应当决定 token m 对 token n 关注*多少*，也就是分数 $q_m\cdot k_n$；
+# 同时旋转 q 和 k，分数就只依赖 $n - m$。
+# 而对 v 的旋转没有任何东西能抵消，所以旋转 v 会把每个键的绝对角度写进输出，破坏相对位置性质。
+# RoPE 按头作用，位于 q/k 投影之后、点积之前（使用键值缓存（KV cache）时，缓存的是已经旋转过的键）。
+#
+# **增大底数（base）有什么效果？**
+# 除 $i=0$ 外，每一对的 $\theta_i = \text{base}^{-2i/d}$ 都会变小：低频对转得更慢，
+# 最长波长 $2\pi\cdot\text{base}$ 变长，远程衰减更慢，远处的位置在角度绕回一圈之前仍能区分开。
+# 所以长上下文模型会调大底数（Llama 3 用 500 000），“NTK-aware”缩放在扩展上下文时改的也是底数。
+#
+# **超过训练长度会怎样？**
+# 低频对会转到训练中从未见过的角度（它们的周期比训练时的上下文还长），于是注意力模式失常，困惑度急剧上升：
+# 原始 RoPE 的外推能力很差。解决方法（位置内插、NTK-aware 底数缩放、YaRN、Llama 3.1 的规则）
+# 是本教程后面长上下文笔记本的主题。
+#
+# **RoPE 会让注意力更省计算吗？**
+# 不会：它额外增加了 $O(T\cdot d)$ 的逐元素计算；注意力仍是 $O(T^2\cdot d)$。
+#
+# **前后半分还是相邻交错：是不同的模型吗？**
+# 两者只差一个特征置换，是同一个映射；分数完全相同，但用一种布局训练出的检查点，要换成另一种布局使用时，
+# 需要置换 $W_q$、$W_k$ 的行。
+
+# %% [markdown] tags=["en"]
+# ## 9. Stuck, done, or curious?
 #
 # In a terminal at the root of the kit:
 #
 # - `ropekit hint rope` shows the next hint level (also `ropekit hint sinusoidal`);
 # - `ropekit solution rope` shows the reference solution (try the hints first);
 # - `ropekit` lists every exercise with its status and your progress.
+
+# %% [markdown] tags=["zh"]
+# ## 9. 卡住了、做完了，还是想继续深入？
 #
-# 卡住了用 `ropekit hint rope` 看提示，`ropekit solution rope` 看参考答案，`ropekit` 查看整体进度。
+# 在本教程根目录下打开终端：
+#
+# - `ropekit hint rope` 显示下一级提示（也可以用 `ropekit hint sinusoidal`）；
+# - `ropekit solution rope` 显示参考答案（先试试提示）；
+# - `ropekit` 列出所有练习及其状态，以及你的整体进度。

@@ -10,43 +10,51 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] tags=["en"]
 # # 08 — RoPE in production: the KV cache and Llama's attention
 #
-# **Interview questions this notebook answers / 本节回答的面试题**
+# **Interview questions this notebook answers**
 #
 # - What does a serving model's KV cache hold under RoPE, and why can a cached key be moved to another
-#   position without recomputing it? / 使用 RoPE 时键值缓存里存的是什么？为什么已缓存的键可以不重新计算就移到
-#   另一个位置？
+#   position without recomputing it?
 # - How does a chat that outgrows its context keep going (StreamingLLM's attention sinks, llama.cpp's
-#   context shift)? / 对话超过上下文长度后如何继续（StreamingLLM 的注意力汇聚点、llama.cpp 的上下文平移）？
+#   context shift)?
 # - Dynamic NTK changes the base with the length: why are keys cached under the old base wrong, and what
-#   does fixing them cost? / 动态 NTK 随长度改变 base：为什么按旧 base 缓存的键是错的？
-#   修正它们要付出什么代价？
+#   does fixing them cost?
 # - Where does RoPE sit in grouped-query attention, what does the cache hold, and how do left-padded
-#   batches, sliding windows and packed documents change the positions and the mask? / 分组查询注意力中
-#   RoPE 放在哪里、缓存里存什么？左填充、滑动窗口和序列打包如何改变位置与掩码？
-# - Why does DeepSeek-V2's latent attention need a decoupled RoPE? / DeepSeek-V2 的潜在注意力为什么需要
-#   解耦的 RoPE？
-# - How do ALiBi, xPos and NoPE put position in, and what do they miss? / ALiBi、xPos、NoPE
-#   如何引入位置信息，各自缺了什么？
-# - Derive RoPE: why must an encoding whose scores depend on m − n only be a rotation? / 推导 RoPE：
-#   为什么分数只依赖 m − n 的编码必然是旋转？
+#   batches, sliding windows and packed documents change the positions and the mask?
+# - Why does DeepSeek-V2's latent attention need a decoupled RoPE?
+# - How do ALiBi, xPos and NoPE put position in, and what do they miss?
+# - Derive RoPE: why must an encoding whose scores depend on m − n only be a rotation?
 # - Why are RoPE's angles computed in float32, what breaks near position $10^6$ or in bfloat16, and how
-#   large must the base be for a context length? / 为什么 RoPE 的角度要用 float32 计算？在位置 $10^6$ 附近或
-#   bfloat16 下会出什么问题？给定上下文长度，base 至少要多大？
+#   large must the base be for a context length?
 #
-# **What you will do / 你要做的事**: implement `exercises/rope_cache.py` (four functions), then use them
+# **What you will do**: implement `exercises/rope_cache.py` (four functions), then use them
 # to watch a cache being moved, evicted and re-rotated; then `exercises/llama_attention.py`, one Llama
 # attention layer graded against Hugging Face's; then `exercises/mla_rope.py`, DeepSeek-V2's latent
 # attention; `exercises/alternatives.py` (ALiBi, xPos, NoPE); `exercises/derive_rope.py`, the
-# derivation step by step; and `exercises/rope_precision.py`, precision and the base. / 实现
-# `exercises/rope_cache.py`
-# 的四个函数，
-# 然后用它们观察缓存的平移、淘汰与重新旋转；再实现 `exercises/llama_attention.py`：一个以 Hugging Face
-# 为准评分的 Llama 注意力层；再实现 `exercises/mla_rope.py`：DeepSeek-V2 的潜在注意力；最后是
-# `exercises/alternatives.py`（ALiBi、xPos、NoPE）、`exercises/derive_rope.py`（逐步推导 RoPE）和
-# `exercises/rope_precision.py`（数值精度与 base）。
+# derivation step by step; and `exercises/rope_precision.py`, precision and the base.
+
+# %% [markdown] tags=["zh"]
+# # 08 — 生产环境中的 RoPE：键值缓存与 Llama 的注意力
+#
+# **本笔记本（notebook）回答的面试题**
+#
+# - 使用旋转位置编码（RoPE）时，线上推理模型的键值缓存（KV cache）里存的是什么？
+#   为什么已缓存的键不用重新计算就能移到另一个位置？
+# - 对话超出上下文窗口之后如何继续下去（StreamingLLM 的注意力汇聚点、llama.cpp 的上下文平移）？
+# - 动态 NTK 会随长度改变底数（base）：为什么按旧底数缓存的键是错的？修正它们要付出什么代价？
+# - 在分组查询注意力中 RoPE 放在哪里、缓存里存什么？左填充的批次、滑动窗口和序列打包如何改变位置与掩码？
+# - DeepSeek-V2 的潜在注意力为什么需要解耦的 RoPE？
+# - ALiBi、xPos 和 NoPE 如何引入位置信息？各自缺了什么？
+# - 推导 RoPE：为什么分数只依赖 m − n 的编码必然是旋转？
+# - 为什么 RoPE 的角度要用 float32 计算？在位置 $10^6$ 附近或使用 bfloat16 时会出什么问题？
+#   对给定的上下文长度，底数至少要多大？
+#
+# **你要做的事**：先实现 `exercises/rope_cache.py`（四个函数），再用它们观察缓存的平移、淘汰与重新旋转；
+# 然后实现 `exercises/llama_attention.py`：一个以 Hugging Face 的实现为准评分的 Llama 注意力层；接着是
+# `exercises/mla_rope.py`：DeepSeek-V2 的潜在注意力；`exercises/alternatives.py`（ALiBi、xPos、NoPE）；
+# `exercises/derive_rope.py`：逐步推导 RoPE；最后是 `exercises/rope_precision.py`：数值精度与底数。
 
 # %%
 import cmath
@@ -59,8 +67,8 @@ from grader import check, load
 
 gen = torch.Generator().manual_seed(0)  # every random draw in this notebook comes from a seeded generator
 
-# %% [markdown]
-# ## 1. The cache holds rotated keys, and rotations compose / 缓存里是旋转后的键，旋转可以叠加
+# %% [markdown] tags=["en"]
+# ## 1. The cache holds rotated keys, and rotations compose
 #
 # Each layer caches, for every token seen so far, its value $v_m$ and its key **already rotated**,
 # $R(m)\,k_m$: a key's rotation depends only on its own position, so it is computed once. The pre-RoPE
@@ -68,33 +76,47 @@ gen = torch.Generator().manual_seed(0)  # every random draw in this notebook com
 # position $m$ to $m+\Delta$ by **one more rotation**, without its pre-RoPE value and without re-running
 # the layer. Values are never rotated, so they never move.
 #
-# 每一层为已见过的每个词缓存其值 $v_m$ 和**已经旋转过的**键 $R(m)\,k_m$（键的旋转只取决于它自己的位置，
-# 只需算一次），旋转前的键不再保存。同一对特征的角度相加，$R(m+\Delta) = R(\Delta)R(m)$：已缓存的键
-# 再旋转一次就从位置 $m$ 移到 $m+\Delta$，不需要旋转前的键，也不需要重新计算这一层。值从不旋转，所以不用移动。
-#
-# Two places use it / 两个用途:
+# Two places use it:
 #
 # - **Context shift** (llama.cpp): when the context is full, drop the oldest tokens and rotate every
-#   remaining key back by the number dropped. / **上下文平移**：上下文满时丢掉最早的词，其余键整体往回旋转。
+#   remaining key back by the number dropped.
 # - **Attention sinks** (StreamingLLM, Xiao et al. 2023, arXiv 2309.17453): keep the first few tokens
 #   (the model parks attention on them; dropping them breaks generation) plus a window of recent
 #   tokens, and give the kept tokens their positions *inside the cache*, 0, 1, 2, ... — the recent keys
-#   move back by the number of evicted tokens. / **注意力汇聚点**：保留最前面几个词（模型会把多余的注意力
-#   放在它们身上，丢掉会破坏生成）和最近的一段窗口，并按缓存内的位置 0, 1, 2, ... 重新编号：
-#   最近的键往回移动被淘汰的词数。
+#   move back by the number of evicted tokens.
 #
-# **Exercise / 练习**: `shift_keys`, `evict_middle`, `dynamic_ntk_base`, `rerotate_keys` in
-# `exercises/rope_cache.py`; save, then run the next cell. / 在 `exercises/rope_cache.py` 中实现这四个函数，
-# 保存后运行下一个单元格评分。
+# **Exercise**: `shift_keys`, `evict_middle`, `dynamic_ntk_base`, `rerotate_keys` in
+# `exercises/rope_cache.py`; save, then run the next cell.
+
+# %% [markdown] tags=["zh"]
+# ## 1. 缓存里是旋转后的键，旋转可以复合
+#
+# 每一层都为目前见过的每个 token 缓存它的值 $v_m$ 和**已经旋转过的**键 $R(m)\,k_m$：
+# 键的旋转只取决于它自己的位置，所以只需计算一次。旋转前的键不再保存。由于同一对特征的角度可以相加，
+# $R(m+\Delta) = R(\Delta)\,R(m)$：已缓存的键只要**再旋转一次**，就能从位置 $m$ 移到 $m+\Delta$，
+# 既不需要旋转前的键，也不需要重新计算这一层。值从不旋转，所以也从不需要移动。
+#
+# 两个用途：
+#
+# - **上下文平移**（llama.cpp）：上下文满了时，丢掉最早的若干 token，把剩下的每个键按丢掉的个数往回旋转。
+# - **注意力汇聚点**（StreamingLLM，Xiao et al. 2023，arXiv 2309.17453）：保留最前面的几个 token
+#   （模型会把多余的注意力“停放”在它们身上，丢掉它们会破坏生成）和最近的一段窗口内的 token，并按*缓存内*的位置
+#   0, 1, 2, ... 给保留下来的 token 重新编号——最近的那些键往回移动被淘汰的 token 数。
+#
+# **练习**：在 `exercises/rope_cache.py` 中实现 `shift_keys`、`evict_middle`、`dynamic_ntk_base`、
+# `rerotate_keys`；保存后运行下一个单元格。
 
 # %%
 check("rope_cache")
 
-# %% [markdown]
+# %% [markdown] tags=["en"]
 # The cells below import **your** `exercises/rope_cache.py` and `exercises/rope.py` (re-run them after
 # editing). First the composition law, measured: a key cached at 40 and moved by 1000 against the same
-# key rotated at 1040 from the start. / 下面的单元格使用**你的**实现。先测量叠加律：在位置 40 缓存、再移动
-# 1000 的键，与一开始就在 1040 旋转的键相比。
+# key rotated at 1040 from the start.
+
+# %% [markdown] tags=["zh"]
+# 下面的单元格导入的是**你的** `exercises/rope_cache.py` 和 `exercises/rope.py`（修改之后要重新运行）。
+# 先实测复合律：在位置 40 缓存、再移动 1000 的键，与一开始就在位置 1040 旋转的同一个键相比。
 
 # %%
 rope, cache = load("rope"), load("rope_cache")
@@ -103,13 +125,18 @@ moved = cache.shift_keys(rope.apply_rope(k0, torch.tensor([40])), 1000)
 direct = rope.apply_rope(k0, torch.tensor([1040]))
 print(f"largest difference: {float((moved - direct).abs().max()):.2e} (float64)")
 
-# %% [markdown]
-# ## 2. Attention sinks: a query sees the evicted cache as a fresh one / 淘汰后的缓存与新缓存等价
+# %% [markdown] tags=["en"]
+# ## 2. Attention sinks: a query sees the evicted cache as a fresh one
 #
 # A cache of 24 tokens keeps 4 sinks and the last 8. The next query, at position 12 (the length of the
 # kept cache), scores the kept keys exactly as it would score those 12 tokens rotated at 0 .. 11 from
-# the start: the scores depend only on offsets inside the cache. / 24 个词的缓存保留 4 个汇聚点和最后 8 个。
-# 下一个查询位于位置 12，它对保留下来的键的打分，与这 12 个词一开始就在 0..11 旋转时完全相同。
+# the start: the scores depend only on offsets inside the cache.
+
+# %% [markdown] tags=["zh"]
+# ## 2. 注意力汇聚点：在查询看来，淘汰后的缓存与新缓存无异
+#
+# 一个 24 个 token 的缓存保留 4 个汇聚点和最后 8 个 token。下一个查询位于位置 12（即保留后缓存的长度），
+# 它对保留下来的键的打分，与这 12 个 token 一开始就在位置 0 .. 11 旋转时完全相同：分数只依赖缓存内部的偏移量。
 
 # %%
 P, n_sink, n_recent, d = 24, 4, 8, 64
@@ -131,16 +158,24 @@ ax.set(xlabel="kept token", ylabel="score q·k", title="one query against the ke
 ax.legend(fontsize=8)
 plt.show()
 
-# %% [markdown]
-# ## 3. Dynamic NTK and stale keys / 动态 NTK 与过期的键
+# %% [markdown] tags=["en"]
+# ## 3. Dynamic NTK and stale keys
 #
 # Hugging Face's `dynamic` rope type keeps the trained base up to $L$ = `max_position_embeddings`, then
 # grows it with the current length $s$:
 # $\text{base}' = \text{base}\,(f\,s/L - (f-1))^{d/(d-2)}$. The base changes with every new token past
 # $L$. Keys cached earlier were rotated with smaller bases; new queries use the new one. The score of
 # query $n$ and key $m$ is then no longer a function of $n - m$: the cached keys are **wrong**, not
-# merely old. / 超过训练长度 $L$ 后，base 随当前长度 $s$ 增大，而且每生成一个新词都会变。之前缓存的键用的是
-# 更小的 base，新的查询用的是新 base：打分不再只依赖 $n-m$，缓存的键是**错的**，而不只是旧的。
+# merely old.
+
+# %% [markdown] tags=["zh"]
+# ## 3. 动态 NTK 与过期的键
+#
+# Hugging Face 中 rope type 为 `dynamic` 的缩放方式，在长度不超过 $L$ = `max_position_embeddings`
+# 时保持训练时的底数，超过之后让底数随当前长度 $s$ 增大：
+# $\text{base}' = \text{base}\,(f\,s/L - (f-1))^{d/(d-2)}$。超过 $L$ 以后，每来一个新 token，底数就变一次。
+# 之前缓存的键是用更小的底数旋转的，新的查询却用新底数。于是查询 $n$ 与键 $m$ 的分数不再是 $n - m$ 的函数：
+# 缓存的键是**错的**，而不只是旧的。
 
 # %%
 L, factor, d = 4096, 2.0, 128
@@ -152,11 +187,15 @@ ax.axvline(L, color="gray", lw=0.8, ls=":")
 ax.set(xlabel="current length s", ylabel="base'", title=f"Dynamic NTK, L = {L}, factor = {factor:g}, d = {d}")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] tags=["en"]
 # Measure the damage: a key cached at position $m$ when the length was $L$ (base 10 000), read by the
 # query at $n = m + 10$ once the length is $2L$ (base about 30 500), against the same key rotated with
-# the new base. `rerotate_keys` mends it: $R_{\text{new}}(m)\,R_{\text{old}}(-m)$. / 测量误差：长度为 $L$
-# 时在位置 $m$ 缓存的键（base 10 000），在长度 $2L$ 时被位置 $n=m+10$ 的查询读取；`rerotate_keys` 修正它。
+# the new base. `rerotate_keys` mends it: $R_{\text{new}}(m)\,R_{\text{old}}(-m)$.
+
+# %% [markdown] tags=["zh"]
+# 测量误差：长度为 $L$ 时（底数 10 000）在位置 $m$ 缓存的一个键，在长度达到 $2L$ 时（底数约为 30 500）被位于
+# $n = m + 10$ 的查询读取，把它与用新底数旋转的同一个键相比。`rerotate_keys` 负责修正：
+# $R_{\text{new}}(m)\,R_{\text{old}}(-m)$。
 
 # %%
 old, new = 10000.0, cache.dynamic_ntk_base(10000.0, d, 2 * L, L, factor)
@@ -174,22 +213,28 @@ print(f"{'key at m':>9} {'right score':>12} {'stale score':>12} {'re-rotated':>1
 for m, right, stale, mended in rows:
     print(f"{m:>9} {right:>12.4f} {stale:>12.4f} {mended:>11.4f}")
 
-# %% [markdown]
+# %% [markdown] tags=["en"]
 # At $m = 0$ nothing is rotated and the stale key is right; the error grows with $m$ because the
 # difference of the angles, $m\,(\theta_i - \theta'_i)$, grows with $m$.
 #
-# **What re-rotating costs / 重新旋转的代价.** One more rotation of every cached key in every layer and KV
+# **What re-rotating costs.** One more rotation of every cached key in every layer and KV
 # head: for Llama-3-8B (32 layers, 8 KV heads, $d$ = 128, bf16) with 32 768 cached tokens that is
 # reading and writing the whole key cache, 2 GiB each way — and Dynamic NTK changes the base at **every**
 # new token past $L$, so each decoding step would pay it: twice the key-cache traffic that the attention
 # itself reads. That is why Hugging Face keeps the stale keys (transformers issue #25104:
 # the exact fix was judged too slow) and why static scalings (PI, YaRN, Llama 3.1, notebook 06) are what
 # serving systems use: their frequencies do not change with the length.
-# 每层、每个 KV 头的所有缓存键都要再旋转一次：以 Llama-3-8B（32 层、8 个 KV 头、$d$=128、bf16）
-# 缓存 32 768 个词为例，需要把整个键缓存读写一遍（各 2 GiB）；而动态 NTK 在超过 $L$ 后每生成一个词
-# 就改变一次 base，所以每一步解码都要付出这个代价：注意力本身读取键缓存流量的两倍。
-# 这就是 Hugging Face 保留过期键（issue #25104）、而推理系统采用静态缩放（PI、YaRN、Llama 3.1，
-# 见第 06 节）的原因：它们的频率不随长度变化。
+
+# %% [markdown] tags=["zh"]
+# 在 $m = 0$ 处没有任何旋转，过期的键是对的；误差随 $m$ 增大，因为角度之差 $m\,(\theta_i - \theta'_i)$ 随 $m$
+# 增大。
+#
+# **重新旋转的代价。** 每一层、每个键值头中的所有缓存键都要再旋转一次：以 Llama-3-8B
+# （32 层、8 个键值头、$d$ = 128、bf16）缓存 32 768 个 token 为例，这意味着把整个键缓存读写一遍，
+# 读和写各 2 GiB——而动态 NTK 在超过 $L$ 之后**每**来一个新 token 就改变一次底数，所以每个解码步
+# 都要付出这笔代价：在键缓存上产生的读写流量是注意力本身读取量的两倍。
+# 这就是 Hugging Face 保留过期键的原因（transformers issue #25104：精确修正被认为太慢），
+# 也是推理系统采用静态缩放（PI、YaRN、Llama 3.1，见笔记本 06）的原因：它们的频率不随长度变化。
 
 # %%
 layers, kv_heads, head_dim, tokens, bytes_per = 32, 8, 128, 32768, 2
@@ -197,8 +242,8 @@ key_cache = layers * kv_heads * head_dim * tokens * bytes_per
 gib = key_cache / 2**30
 print(f"key cache: {gib:.1f} GiB; re-rotating it reads and writes it: {2 * gib:.1f} GiB of traffic")
 
-# %% [markdown]
-# ## 4. Llama's attention as a server runs it / 生产中的 Llama 注意力
+# %% [markdown] tags=["en"]
+# ## 4. Llama's attention as a server runs it
 #
 # **Grouped-query attention** (GQA, Ainslie et al. 2023, arXiv 2305.13245) gives $H$ query heads but
 # only $H_{kv}$ key/value heads: query head $h$ reads KV head $h // (H/H_{kv})$. RoPE rotates the
@@ -206,34 +251,54 @@ print(f"key cache: {gib:.1f} GiB; re-rotating it reads and writes it: {2 * gib:.
 # point, the cache is $H/H_{kv}$ times smaller. Rotating after repeating gives the same scores (every
 # copy gets the same rotation) but caches $H$ heads. For a Llama-3-8B-like model (32 layers, 32 query
 # heads, 8 KV heads, $d = 128$, bf16) one token costs $2 \cdot 32 \cdot 8 \cdot 128 \cdot 2$ bytes =
-# 128 KiB of cache, against 512 KiB with 32 KV heads. / **分组查询注意力**：$H$ 个查询头共享 $H_{kv}$ 个
-# 键值头，查询头 $h$ 读取键值头 $h // (H/H_{kv})$。RoPE 在**复制键值头之前**旋转这 $H_{kv}$ 个键头，缓存也只存
-# $H_{kv}$ 个头——这正是 GQA 的意义：缓存小 $H/H_{kv}$ 倍。
+# 128 KiB of cache, against 512 KiB with 32 KV heads.
 #
-# Three more things a serving stack gets right / 推理框架还要处理好三件事:
+# Three more things a serving stack gets right:
 #
 # - **Left padding**: a batch of prompts of different lengths is padded on the left, so each row's first
 #   real token must still be at position 0: positions come from the attention mask, not from the column.
-#   / **左填充**：每行第一个真实的词仍在位置 0，位置由注意力掩码算出，而不是列号。
 # - **Sliding window** (Mistral, arXiv 2310.06825): a token sees itself and the $W-1$ tokens before it,
-#   counted on cache indices. / **滑动窗口**：每个词只看到自己和之前的 $W-1$ 个词（按缓存下标计）。
+#   counted on cache indices.
 # - **Packing** documents into one row for training: positions restart per document and a block-diagonal
 #   causal mask keeps them apart; each document's outputs then equal running it alone.
-#   / **序列打包**：每篇文档的位置从 0 重新开始，块对角的因果掩码把文档隔开。
 #
-# **Exercise / 练习**: the five functions of `exercises/llama_attention.py`. The hidden checks compare
+# **Exercise**: the five functions of `exercises/llama_attention.py`. The hidden checks compare
 # your layer with Hugging Face transformers' own `LlamaAttention` and `MistralAttention` on the same
-# weights (stored outputs: no download). / 实现 `exercises/llama_attention.py` 的五个函数；隐藏检查把你的
-# 注意力层与 Hugging Face 的 `LlamaAttention`、`MistralAttention` 在相同权重下的输出逐一比较。
+# weights (stored outputs: no download).
+
+# %% [markdown] tags=["zh"]
+# ## 4. 推理服务中实际运行的 Llama 注意力
+#
+# **分组查询注意力**（GQA，Ainslie et al. 2023，arXiv 2305.13245）有 $H$ 个查询头，但只有 $H_{kv}$ 个键值头：
+# 查询头 $h$ 读取键值头 $h // (H/H_{kv})$。RoPE 在键头被复制**之前**旋转这 $H_{kv}$ 个键头，缓存里也只存
+# $H_{kv}$ 个头：这正是 GQA 的意义所在，缓存小了 $H/H_{kv}$ 倍。
+# 先复制再旋转得到的分数相同（每个副本的旋转都一样），但缓存的就是 $H$ 个头了。对一个类似 Llama-3-8B
+# 的模型（32 层、32 个查询头、8 个键值头、$d = 128$、bf16），每个 token 占用
+# $2 \cdot 32 \cdot 8 \cdot 128 \cdot 2$ 字节 = 128 KiB 的缓存，而 32 个键值头时是 512 KiB。
+#
+# 推理框架还要处理好另外三件事：
+#
+# - **左填充**：一批长度不同的提示词在左侧填充，每一行的第一个真实 token 仍必须位于位置 0：
+#   位置由注意力掩码算出，而不是取列号。
+# - **滑动窗口**（Mistral，arXiv 2310.06825）：每个 token 只能看到它自己和它之前的 $W-1$ 个 token，
+#   按缓存下标计数。
+# - 训练时把多篇文档**打包**进同一行：每篇文档的位置重新从 0 开始，用块对角的因果掩码把文档彼此隔开；
+#   这样每篇文档的输出与单独运行它时相同。
+#
+# **练习**：实现 `exercises/llama_attention.py` 中的五个函数。隐藏检查会在相同权重下，把你的注意力层与
+# Hugging Face transformers 自己的 `LlamaAttention` 和 `MistralAttention` 的输出进行比较（使用预先存好的输出，
+# 无需下载）。
 
 # %%
 check("llama_attention")
 
-# %% [markdown]
+# %% [markdown] tags=["en"]
 # With **your** layer: 12 tokens in one call against 8 tokens then 4 decode steps through the cache,
 # a left-padded row against the same prompt alone, and three packed documents against each alone.
-# / 用**你的**实现验证：一次处理 12 个词与先处理 8 个、再逐个解码 4 个；左填充的行与单独的同一提示；
-# 打包的三篇文档与分别单独运行。
+
+# %% [markdown] tags=["zh"]
+# 用**你的**注意力层做三组对比：一次调用处理 12 个 token，对比先处理 8 个 token、再通过缓存解码 4 步；
+# 左填充的一行，对比单独运行同一个提示词；打包在一起的三篇文档，对比各自单独运行。
 
 # %%
 llama = load("llama_attention")
@@ -281,9 +346,12 @@ packed, _ = llama.llama_attention(
 alone = torch.cat([llama.llama_attention(doc, w, H, H_kv)[0] for doc in x.split(lengths, dim=1)], dim=1)
 print(f"packed documents vs each alone: {float((packed - alone).abs().max()):.1e}")
 
-# %% [markdown]
+# %% [markdown] tags=["en"]
 # The masks, as pictures: the causal mask of the packed row (three blocks), and a window of 4 over 12
-# tokens. / 掩码的样子：打包后一行的块对角因果掩码，以及 12 个词上宽度为 4 的滑动窗口。
+# tokens.
+
+# %% [markdown] tags=["zh"]
+# 把掩码画出来：打包后那一行的因果掩码（三个块），以及 12 个 token 上宽度为 4 的滑动窗口。
 
 # %%
 i, j = torch.arange(12)[:, None], torch.arange(12)[None, :]
@@ -298,8 +366,8 @@ for ax, m, title in (
 plt.tight_layout()
 plt.show()
 
-# %% [markdown]
-# ## 5. DeepSeek-V2's latent attention and its decoupled RoPE / DeepSeek-V2 的潜在注意力与解耦 RoPE
+# %% [markdown] tags=["en"]
+# ## 5. DeepSeek-V2's latent attention and its decoupled RoPE
 #
 # MLA (DeepSeek-V2, arXiv 2405.04434, §2.1) caches one latent $c^{KV}_t = W^{DKV} h_t$ per token and
 # rebuilds every head's key $k^C_{t,i} = W^{UK}_i c^{KV}_t$ from it. Better still, the content score
@@ -308,20 +376,33 @@ plt.show()
 # puts $R(n-m)$ between $W^{UQ\top}_i$ and $W^{UK}_i$ — a matrix that depends on the two positions — so
 # nothing can be precomputed. DeepSeek-V2 therefore adds a small **decoupled** rotary part: per-head
 # rotary queries $q^R_i$ and **one** rotary key $k^R_t = \mathrm{RoPE}(W^{KR} h_t)$ shared by all heads,
-# cached next to the latent. / MLA 每个词只缓存一个潜在向量；内容部分的两个上投影矩阵可以**吸收**成每个头
-# 一个固定矩阵。若对内容部分做 RoPE，$R(n-m)$ 会夹在两个矩阵之间，无法预先相乘；所以 DeepSeek-V2 另加一小段
-# **解耦**的旋转部分：每个头的旋转查询和所有头共享的**一个**旋转键，与潜在向量一起缓存。
+# cached next to the latent.
 #
-# **Exercise / 练习**: the six functions of `exercises/mla_rope.py`. / 实现 `exercises/mla_rope.py`
-# 的六个函数。
+# **Exercise**: the six functions of `exercises/mla_rope.py`.
+
+# %% [markdown] tags=["zh"]
+# ## 5. DeepSeek-V2 的潜在注意力与解耦 RoPE
+#
+# 多头潜在注意力（MLA；DeepSeek-V2，arXiv 2405.04434，§2.1）为每个 token 只缓存一个潜在向量
+# $c^{KV}_t = W^{DKV} h_t$，再由它重建每个头的键 $k^C_{t,i} = W^{UK}_i c^{KV}_t$。更妙的是，内容分数
+# $q^{C\top}_i k^C_i = c^{Q\top} (W^{UQ\top}_i W^{UK}_i)\, c^{KV}$：
+# 两个上投影矩阵可以**吸收**成每个头一个固定矩阵，直接对缓存的潜在向量打分。若对内容部分做 RoPE，
+# $W^{UQ\top}_i$ 和 $W^{UK}_i$ 之间就会夹上 $R(n-m)$——一个依赖两个位置的矩阵——于是什么都无法预先计算。因此
+# DeepSeek-V2 另加了一小段**解耦**的旋转部分：每个头各自的旋转查询 $q^R_i$，以及所有头共享的**一个**旋转键
+# $k^R_t = \mathrm{RoPE}(W^{KR} h_t)$，它与潜在向量一起缓存。
+#
+# **练习**：实现 `exercises/mla_rope.py` 中的六个函数。
 
 # %%
 check("mla_rope")
 
-# %% [markdown]
+# %% [markdown] tags=["en"]
 # With **your** functions: the absorption gap against the offset $n - m$ (zero only at offset 0), the
-# absorbed layer against the one that rebuilds keys, and the cache per token. / 用**你的**实现：吸收误差随
-# 偏移 $n-m$ 的变化（只有偏移为 0 时为零）、吸收版与重建键的版本对比、每个词的缓存大小。
+# absorbed layer against the one that rebuilds keys, and the cache per token.
+
+# %% [markdown] tags=["zh"]
+# 用**你的**函数：吸收误差随偏移 $n - m$ 的变化（只在偏移为 0 时为零）、吸收版注意力层与重建键的版本的对比，
+# 以及每个 token 的缓存大小。
 
 # %%
 mla = load("mla_rope")
@@ -358,25 +439,35 @@ print(
 mha, latent = mla.kv_cache_per_token(128, 128, 512, 64)
 print(f"DeepSeek-V2 per token and layer: MHA {mha} numbers, MLA {latent} ({mha / latent:.1f}x smaller)")
 
-# %% [markdown]
-# ## 6. The alternatives: ALiBi, xPos, NoPE / 替代方案：ALiBi、xPos、NoPE
+# %% [markdown] tags=["en"]
+# ## 6. The alternatives: ALiBi, xPos, NoPE
 #
 # - **ALiBi** (Press et al., arXiv 2108.12409) adds no embedding: head $h$ subtracts $m_h\,(i-j)$ from its
 #   scores. Its slopes form a geometric sequence $2^{-8/H}, 2^{-16/H}, \dots$; for a head count that is not a
 #   power of two its code takes the slopes of the power below and fills in every other slope of twice
-#   that power. / **ALiBi** 不加任何位置向量，每个头按距离线性扣分；斜率为几何级数，
-#   头数不是 2 的幂时按论文代码补齐。
+#   that power.
 # - **xPos** (Sun et al., arXiv 2212.10554) is RoPE whose pair $i$ also decays as
 #   $\zeta_i^{(m-n)/512}$, $\zeta_i = (2i/d + 0.4)/1.4$: the fast pairs, whose RoPE scores oscillate most
-#   at long range, are damped most. / **xPos**：在 RoPE 上给每对特征加随距离衰减的系数，
-#   转得快的对衰减最多。
+#   at long range, are damped most.
 # - **NoPE**: a causal decoder without any encoding still knows positions, since token $t$ averages over
-#   exactly $t+1$ tokens. / **NoPE**：没有位置编码的因果解码器仍能知道位置，
-#   因为第 $t$ 个词恰好平均 $t+1$ 个词。
+#   exactly $t+1$ tokens.
 #
-# **Exercise / 练习**: the five functions of `exercises/alternatives.py`; notebook 05's ablation (`python
-# scripts/ablation.py`) then trains the classifier with ALiBi too, and says honestly what it shows.
-# / 实现 `exercises/alternatives.py` 的五个函数；第 05 节的消融实验随后也用 ALiBi 训练分类器。
+# **Exercise**: the five functions of `exercises/alternatives.py`; notebook 05's ablation
+# (`python scripts/ablation.py`) then trains the classifier with ALiBi too, and says honestly what it shows.
+
+# %% [markdown] tags=["zh"]
+# ## 6. 替代方案：ALiBi、xPos、NoPE
+#
+# - **ALiBi**（Press et al.，arXiv 2108.12409）不加任何位置嵌入：第 $h$ 个头从自己的分数中减去 $m_h\,(i-j)$。
+#   各头的斜率构成等比数列 $2^{-8/H}, 2^{-16/H}, \dots$；头数不是 2 的幂时，ALiBi 的代码先取比它小的那个 2
+#   的幂对应的斜率，再从两倍于该幂的斜率序列中隔一个取一个补齐。
+# - **xPos**（Sun et al.，arXiv 2212.10554）就是在 RoPE 的基础上让第 $i$ 对再按 $\zeta_i^{(m-n)/512}$ 衰减，
+#   $\zeta_i = (2i/d + 0.4)/1.4$：转得快的对在长距离上 RoPE 分数振荡得最厉害，衰减也最多。
+# - **NoPE**：没有任何位置编码的因果解码器仍然知道位置，因为位置 $t$（从 0 数起）上的 token
+#   恰好是在 $t+1$ 个 token 上做平均。
+#
+# **练习**：实现 `exercises/alternatives.py` 中的五个函数；之后笔记本 05 的消融实验
+# （`python scripts/ablation.py`）也会用 ALiBi 训练分类器，并如实指出结果说明了什么。
 
 # %%
 check("alternatives")
@@ -399,30 +490,43 @@ axes[1].legend(fontsize=8)
 plt.tight_layout()
 plt.show()
 
-# %% [markdown]
-# ## 7. Derive RoPE from its requirement / 从要求推导 RoPE
+# %% [markdown] tags=["en"]
+# ## 7. Derive RoPE from its requirement
 #
 # RoFormer (§3.4.1 of arXiv 2104.09864) starts from one requirement: an encoding $f(x, m)$ whose scores
 # depend on the offset only, $\langle f(q,m), f(k,n)\rangle = g(q,k,m-n)$, with $f(x,0)=x$. In 2-D a vector
 # is a complex number and $\langle a,b\rangle = \mathrm{Re}(a\bar b)$; write
 # $f(x,m)=R(x,m)\,e^{i\Theta(x,m)}$.
-# / RoFormer 从一个要求出发：分数只依赖相对位置。二维向量看作复数，内积是 $\mathrm{Re}(a\bar b)$。
 #
-# 1. **The requirement as a test** / 把要求变成测试: shift both positions, the score must not move.
-# 2. **Moduli** / 模长: at $m=n$, $R(q,m)R(k,m)=|q||k|$ for every $q,k$, so $R(x,m)=|x|$: lengths are kept.
-#    / 令 $m=n$ 得 $R(x,m)=|x|$，长度不变。
-# 3. **Phases** / 相位: at $m=n$, $\Theta(q,m)-\arg q = \Theta(k,m)-\arg k =: \varphi(m)$, the same for every
-#    vector. / 相位的增量 $\varphi(m)$ 与向量无关，只与位置有关。
-# 4. **Steps** / 步长: at $n=m+1$, $\varphi(m+1)-\varphi(m)$ does not depend on $m$: $\varphi(m)=m\theta$.
-#    / 令 $n=m+1$ 得 $\varphi$ 是等差数列，$\varphi(m)=m\theta$。
+# 1. **The requirement as a test**: shift both positions, the score must not move.
+# 2. **Moduli**: at $m=n$, $R(q,m)R(k,m)=|q||k|$ for every $q,k$, so $R(x,m)=|x|$: lengths are kept.
+# 3. **Phases**: at $m=n$, $\Theta(q,m)-\arg q = \Theta(k,m)-\arg k =: \varphi(m)$, the same for every
+#    vector.
+# 4. **Steps**: at $n=m+1$, $\varphi(m+1)-\varphi(m)$ does not depend on $m$: $\varphi(m)=m\theta$.
 #
 # So $f(x,m)=x\,e^{im\theta}$, the rotation by $m\theta$; RoPE applies it to $d/2$ pairs with
-# $\theta_i = 10000^{-2i/d}$. / 因此 $f(x,m)=x e^{im\theta}$，即旋转；RoPE 对 $d/2$ 对特征各用一个
-# $\theta_i$。
+# $\theta_i = 10000^{-2i/d}$.
 #
-# **Exercise / 练习**: the six functions of `exercises/derive_rope.py`; each measures one step on a
+# **Exercise**: the six functions of `exercises/derive_rope.py`; each measures one step on a
 # candidate encoding. Below they test the rotation against three encodings that fail a step.
-# / 实现 `exercises/derive_rope.py` 的六个函数，每个函数在候选编码上检验一步推导。
+
+# %% [markdown] tags=["zh"]
+# ## 7. 从要求出发推导 RoPE
+#
+# RoFormer（arXiv 2104.09864 的 §3.4.1）从一个要求出发：编码 $f(x, m)$ 的分数只依赖偏移量，即
+# $\langle f(q,m), f(k,n)\rangle = g(q,k,m-n)$，并且 $f(x,0)=x$。在二维情形下，向量就是一个复数，
+# $\langle a,b\rangle = \mathrm{Re}(a\bar b)$；记 $f(x,m)=R(x,m)\,e^{i\Theta(x,m)}$。
+#
+# 1. **把要求变成测试**：同时平移两个位置，分数必须不变。
+# 2. **模长**：令 $m=n$，对任意 $q,k$ 都有 $R(q,m)R(k,m)=|q||k|$，所以 $R(x,m)=|x|$：长度保持不变。
+# 3. **相位**：令 $m=n$，$\Theta(q,m)-\arg q = \Theta(k,m)-\arg k =: \varphi(m)$，对所有向量都相同。
+# 4. **步长**：令 $n=m+1$，$\varphi(m+1)-\varphi(m)$ 与 $m$ 无关：$\varphi(m)=m\theta$。
+#
+# 因此 $f(x,m)=x\,e^{im\theta}$，也就是旋转 $m\theta$ 角；RoPE 对 $d/2$ 对特征分别施加这种旋转，其中
+# $\theta_i = 10000^{-2i/d}$。
+#
+# **练习**：实现 `exercises/derive_rope.py` 中的六个函数；每个函数在一个候选编码上检验推导中的一步。
+# 下面用它们检验旋转，并与三种在某一步不成立的编码对比。
 
 # %%
 check("derive_rope")
@@ -455,17 +559,16 @@ print(
 )
 print("rope_2d(1, 2, 0.5):", complex(der.rope_2d(torch.tensor(1 + 0j), torch.tensor(2), 0.5)))
 
-# %% [markdown]
-# ## 8. Precision and the base at long context / 长上下文中的精度与 base
+# %% [markdown] tags=["en"]
+# ## 8. Precision and the base at long context
 #
-# **Angles in low precision / 低精度下的角度.** The fastest pair's angle is the position itself
+# **Angles in low precision.** The fastest pair's angle is the position itself
 # ($\theta_0=1$). float32 keeps 24 significant bits, so near $10^6$ consecutive floats are $2^{-4}=0.0625$
 # apart: the angle is off by hundredths of a radian. bfloat16 keeps 8: above 256 not every integer exists,
 # and neighbouring positions get the *same* rotation. This is why Hugging Face computes cos and sin in
-# float32 with autocast off, even in a bfloat16 model. / 最快的一对特征的角度就是位置本身；float32 在 $10^6$
-# 附近的间隔是 0.0625，角度误差达百分之几弧度；bfloat16 在 256 以上连相邻位置都无法区分。
+# float32 with autocast off, even in a bfloat16 model.
 #
-# **Why the base is raised / 为什么要调大 base.** Xiong et al. (arXiv 2309.16039) raised Llama 2's base from
+# **Why the base is raised.** Xiong et al. (arXiv 2309.16039) raised Llama 2's base from
 # 10 000 to 500 000 before training at 32 768 tokens (smaller angles, less decay); Llama 3 ships with
 # 500 000. Men et al. (arXiv 2405.14591) make it a bound: the expected score gap between a similar key and a
 # random one at distance $m$ is proportional to $B(m)=\sum_i \cos(m\theta_i)$, and a model can prefer the
@@ -473,12 +576,26 @@ print("rope_2d(1, 2, 0.5):", complex(der.rope_2d(torch.tensor(1 + 0j), torch.ten
 # gives the smallest base for each $L$. The good bases do not form an interval (for 1 024 tokens
 # $4.3\cdot10^3$ works while some bases up to $6.0\cdot10^3$ fail), so the bound is a scan over candidates,
 # not a bisection.
-# / Xiong 等人在 32K 训练前把 base 从一万调到五十万；Men 等人证明
-# 相似词与随机词的期望分数差正比于 $B(m)$，上下文长度 $L$ 要求所有距离上 $B(m)\ge 0$，由此得到 base 的下界；
-# 满足条件的 base 不构成区间，所以要逐个扫描候选值，不能二分。
 #
-# **Exercise / 练习**: the six functions of `exercises/rope_precision.py`. / 实现
-# `exercises/rope_precision.py` 的六个函数。
+# **Exercise**: the six functions of `exercises/rope_precision.py`.
+
+# %% [markdown] tags=["zh"]
+# ## 8. 长上下文中的精度与底数
+#
+# **低精度下的角度。** 转得最快的那一对的角度就是位置本身（$\theta_0=1$）。float32 保留 24 位有效位，所以在
+# $10^6$ 附近相邻两个浮点数相差 $2^{-4}=0.0625$：角度会偏差百分之几弧度。bfloat16 只保留 8 位：256
+# 以上并不是每个整数都能表示，相邻的位置会得到*相同*的旋转。这就是为什么即使在 bfloat16 模型中，Hugging Face
+# 也要关闭 autocast、用 float32 计算 cos 和 sin。
+#
+# **为什么要调大底数。** Xiong 等人（arXiv 2309.16039）在以 32 768 个 token 的长度训练之前，把 Llama 2
+# 的底数从 10 000 调大到 500 000（角度更小，远程衰减更弱）；Llama 3 发布时的底数就是 500 000。Men 等人（arXiv
+# 2405.14591）把它变成了一个下界：在距离 $m$ 处，相似键与随机键的期望分数差正比于
+# $B(m)=\sum_i \cos(m\theta_i)$，只有在 $B(m)\ge 0$ 时模型才能偏向相似的 token。长度为 $L$ 的上下文要求小于
+# $L$ 的每个距离都满足这一点，由此得到每个 $L$ 所需的最小底数。满足条件的底数并不构成一个区间（对 1 024 个
+# token，$4.3\cdot10^3$ 可行，而一些高达 $6.0\cdot10^3$ 的底数却不行），所以求这个下界要逐个扫描候选值，
+# 不能用二分法。
+#
+# **练习**：实现 `exercises/rope_precision.py` 中的六个函数。
 
 # %%
 check("rope_precision")
@@ -537,67 +654,101 @@ axes[1].legend(fontsize=8)
 plt.tight_layout()
 plt.show()
 
-# %% [markdown]
-# ## 9. Interview questions / 面试题
+# %% [markdown] tags=["en"]
+# ## 9. Interview questions
 #
-# **Why is a KV cache of rotated keys enough for decoding? / 为什么缓存旋转后的键就够解码用？**
+# **Why is a KV cache of rotated keys enough for decoding?**
 # A key's rotation depends only on its own position, which never changes while decoding; the new
 # query is rotated at its own position, and the score $\langle R(n)q, R(m)k\rangle$ depends on $n-m$.
-# 键的旋转只取决于它自己的位置，解码时不变；新查询按自己的位置旋转，分数只依赖 $n-m$。
 #
-# **How do you drop tokens from the middle of a RoPE cache? / 如何从 RoPE 缓存中间删掉词？**
+# **How do you drop tokens from the middle of a RoPE cache?**
 # Remove their keys and values and rotate every later key back by the number removed ($R(-\Delta)$):
-# $O(P\,d)$ per layer and KV head, no recomputation. 删除它们的键和值，把之后的每个键往回旋转删除的词数。
+# $O(P\,d)$ per layer and KV head, no recomputation.
 #
-# **Why is Dynamic NTK awkward with a KV cache? / 为什么动态 NTK 与键值缓存难以配合？**
+# **Why is Dynamic NTK awkward with a KV cache?**
 # Its base changes with the length, so keys cached under earlier bases no longer pair with new
-# queries by offset; fixing them means re-rotating the whole key cache at every step. 它的 base 随长度
-# 变化，旧 base 下缓存的键与新查询不再只按相对位置配对；修正它们需要每一步都重新旋转整个键缓存。
+# queries by offset; fixing them means re-rotating the whole key cache at every step.
 #
-# **Where does RoPE go in GQA? / GQA 中 RoPE 放在哪里？** On q and on the $H_{kv}$ key heads before they
-# are repeated: each KV head is rotated once and cached once; the repeat is only for the score. 放在 q 和
-# 复制之前的 $H_{kv}$ 个键头上：每个键值头只旋转、缓存一次，复制只用于计算分数。
+# **Where does RoPE go in GQA?** On q and on the $H_{kv}$ key heads before they
+# are repeated: each KV head is rotated once and cached once; the repeat is only for the score.
 #
-# **Why does a left-padded batch need position ids? / 左填充的批次为什么需要位置编号？** Without them a
+# **Why does a left-padded batch need position ids?** Without them a
 # row's first real token would sit at the number of pads, and its RoPE angles would differ from the
-# same prompt alone; position ids count only real tokens (cumsum of the mask − 1). 否则每行第一个真实的词
-# 会落在填充的个数上，角度与单独运行时不同；位置编号只数真实的词（掩码累加再减一）。
+# same prompt alone; position ids count only real tokens (cumsum of the mask − 1).
 #
-# **What does packing need besides restarting positions? / 打包除了重置位置还需要什么？** A block-diagonal
+# **What does packing need besides restarting positions?** A block-diagonal
 # causal mask: RoPE only makes scores relative, it does not stop a token from attending to an earlier
-# document. 块对角的因果掩码：RoPE 只让分数变成相对的，并不能阻止一个词注意到前一篇文档。
+# document.
 #
-# **Why does DeepSeek-V2 decouple RoPE? / DeepSeek-V2 为什么要解耦 RoPE？** Its cache holds a latent that
+# **Why does DeepSeek-V2 decouple RoPE?** Its cache holds a latent that
 # every head's key is rebuilt from, and at inference the key up-projection is absorbed into the query.
 # RoPE on those keys would put $R(n-m)$ between the two matrices, so every cached key would have to be
 # rebuilt at every step. A small separate rotary part (per-head queries, one shared key) carries the
-# position instead. 缓存的是潜在向量，推理时把键的上投影吸收进查询；对这些键做 RoPE 会让 $R(n-m)$ 夹在两个矩阵
-# 之间，每一步都得重建所有键。于是用一小段单独的旋转部分（每头的查询、共享的一个键）携带位置信息。
+# position instead.
 #
-# **Why does a bidirectional encoder with ALiBi's symmetric bias fail notebook 05's order task? / 为什么带
-# 对称 ALiBi 偏置的双向编码器做不了第 05 节的词序任务？** $-m|i-j|$ gives distance, not direction: a verb two
-# words to the left and one two words to the right look the same, and reversing the sentence flips the
-# label. A causal mask gives the direction — and on that task the mask alone does as well as mask plus
-# bias. 对称偏置只给距离、不给方向；加上因果掩码才有方向，而在该任务上只用因果掩码也同样好。
+# **Why does a bidirectional encoder with ALiBi's symmetric bias fail notebook 05's order task?**
+# $-m|i-j|$ gives distance, not direction: a verb two words to the left and one two words to the right
+# look the same, and reversing the sentence flips the label. A causal mask gives the direction — and on
+# that task the mask alone does as well as mask plus bias.
 #
-# **Derive RoPE in one minute / 一分钟推导 RoPE.** Ask for scores that depend on $m-n$ only and for
+# **Derive RoPE in one minute.** Ask for scores that depend on $m-n$ only and for
 # $f(x,0)=x$. At $m=n$ the moduli multiply to $|q||k|$, so each encoding keeps its length, and the phase
 # added to every vector is one function $\varphi(m)$ of the position. At $n=m+1$ its step is constant,
-# so $\varphi(m)=m\theta$ and $f(x,m)=x e^{im\theta}$: a rotation. 要求分数只依赖 $m-n$ 且 $f(x,0)=x$：
-# 令 $m=n$ 得模长不变、相位增量只依赖位置；令 $n=m+1$ 得相位是等差数列，于是 $f$ 是旋转。
+# so $\varphi(m)=m\theta$ and $f(x,m)=x e^{im\theta}$: a rotation.
 #
-# **Why compute RoPE's angles in float32 even in a bfloat16 model? / 为什么 bfloat16 模型也要用 float32
-# 算角度？**
+# **Why compute RoPE's angles in float32 even in a bfloat16 model?**
 # bfloat16 has 8 significant bits: above 256 consecutive positions round to the same number and get the
 # same rotation; float32 is exact up to $2^{24}$ but its angle error grows with the position (hundredths of
-# a radian near $10^6$). bfloat16 只有 8 位有效数字，256 以上相邻位置会被舍入成同一个数；float32 在
-# $2^{24}$ 以内位置精确，但角度误差随位置增大。
+# a radian near $10^6$).
 #
-# **Why raise the base before long-context training? / 为什么长上下文训练前要调大 base？** A larger base
+# **Why raise the base before long-context training?** A larger base
 # turns every pair more slowly, so the scores decay less with distance (Xiong et al., 10 000 → 500 000 at
 # 32K), and Men et al.'s $B(m)=\sum_i\cos(m\theta_i)$ stays non-negative over the whole context: with base
 # 10 000 and $d=128$ it turns negative at a distance of 1 707, and even at 500 000 it does at 18 438, short
 # of the 32 768 Xiong et al. trained at (Men et al.'s bound for 32K is about $6.3\cdot 10^5$).
-# base 越大旋转越慢，
-# 远程衰减越弱；按 Men 等人的判据，base 为一万、$d=128$ 时 $B(m)$ 在距离 1 707 处就变为负数，base 为五十万时在
-# 18 438 处，仍不到 32 768。
+
+# %% [markdown] tags=["zh"]
+# ## 9. 面试题
+#
+# **为什么缓存旋转后的键就足以支持解码？**
+# 键的旋转只取决于它自己的位置，而这个位置在解码过程中不会改变；新的查询按它自己的位置旋转，分数
+# $\langle R(n)q, R(m)k\rangle$ 只依赖 $n-m$。
+#
+# **如何从 RoPE 缓存的中间删掉一些 token？**
+# 删除它们的键和值，再把之后的每个键按删除的个数往回旋转（$R(-\Delta)$）：每层、每个键值头的开销为 $O(P\,d)$，
+# 无需重新计算。
+#
+# **为什么动态 NTK 与键值缓存难以配合？**
+# 它的底数随长度变化，所以在之前的底数下缓存的键与新的查询不再按偏移量配对；要修正它们，
+# 就得在每一步都重新旋转整个键缓存。
+#
+# **GQA 中 RoPE 放在哪里？** 放在 q 上，以及复制之前的 $H_{kv}$ 个键头上：每个键值头只旋转一次、缓存一次；
+# 复制只用于计算分数。
+#
+# **左填充的批次为什么需要位置编号（position ids）？** 没有位置编号时，每行第一个真实 token
+# 会落在等于填充个数的位置上，它的 RoPE 角度就与单独运行同一个提示词时不同；位置编号只数真实的 token
+# （掩码的累加和减一）。
+#
+# **打包除了重置位置，还需要什么？** 一个块对角的因果掩码：RoPE 只是让分数变成相对的，并不能阻止一个 token
+# 关注前一篇文档中的 token。
+#
+# **DeepSeek-V2 为什么要解耦 RoPE？** 它的缓存存的是一个潜在向量，每个头的键都由它重建；推理时，
+# 键的上投影被吸收进查询。对这些键做 RoPE 会把 $R(n-m)$ 夹在两个矩阵之间，于是每一步都得重建所有缓存的键。
+# 因此改由一小段单独的旋转部分（每个头各自的查询、所有头共享的一个键）来携带位置信息。
+#
+# **为什么带 ALiBi 对称偏置的双向编码器做不了笔记本 05 的词序任务？**
+# $-m|i-j|$ 只给出距离，不给出方向：左边隔两个词的动词和右边隔两个词的动词看起来一样，而把句子倒过来，
+# 标签就会翻转。因果掩码提供了方向——而在这个任务上，只用因果掩码的效果与因果掩码加偏置一样好。
+#
+# **一分钟推导 RoPE。** 要求分数只依赖 $m-n$，并且 $f(x,0)=x$。令 $m=n$，两个模长之积等于 $|q||k|$，
+# 所以每个编码都保持长度不变，而加到每个向量上的相位是关于位置的同一个函数 $\varphi(m)$。令 $n=m+1$，
+# 相位的步长是常数，所以 $\varphi(m)=m\theta$，$f(x,m)=x e^{im\theta}$：这是一个旋转。
+#
+# **为什么即使在 bfloat16 模型中也要用 float32 计算 RoPE 的角度？**
+# bfloat16 只有 8 位有效位：256 以上相邻的位置会被舍入成同一个数，得到相同的旋转；float32 在 $2^{24}$
+# 以内能精确表示每个位置，但它的角度误差随位置增大（在 $10^6$ 附近达到百分之几弧度）。
+#
+# **为什么长上下文训练之前要调大底数？** 底数越大，每一对转得越慢，远程衰减越弱（Xiong 等人在 32K 长度上训练，
+# 底数从 10 000 调到 500 000）；而且 Men 等人的 $B(m)=\sum_i\cos(m\theta_i)$ 能在整个上下文范围内保持非负：
+# 底数为 10 000、$d=128$ 时，它在距离 1 707 处就变为负数；即使底数为 500 000，它也在 18 438 处变负，达不到
+# Xiong 等人训练时的 32 768（Men 等人给出的 32K 下界约为 $6.3\cdot 10^5$）。
