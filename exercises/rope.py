@@ -58,8 +58,8 @@ def _rotation_constants(
 
     What a model computes once and keeps in a buffer, here cached per configuration: each feature's
     frequency, signed as its pair's rotation needs it (-theta_i on the first feature of pair i,
-    +theta_i on the second), times 1j: [r] complex128 in the layout's feature order, so that
-    exp(m * that) = cos(m theta) + 1j sin(m theta) in one call; and the signs (+1/-1) in `dtype`.
+    +theta_i on the second), [r] float64 in the layout's feature order; and those signs (+1/-1) in
+    `dtype`.
     """
     raise NotImplementedError("write your solution here")
 

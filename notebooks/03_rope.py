@@ -720,10 +720,11 @@ plt.show()
 # PyTorch operation costs a few µs of dispatch on this CPU whatever its size. Speed is then the number
 # of operations: HF's form is 7 (a multiply, two slices, a negation, a concatenation, a multiply, an
 # add); the reference with a table 4 (the signs, the swap, the two in-place updates); the plain call
-# adds the table, 3 more, computed in float64: one fused multiply-add gives each feature's angle twice,
-# as is and shifted by $-\pi/2$ (a `[..., T, 2, r]` tensor), so that one `cos` gives both cos and sin
-# ($\sin a = \cos(a - \pi/2)$), and one cast. (Separate `cos` and `sin` calls, each with its own cast,
-# were 6.)
+# adds the table, 5 more, computed in float64 (the angles, cos and sin, two casts). Fewer ways were
+# tried and not kept: one `cos` of the angles and of the angles shifted by $-\pi/2$ (3 operations,
+# $\sin a = \cos(a - \pi/2)$) rounds $a - \pi/2$ once more, which doubles the error at position
+# $10^6$ and makes position 0 only nearly the identity; one complex `exp` is exact and accurate but
+# about 15x slower than `cos` and `sin` for a prefill table on this CPU.
 #
 # Why eager bf16 on a CPU stays far from the memory limit: each eager operation converts bf16 to
 # float32, computes, and rounds back, separately; the conversions are the work, not the bytes. Even
@@ -737,22 +738,21 @@ plt.show()
 #
 # | case | `apply_rope` | HF eager | `torch.compile` | `x.clone()` | vs HF eager | of clone | vs compile |
 # | --- | --- | --- | --- | --- | --- | --- | --- |
-# | prefill [1, 32, 2048, 128] fp32 | 8.4 ms | 52.3 ms | 26.3 ms | 12.5 ms | 6.20x | 148 % | 3.12x |
-# | prefill [1, 32, 2048, 128] bf16 | 3.8 ms | 4.8 ms | 2.4 ms | 0.8 ms | 1.24x | 22 % | 0.61x |
-# | prefill [8, 32, 512, 64] bf16 | 4.2 ms | 12.3 ms | 2.9 ms | 0.9 ms | 2.93x | 22 % | 0.68x |
-# | decode [1, 32, 1, 128] fp32, plain call | 15.9 µs | 10.9 µs | 19.4 µs | 1.3 µs | 0.68x | 8 % | 1.22x |
-# | decode, `cos_sin=` precomputed table | 7.3 µs | 10.9 µs | 19.4 µs | 1.3 µs | 1.50x | 18 % | 2.68x |
+# | prefill [1, 32, 2048, 128] fp32 | 21.9 ms | 59.9 ms | 32.7 ms | 14.5 ms | 2.73x | 66 % | 1.49x |
+# | prefill [1, 32, 2048, 128] bf16 | 5.0 ms | 6.5 ms | 2.4 ms | 1.2 ms | 1.30x | 25 % | 0.48x |
+# | prefill [8, 32, 512, 64] bf16 | 4.3 ms | 6.6 ms | 3.3 ms | 1.1 ms | 1.55x | 26 % | 0.77x |
+# | decode [1, 32, 1, 128] fp32, plain call | 27.6 µs | 18.1 µs | 40.6 µs | 2.2 µs | 0.65x | 8 % | 1.47x |
+# | decode, `cos_sin=` precomputed table | 12.1 µs | 18.1 µs | 40.6 µs | 2.2 µs | 1.49x | 18 % | 3.36x |
 #
 # Prefill: the times depend on where a new tensor's memory comes from. A 32 MiB fp32 tensor always gets
 # fresh pages (page faults on first write): HF's form pays for four new tensors, the reference for one,
-# hence 6x, and even `x.clone()` is slower than the reference, whose arithmetic hides part of the
-# faults. A 16 MiB bf16 tensor is sometimes served from the memory the previous call freed: then nobody
-# pays faults and what is left is the arithmetic, 3 passes against 5, about 1.1-1.5x (the 1.24x above;
-# 2-2.9x in runs where the faults were paid). `torch.compile` leads in bf16: it converts once.
+# hence 2.7x. A 16 MiB bf16 tensor is often served from the memory the previous call freed: then
+# nobody pays faults and what is left is the arithmetic, 3 passes and a float64 table against 5
+# passes, about 1.1-1.55x (1.30x and 1.55x above; 2-2.9x in runs where the faults were paid).
+# `torch.compile` leads in bf16: it converts once.
 # Decode: with a shared table the reference's 4 operations beat HF's 7 (1.5x); the plain call builds
-# its float64 table each time (3 more operations) and costs about 1.5x HF's time (0.68x; it was 0.49x
-# with separate `cos` and `sin` calls, and 0.23x with the strided-halves version): build the table once
-# per step and share it.
+# its float64 table each time (5 more operations) and costs about 1.5x HF's time (0.65x; 0.23x with the
+# strided-halves version): build the table once per step and share it.
 
 # %% [markdown] tags=["zh"]
 # ### 7.4 速度：预填充看内存遍数，解码看算子数
@@ -777,10 +777,11 @@ plt.show()
 # 对单个新 token（解码，`[1, 32, 1, 128]`）来说，根本谈不上受内存带宽限制：总共只有 4096 个数，
 # 而在这台 CPU 上每个 PyTorch 算子不论大小都要花几 µs 的调度开销。这时速度取决于算子个数：
 # HF 的写法是 7 个（一次乘法、两次切片、一次取负、一次拼接、一次乘法、一次加法）；参考实现在有表时是 4 个
-# （正负号、swap、两次原地更新）；直接调用还要加上建表的 3 个算子，用 float64 计算：
-# 一次融合乘加给出每个特征的角度两次：一次是原值，一次平移 $-\pi/2$（一个 `[..., T, 2, r]` 张量），
-# 这样一次 `cos` 就同时得到 cos 和 sin（$\sin a = \cos(a - \pi/2)$），最后再做一次类型转换。
-# （分别调用 `cos` 和 `sin`、各自再做一次类型转换时是 6 个。）
+# （正负号、swap、两次原地更新）；直接调用还要加上建表的 5 个算子，用 float64 计算（角度、cos 和
+# sin、两次类型转换）。更少算子的写法试过但没有采用：对角度和平移 $-\pi/2$ 后的角度只调用一次 `cos`
+# （3 个算子，$\sin a = \cos(a - \pi/2)$）会对 $a - \pi/2$ 多舍入一次，位置 $10^6$ 处误差翻倍，
+# 位置 0 也只是近似恒等变换；用一次复数 `exp` 精确且准确，但在这台 CPU 上为预填充建表比 `cos` 加
+# `sin` 慢约 15 倍。
 #
 # 为什么 CPU 上 eager 模式的 bf16 离内存带宽上限很远：每个 eager 算子都要各自把 bf16 转成 float32、计算、
 # 再舍入回 bf16；耗时的是这些转换，而不是读写的字节。即便只有 3 遍，也是 3 轮转换，外加中间结果 `x * cos`
@@ -792,22 +793,20 @@ plt.show()
 #
 # | 场景 | `apply_rope` | HF eager | `torch.compile` | `x.clone()` | 比 HF eager | 占 clone | 比 compile |
 # | --- | --- | --- | --- | --- | --- | --- | --- |
-# | 预填充 [1, 32, 2048, 128] fp32 | 8.4 ms | 52.3 ms | 26.3 ms | 12.5 ms | 6.20x | 148 % | 3.12x |
-# | 预填充 [1, 32, 2048, 128] bf16 | 3.8 ms | 4.8 ms | 2.4 ms | 0.8 ms | 1.24x | 22 % | 0.61x |
-# | 预填充 [8, 32, 512, 64] bf16 | 4.2 ms | 12.3 ms | 2.9 ms | 0.9 ms | 2.93x | 22 % | 0.68x |
-# | 解码 [1, 32, 1, 128] fp32，直接调用 | 15.9 µs | 10.9 µs | 19.4 µs | 1.3 µs | 0.68x | 8 % | 1.22x |
-# | 解码，`cos_sin=` 传入预计算的表 | 7.3 µs | 10.9 µs | 19.4 µs | 1.3 µs | 1.50x | 18 % | 2.68x |
+# | 预填充 [1, 32, 2048, 128] fp32 | 21.9 ms | 59.9 ms | 32.7 ms | 14.5 ms | 2.73x | 66 % | 1.49x |
+# | 预填充 [1, 32, 2048, 128] bf16 | 5.0 ms | 6.5 ms | 2.4 ms | 1.2 ms | 1.30x | 25 % | 0.48x |
+# | 预填充 [8, 32, 512, 64] bf16 | 4.3 ms | 6.6 ms | 3.3 ms | 1.1 ms | 1.55x | 26 % | 0.77x |
+# | 解码 [1, 32, 1, 128] fp32，直接调用 | 27.6 µs | 18.1 µs | 40.6 µs | 2.2 µs | 0.65x | 8 % | 1.47x |
+# | 解码，`cos_sin=` 传入预计算的表 | 12.1 µs | 18.1 µs | 40.6 µs | 2.2 µs | 1.49x | 18 % | 3.36x |
 #
 # 预填充：耗时取决于新张量的内存从哪里来。32 MiB 的 fp32 张量每次都拿到全新的内存页
-# （首次写入时触发缺页中断）：HF 的写法要为 4 个新张量付出这个代价，参考实现只为 1 个，所以快 6 倍；
-# 甚至 `x.clone()` 都比参考实现慢，因为参考实现的计算掩盖了一部分缺页开销。
-# 16 MiB 的 bf16 张量有时能复用上一次调用释放的内存：这时谁都不用付缺页的代价，
-# 剩下的只有计算，3 遍对 5 遍，约 1.1-1.5x（即上表中的 1.24x；在付了缺页代价的运行中为 2-2.9x）。
-# `torch.compile` 在 bf16 下领先：它只转换一次。
+# （首次写入时触发缺页中断）：HF 的写法要为 4 个新张量付出这个代价，参考实现只为 1 个，所以快 2.7 倍。
+# 16 MiB 的 bf16 张量常常能复用上一次调用释放的内存：这时谁都不用付缺页的代价，
+# 剩下的只有计算，3 遍加一张 float64 表对 5 遍，约 1.1-1.55x（即上表中的 1.30x 和 1.55x；
+# 在付了缺页代价的运行中为 2-2.9x）。`torch.compile` 在 bf16 下领先：它只转换一次。
 # 解码：共享一张表时，参考实现的 4 个算子胜过 HF 的 7 个（1.5x）；
-# 直接调用每次都要用 float64 建表（多 3 个算子），
-# 耗时约为 HF 的 1.5 倍（0.68x；分别调用 `cos` 和 `sin` 时是 0.49x，分两半带步长更新的旧版是 0.23x）：
-# 所以每一步只建一次表，各层共享。
+# 直接调用每次都要用 float64 建表（多 5 个算子），耗时约为 HF 的 1.5 倍（0.65x；分两半带步长更新的旧版是
+# 0.23x）：所以每一步只建一次表，各层共享。
 
 # %% [markdown] tags=["en"]
 # ## 8. Interview questions

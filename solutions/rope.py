@@ -66,14 +66,14 @@ def _rotation_constants(
 
     What a model computes once and keeps in a buffer, here cached per configuration: each feature's
     frequency, signed as its pair's rotation needs it (-theta_i on the first feature of pair i,
-    +theta_i on the second), times 1j: [r] complex128 in the layout's feature order, so that
-    exp(m * that) = cos(m theta) + 1j sin(m theta) in one call; and the signs (+1/-1) in `dtype`.
+    +theta_i on the second), [r] float64 in the layout's feature order; and those signs (+1/-1) in
+    `dtype`.
     """
     ### BEGIN SOLUTION
     theta = base ** (-torch.arange(0, r, 2, dtype=torch.float64, device=device) / r)  # [r/2]
     signed = torch.stack((-theta, theta))  # [2, r/2]: the pairs' first features, then their second
     signed = (signed.T if interleaved else signed).flatten()  # [r]: (2i, 2i+1) or (i, i + r/2)
-    return 1j * signed, signed.sign().to(dtype)
+    return signed, signed.sign().to(dtype)
     ### END SOLUTION
 
 
@@ -112,13 +112,11 @@ def apply_rope(
     if not 0 < r <= dim:
         raise ValueError(f"rotary_dim must be in (0, dim={dim}], got {r}")
     half = r // 2
-    rotation, signs = _rotation_constants(r, float(base), interleaved, x.dtype, x.device)
+    signed_theta, signs = _rotation_constants(r, float(base), interleaved, x.dtype, x.device)
     if cos_sin is None:
-        # each feature's angle a with its pair's sign (cos(-a) = cos(a), sin(-a) = -sin(a)); one exp
-        # gives cos a + 1j sin a, computed in float64: [..., T, r] complex, then [..., T, 2, r] real
-        m = torch.as_tensor(positions, device=x.device)[..., None]
-        table = torch.view_as_real(torch.exp(m * rotation)).movedim(-1, -2)
-        cos, sin = table.to(x.dtype, memory_format=torch.contiguous_format).contiguous().unbind(-2)
+        # each feature's angle with its pair's sign: cos(-a) = cos(a), sin(-a) = -sin(a)
+        angles = torch.as_tensor(positions, device=x.device)[..., None] * signed_theta  # [..., T, r] float64
+        cos, sin = angles.cos().to(x.dtype), angles.sin().to(x.dtype)
     else:  # a table computed once by the caller and shared by q, k and every layer
         cos, sin = cos_sin  # half-split columns: pair i's angle in columns i and i + r/2
         if interleaved:  # pair i's angle in columns 2i and 2i + 1

@@ -10,10 +10,9 @@ import pytest
 from conftest import WRONG, assert_caught, grade_wrong, mutate, solution_source
 
 SWAP = "rot.unflatten(-1, (half, 2)).flip(-1).flatten(-2) if interleaved else rot.roll(half, -1)"
-ANGLES = "m = torch.as_tensor(positions, device=x.device)[..., None]"
+ANGLES = "angles = torch.as_tensor(positions, device=x.device)[..., None] * signed_theta"
 COS_SIN_ANGLES = "angles = positions.to(torch.float64)[..., None] * theta  # [..., dim/2]"
-TABLE = "table = torch.view_as_real(torch.exp(m * rotation)).movedim(-1, -2)"
-CAST = "cos, sin = table.to(x.dtype, memory_format=torch.contiguous_format).contiguous().unbind(-2)"
+TABLE = "cos, sin = angles.cos().to(x.dtype), angles.sin().to(x.dtype)"
 THETAS = [  # theta in rope_cos_sin and in apply_rope's constants: a learner writes it the same way twice
     "-torch.arange(0, dim, 2, dtype=torch.float64, device=positions.device) / dim",
     "-torch.arange(0, r, 2, dtype=torch.float64, device=device) / r",
@@ -22,7 +21,7 @@ CONSTANTS = "_rotation_constants(r, float(base), interleaved, x.dtype, x.device)
 TABLE_LAYOUT = "if interleaved:  # pair i's angle in columns 2i and 2i + 1"
 MATRIX_VERSION = """
     idx = torch.arange(0, r, 2, device=x.device)
-    a = torch.as_tensor(positions, device=x.device).to(torch.float64)[..., None] * rotation.imag.abs()[
+    a = torch.as_tensor(positions, device=x.device).to(torch.float64)[..., None] * signed_theta.abs()[
         (idx if interleaved else idx // 2)
     ]
     cos_f, sin_f = a.cos(), a.sin()
@@ -65,7 +64,7 @@ ROPE_MISTAKES = [
     (
         "sin and cos swapped",
         [
-            (CAST, CAST.replace("cos, sin =", "sin, cos =")),
+            (TABLE, "cos, sin = angles.sin().to(x.dtype), angles.cos().to(x.dtype)"),
             (
                 "return angles.cos().to(dtype), angles.sin().to(dtype)",
                 "return angles.sin().to(dtype), angles.cos().to(dtype)",
@@ -140,7 +139,7 @@ ROPE_MISTAKES = [
     (
         "dtype not preserved (float32 out)",
         [
-            (CAST, CAST.replace("table.to(x.dtype, ", "table.to(torch.float32, ")),
+            (TABLE, "cos, sin = angles.cos().float(), angles.sin().float()"),
             ("out = swapped.mul_(sin)", "out = swapped.float().mul_(sin)"),
         ],
         "bf16 in, bf16 out",
@@ -150,9 +149,9 @@ ROPE_MISTAKES = [
         "angles in low precision",
         [
             (
-                TABLE,
-                TABLE.replace(
-                    "torch.exp(m * rotation)", "torch.exp(m.to(x.dtype) * rotation.imag.to(x.dtype) * 1j)"
+                ANGLES,
+                ANGLES.replace(
+                    "[..., None] * signed_theta", "[..., None].to(x.dtype) * signed_theta.to(x.dtype)"
                 ),
             )
         ],
@@ -321,9 +320,10 @@ def test_hf_style_float32_angles_are_accepted(tmp_path):
                 "angles.double().cos().to(dtype), angles.double().sin().to(dtype)",
             ),
             (
-                TABLE,
-                TABLE.replace("torch.exp(m * rotation)", "torch.exp(m.float() * rotation.imag.float() * 1j)"),
+                ANGLES,
+                ANGLES.replace("[..., None] * signed_theta", "[..., None].float() * signed_theta.float()"),
             ),
+            (TABLE, TABLE.replace("angles.", "angles.double().")),
         ],
     )
     result = grade_wrong(tmp_path, "rope", source)
