@@ -36,9 +36,10 @@ class Mistake(AssertionError):
     thing, not five.
     """
 
-    def __init__(self, message: str, cause: str | None = None) -> None:
+    def __init__(self, message: str, cause: str | None = None, *, unfinished: bool = False) -> None:
         super().__init__(message)
         self.cause = cause
+        self.unfinished = unfinished  # the function is missing or not written yet (see unfinished())
 
 
 @dataclass(frozen=True)
@@ -65,9 +66,7 @@ def checks_of(module: Any) -> list[Check]:
 
 def fail_unfinished(message: str, **fields: Any) -> None:
     """fail() for a function that is missing or not written yet (`unfinished` tells the checks)."""
-    exc = Mistake(tr(message, **fields))
-    exc.unfinished = True
-    raise exc
+    raise Mistake(tr(message, **fields), unfinished=True)
 
 
 def fail(message: str, cause: str | None = None, **fields: Any) -> None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import gettext as _gettext
 import os
-import string
 import sys
 from pathlib import Path
 
@@ -28,6 +27,8 @@ DOMAIN = "ropekit"
 LOCALE_DIR = Path(__file__).with_name("locale")
 LANGUAGES = ("en", "zh")
 ENV = "ROPEKIT_LANG"
+# The calls whose string argument Babel extracts (None: the first argument; (2,): the second)
+KEYWORDS = {"N_": None, "tr": None, "fail": None, "fail_unfinished": None, "check": (2,)}
 
 _cache: dict[tuple[str, str], _gettext.NullTranslations] = {}
 
@@ -40,18 +41,21 @@ def _from_locale() -> str:
     return "en"
 
 
+def _normalize(lang: str) -> str:
+    """`zh_CN`, `zh-Hans`, ` ZH ` -> `zh`."""
+    return str(lang).strip().lower().split("_")[0].split("-")[0]
+
+
 def language() -> str:
     """The language texts are shown in now: `en` or `zh` (or a test's pseudo-language)."""
-    chosen = os.environ.get(ENV, "").strip().lower()
-    if chosen:
-        return chosen.split("_")[0].split("-")[0]
-    return _from_locale()
+    chosen = _normalize(os.environ.get(ENV, ""))
+    return chosen or _from_locale()
 
 
 def set_language(lang: str) -> str:
     """Show every text of the kit in `lang` from now on (`"zh"` or `"en"`), in this process and in
     the grading children it starts. Returns the language set."""
-    lang = str(lang).strip().lower().split("_")[0].split("-")[0]
+    lang = _normalize(lang)
     if lang not in LANGUAGES and not (_locale_dir() / lang).is_dir():
         raise ValueError(f"unknown language {lang!r}: choose one of {', '.join(LANGUAGES)}")
     os.environ[ENV] = lang
@@ -104,11 +108,6 @@ def tr(template: str, **fields: object) -> str:
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     return translation().ngettext(singular, plural, n)
-
-
-def fields(template: str) -> set[str]:
-    """The names of the `{fields}` in a template (for the tests that compare a translation's)."""
-    return {name.split(".")[0].split("[")[0] for _, name, _, _ in string.Formatter().parse(template) if name}
 
 
 # argparse's own texts ("usage:", "options", "show this help message and exit", its errors), marked
@@ -196,11 +195,14 @@ def main(argv: list[str] | None = None) -> None:
     pot = str(LOCALE_DIR / f"{DOMAIN}.pot")
     os.chdir(root)
     if command == "extract":
+        keywords = [
+            arg
+            for name, spec in KEYWORDS.items()
+            for arg in ("-k", name if spec is None else f"{name}:{','.join(map(str, spec))}")
+        ]
         _babel(
             "extract", "-F", "grader/locale/babel.cfg", "-o", pot, "--no-wrap", "--sort-by-file",
-            "--project", "ropekit", "--omit-header",
-            "-k", "N_", "-k", "tr", "-k", "fail", "-k", "fail_unfinished", "-k", "check:2",
-            "grader",
+            "--project", "ropekit", "--omit-header", *keywords, "grader",
         )  # fmt: skip
     elif command == "update":
         _babel(

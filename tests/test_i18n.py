@@ -8,6 +8,7 @@ rewritten in full-width letters, so plain English words left in the output were 
 
 from __future__ import annotations
 
+import functools
 import gettext
 import io
 import re
@@ -34,20 +35,22 @@ def _catalog():
         return read_po(handle)
 
 
-def _extracted() -> set[str]:
+@functools.cache
+def _extracted() -> frozenset[str]:
     """The texts the code marks now (Babel, with the kit's own keywords and mapping)."""
-    keywords = {"N_": None, "tr": None, "fail": None, "fail_unfinished": None, "check": (2,)}
     with (LOCALE / "babel.cfg").open() as handle:
         from babel.messages.frontend import parse_mapping_cfg
 
         method_map, options_map = parse_mapping_cfg(handle)
-    return {
-        message
-        for _, _, message, _, _ in extract_from_dir(
-            ROOT / "grader", method_map, options_map, keywords=keywords, comment_tags=()
-        )
-        if isinstance(message, str) and message
-    }
+    return frozenset(
+        {
+            message
+            for _, _, message, _, _ in extract_from_dir(
+                ROOT / "grader", method_map, options_map, keywords=i18n.KEYWORDS, comment_tags=()
+            )
+            if isinstance(message, str) and message
+        }
+    )
 
 
 def _fields(text: str, brace: bool) -> list[tuple[str, str, str]]:
