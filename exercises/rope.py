@@ -56,10 +56,10 @@ def _rotation_constants(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Optional helper for apply_rope (no check calls it; change or delete it freely).
 
-    What a model computes once and keeps in a buffer, here cached per configuration: each feature's
-    frequency, signed as its pair's rotation needs it (-theta_i on the first feature of pair i,
-    +theta_i on the second), [r] float64 in the layout's feature order; and those signs (+1/-1) in
-    `dtype`.
+    What a model computes once and keeps in a buffer, here cached per configuration: the pairs'
+    frequencies theta_i = base ** (-2i / r), [r/2] float64; and the sign each feature's sin takes in
+    its pair's rotation (-1 on the pair's first feature x1, +1 on its second x2), [r] in `dtype`, in
+    the layout's feature order.
     """
     raise NotImplementedError("write your solution here")
 
@@ -76,7 +76,8 @@ def apply_rope(
     """Rotate the feature pairs of x by position-dependent angles.
 
     x: [..., T, dim]; positions: integers broadcastable to x.shape[:-1] = [..., T], e.g. [T] or
-    [B, 1, T] for x [B, H, T, dim].
+    [B, 1, T] for x [B, H, T, dim]. x may be any tensor of that shape, large or small, a strided
+    view included (attention's q.transpose(1, 2)).
     interleaved=False pairs features (i, i + r/2) (half-split); interleaved=True pairs (2i, 2i + 1).
     rotary_dim=r rotates only the first r features (frequencies use r: theta_i = base ** (-2i / r))
     and copies the other dim - r unchanged. Returns a new tensor with x's shape, dtype and device;

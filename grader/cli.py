@@ -745,7 +745,13 @@ def cmd_bench(args) -> int:
                 report=report["rope_cpu_threads"],
             ),
         ),
-        ("rope_cases", tr("RoPE per shape and dtype vs HF eager, torch.compile and x.clone() (2 threads)")),
+        (
+            "rope_cases",
+            tr(
+                "RoPE per shape and dtype vs HF eager, torch.compile and x.clone() (2 threads), with memory "
+                "reused or fresh (glibc's malloc settings, one process each)"
+            ),
+        ),
         ("classifier", tr("classifier on the order task (2 threads)")),
         ("startup", tr("start-up of the teachers' commands (median wall time of whole processes)")),
         (

@@ -113,8 +113,9 @@ def _statement_deletions(tree: ast.AST, lines: set[int]):
             if not isinstance(block, list):
                 continue
             for stmt in block:
+                docstring = isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
                 if isinstance(stmt, (ast.Assign, ast.AugAssign, ast.Expr, ast.If, ast.Raise, ast.For)) and (
-                    stmt.lineno in lines
+                    stmt.lineno in lines and not docstring  # deleting a docstring changes no behaviour
                 ):
                     yield field, stmt
 

@@ -64,16 +64,15 @@ def _rotation_constants(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Optional helper for apply_rope (no check calls it; change or delete it freely).
 
-    What a model computes once and keeps in a buffer, here cached per configuration: each feature's
-    frequency, signed as its pair's rotation needs it (-theta_i on the first feature of pair i,
-    +theta_i on the second), [r] float64 in the layout's feature order; and those signs (+1/-1) in
-    `dtype`.
+    What a model computes once and keeps in a buffer, here cached per configuration: the pairs'
+    frequencies theta_i = base ** (-2i / r), [r/2] float64; and the sign each feature's sin takes in
+    its pair's rotation (-1 on the pair's first feature x1, +1 on its second x2), [r] in `dtype`, in
+    the layout's feature order.
     """
     ### BEGIN SOLUTION
     theta = base ** (-torch.arange(0, r, 2, dtype=torch.float64, device=device) / r)  # [r/2]
-    signed = torch.stack((-theta, theta))  # [2, r/2]: the pairs' first features, then their second
-    signed = (signed.T if interleaved else signed).flatten()  # [r]: (2i, 2i+1) or (i, i + r/2)
-    return signed, signed.sign().to(dtype)
+    signs = torch.tensor([-1.0, 1.0], dtype=dtype, device=device)
+    return theta, signs.repeat(r // 2) if interleaved else signs.repeat_interleave(r // 2)
     ### END SOLUTION
 
 
@@ -89,7 +88,8 @@ def apply_rope(
     """Rotate the feature pairs of x by position-dependent angles.
 
     x: [..., T, dim]; positions: integers broadcastable to x.shape[:-1] = [..., T], e.g. [T] or
-    [B, 1, T] for x [B, H, T, dim].
+    [B, 1, T] for x [B, H, T, dim]. x may be any tensor of that shape, large or small, a strided
+    view included (attention's q.transpose(1, 2)).
     interleaved=False pairs features (i, i + r/2) (half-split); interleaved=True pairs (2i, 2i + 1).
     rotary_dim=r rotates only the first r features (frequencies use r: theta_i = base ** (-2i / r))
     and copies the other dim - r unchanged. Returns a new tensor with x's shape, dtype and device;
@@ -112,20 +112,30 @@ def apply_rope(
     if not 0 < r <= dim:
         raise ValueError(f"rotary_dim must be in (0, dim={dim}], got {r}")
     half = r // 2
-    signed_theta, signs = _rotation_constants(r, float(base), interleaved, x.dtype, x.device)
+    theta, signs = _rotation_constants(r, float(base), interleaved, x.dtype, x.device)
+
+    def per_feature(first, second):  # pair i's two values, [..., r/2] each, on its two features
+        return torch.stack((first, second), -1).flatten(-2) if interleaved else torch.cat((first, second), -1)
+
     if cos_sin is None:
-        # each feature's angle with its pair's sign: cos(-a) = cos(a), sin(-a) = -sin(a)
-        angles = torch.as_tensor(positions, device=x.device)[..., None] * signed_theta  # [..., T, r] float64
-        cos, sin = angles.cos().to(x.dtype), angles.sin().to(x.dtype)
+        angles = torch.as_tensor(positions, device=x.device)[..., None] * theta  # [..., T, r/2] float64
+        c, s = angles.cos().to(x.dtype), angles.sin().to(x.dtype)  # per pair: half a table's work
+        cos, sin = per_feature(c, c), per_feature(s, s)  # [..., T, r]
     else:  # a table computed once by the caller and shared by q, k and every layer
         cos, sin = cos_sin  # half-split columns: pair i's angle in columns i and i + r/2
         if interleaved:  # pair i's angle in columns 2i and 2i + 1
             cos, sin = cos[..., :half].repeat_interleave(2, -1), sin[..., :half].repeat_interleave(2, -1)
-        sin = sin * signs
+    sin = sin * signs  # -sin on x1, +sin on x2
 
     rot = x if r == dim else x[..., :r]
-    # each feature's partner in its pair: (x1, x2) -> (x2, x1), a new tensor
-    swapped = rot.unflatten(-1, (half, 2)).flip(-1).flatten(-2) if interleaved else rot.roll(half, -1)
+    # each feature's partner in its pair, (x1, x2) -> (x2, x1), as a new tensor
+    if interleaved:  # adjacent pairs: flip each one
+        swapped = rot.unflatten(-1, (half, 2)).flip(-1).flatten(-2)
+    elif rot.numel() < 1 << 16 or not rot.is_contiguous():  # few numbers (a decode step), or a view
+        swapped = rot.roll(half, -1)
+    else:  # as rows of r/2 features, row 2j holds a vector's x1 and row 2j + 1 its x2: swap whole rows
+        rows = rot.view(rot.numel() // half, half)
+        swapped = rows.index_select(0, torch.arange(len(rows), device=x.device) ^ 1).view_as(rot)
     # x1' = x1 cos - x2 sin, x2' = x2 cos + x1 sin, i.e. x * cos + swapped * (-sin, +sin):
     # two passes in place over the swapped copy, no other full-size temporary
     out = swapped.mul_(sin).addcmul_(rot, cos)

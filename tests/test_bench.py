@@ -19,3 +19,19 @@ def test_startup_reports_each_command_against_import_torch():
     assert [r["command"] for r in rows][0] == 'python -c "import torch"'
     assert {"nbformat as the kit loads it", "ropekit classroom export (rope)"} <= {r["command"] for r in rows}
     assert all(r["median s"] > 0 for r in rows)
+
+
+def test_rope_cases_report_both_allocator_regimes_with_their_targets():
+    """Each case is measured in one fresh process per allocator regime (glibc's malloc settings)."""
+    from grader.bench import ALLOCATOR_REGIMES, rope_cases
+
+    cases = (("prefill", (1, 2, 16, 8), "bfloat16", 1.5), ("decode", (1, 2, 1, 8), "float32", None))
+    rows = rope_cases(threads=1, repeats=1, cases=cases, compiled=False)
+    assert [(r["memory"], r["form"]) for r in rows] == [
+        (regime, form)
+        for regime in ALLOCATOR_REGIMES
+        for form in ("apply_rope", "apply_rope", "apply_rope + cos_sin table")
+    ]
+    assert [r["target"] for r in rows[:3]] == [">= 1.5x HF eager", ">= 0.5x HF eager", ">= 1x HF eager"]
+    assert all(r["vs HF eager"].endswith("x") and isinstance(r["met"], bool) for r in rows)
+    assert {r["torch.compile"] for r in rows} == {"not run"}

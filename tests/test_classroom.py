@@ -23,7 +23,7 @@ from grader.classroom import EXCLUDED, export
 from grader.runner import checks_for
 
 # The deliberate mistake: RoPE rotating the wrong way (the same edit as in test_mistakes_caught.py).
-WRONG_WAY = [("signed = torch.stack((-theta, theta))", "signed = torch.stack((theta, -theta))")]
+WRONG_WAY = [("signs = torch.tensor([-1.0, 1.0]", "signs = torch.tensor([1.0, -1.0]")]
 # Text of the checks' code that must never reach a learner (released notebook or feedback).
 CHECK_LOGIC = ["def test_", "fail(", "tensor_result", "from grader.checks", "grader/checks"]
 

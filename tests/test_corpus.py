@@ -37,7 +37,7 @@ def cases(only: list[str] | None = None) -> list[tuple[str, Path]]:
         (folder.name, path)
         for folder in sorted(p for p in CORPUS.iterdir() if p.is_dir() and not p.name.startswith("_"))
         if folder.name not in SKIP and (not only or folder.name in only)
-        for path in sorted([*folder.glob("*.py"), *folder.glob("round2/*.py")])
+        for path in sorted([*folder.glob("*.py"), *folder.glob("round[0-9]/*.py")])
         if not path.name.startswith("_")
     ]
 

@@ -141,7 +141,7 @@ def test_language_choice(monkeypatch):
     assert i18n.tr("Every exercise passes.") == "Every exercise passes."
 
 
-WRONG_WAY = ("signed = torch.stack((-theta, theta))", "signed = torch.stack((theta, -theta))")
+WRONG_WAY = ("signs = torch.tensor([-1.0, 1.0]", "signs = torch.tensor([1.0, -1.0]")
 
 
 def test_a_wrong_rope_graded_in_chinese_through_the_cli(workspace):

@@ -9,21 +9,21 @@ from __future__ import annotations
 import pytest
 from conftest import WRONG, assert_caught, grade_wrong, mutate, solution_source
 
-SWAP = "rot.unflatten(-1, (half, 2)).flip(-1).flatten(-2) if interleaved else rot.roll(half, -1)"
-ANGLES = "angles = torch.as_tensor(positions, device=x.device)[..., None] * signed_theta"
+SWAP = "    if interleaved:  # adjacent pairs: flip each one"
+PER_FEATURE = "torch.stack((first, second), -1).flatten(-2) if interleaved else"
+ANGLES = "angles = torch.as_tensor(positions, device=x.device)[..., None] * theta"
 COS_SIN_ANGLES = "angles = positions.to(torch.float64)[..., None] * theta  # [..., dim/2]"
-TABLE = "cos, sin = angles.cos().to(x.dtype), angles.sin().to(x.dtype)"
+TABLE = "c, s = angles.cos().to(x.dtype), angles.sin().to(x.dtype)"
 THETAS = [  # theta in rope_cos_sin and in apply_rope's constants: a learner writes it the same way twice
     "-torch.arange(0, dim, 2, dtype=torch.float64, device=positions.device) / dim",
     "-torch.arange(0, r, 2, dtype=torch.float64, device=device) / r",
 ]
+WRONG_WAY = ("signs = torch.tensor([-1.0, 1.0]", "signs = torch.tensor([1.0, -1.0]")
 CONSTANTS = "_rotation_constants(r, float(base), interleaved, x.dtype, x.device)"
 TABLE_LAYOUT = "if interleaved:  # pair i's angle in columns 2i and 2i + 1"
 MATRIX_VERSION = """
     idx = torch.arange(0, r, 2, device=x.device)
-    a = torch.as_tensor(positions, device=x.device).to(torch.float64)[..., None] * signed_theta.abs()[
-        (idx if interleaved else idx // 2)
-    ]
+    a = torch.as_tensor(positions, device=x.device).to(torch.float64)[..., None] * theta
     cos_f, sin_f = a.cos(), a.sin()
     R = torch.zeros(*cos_f.shape[:-1], r, r, dtype=torch.float64, device=x.device)  # [..., T, r, r]
     i, j = (idx, idx + 1) if interleaved else (idx // 2, idx // 2 + half)
@@ -57,14 +57,14 @@ ROPE_MISTAKES = [
     ),
     (
         "rotation the wrong way",
-        [("signed = torch.stack((-theta, theta))", "signed = torch.stack((theta, -theta))")],
+        [WRONG_WAY],
         "half-split pairs",
         "wrong way",
     ),
     (
         "sin and cos swapped",
         [
-            (TABLE, "cos, sin = angles.sin().to(x.dtype), angles.cos().to(x.dtype)"),
+            (TABLE, "c, s = angles.sin().to(x.dtype), angles.cos().to(x.dtype)"),
             (
                 "return angles.cos().to(dtype), angles.sin().to(dtype)",
                 "return angles.sin().to(dtype), angles.cos().to(dtype)",
@@ -77,7 +77,8 @@ ROPE_MISTAKES = [
         "half-split pairs when interleaved=True is asked (interleaved ignored)",
         [
             (CONSTANTS, CONSTANTS.replace("interleaved", "False")),
-            (SWAP, SWAP.replace("if interleaved else", "if False else")),
+            (SWAP, SWAP.replace("interleaved", "False")),
+            (PER_FEATURE, PER_FEATURE.replace("interleaved", "False")),
             (TABLE_LAYOUT, "if False:"),
         ],
         "adjacent pairs",
@@ -87,7 +88,8 @@ ROPE_MISTAKES = [
         "adjacent pairs when interleaved=False is asked",
         [
             (CONSTANTS, CONSTANTS.replace("interleaved", "True")),
-            (SWAP, SWAP.replace("if interleaved else", "if True else")),
+            (SWAP, SWAP.replace("interleaved", "True")),
+            (PER_FEATURE, PER_FEATURE.replace("interleaved", "True")),
             (TABLE_LAYOUT, "if True:"),
         ],
         "half-split pairs",
@@ -139,7 +141,7 @@ ROPE_MISTAKES = [
     (
         "dtype not preserved (float32 out)",
         [
-            (TABLE, "cos, sin = angles.cos().float(), angles.sin().float()"),
+            (TABLE, "c, s = angles.cos().float(), angles.sin().float()"),
             ("out = swapped.mul_(sin)", "out = swapped.float().mul_(sin)"),
         ],
         "bf16 in, bf16 out",
@@ -150,9 +152,7 @@ ROPE_MISTAKES = [
         [
             (
                 ANGLES,
-                ANGLES.replace(
-                    "[..., None] * signed_theta", "[..., None].to(x.dtype) * signed_theta.to(x.dtype)"
-                ),
+                ANGLES.replace("[..., None] * theta", "[..., None].to(x.dtype) * theta.to(x.dtype)"),
             )
         ],
         "angles precise at large positions",
@@ -321,7 +321,7 @@ def test_hf_style_float32_angles_are_accepted(tmp_path):
             ),
             (
                 ANGLES,
-                ANGLES.replace("[..., None] * signed_theta", "[..., None].float() * signed_theta.float()"),
+                ANGLES.replace("[..., None] * theta", "[..., None].float() * theta.float()"),
             ),
             (TABLE, TABLE.replace("angles.", "angles.double().")),
         ],

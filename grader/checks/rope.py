@@ -324,6 +324,33 @@ def test_not_in_place(impl):
         fail("apply_rope changed its input x; write the result into a new tensor")
 
 
+def _drawn(apply_rope, shape, seed, transposed, positions, **kwargs):
+    """In the learner's process: apply_rope on x = randn(shape), or on its view x.transpose(1, 2)
+    (attention's q [B, T, H, d] seen as [B, H, T, d], not contiguous), built there so that the
+    layout reaches the learner's code as it is."""
+    x = torch.randn(shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    return apply_rope(x.transpose(1, 2) if transposed else x, positions, **kwargs)
+
+
+@check(1, "any layout of x: a large tensor, a transposed view")
+def test_layouts(impl):
+    positions = torch.arange(64)  # x [2, 32, 64, 32]: 131 072 numbers, T = 64
+    cases = (  # (shape drawn, transposed, keyword arguments, what)
+        ((2, 32, 64, 32), False, {}, tr("a large contiguous x [2, 32, 64, 32]")),
+        ((2, 64, 32, 32), True, {}, tr("x = randn(2, 64, 32, 32).transpose(1, 2), a [2, 32, 64, 32] view")),
+        ((2, 64, 32, 32), True, {"interleaved": True}, tr("the transposed view with interleaved=True")),
+        ((2, 64, 32, 32), True, {"rotary_dim": 16}, tr("the transposed view with rotary_dim=16")),
+    )
+    for seed, (shape, transposed, kwargs, what) in enumerate(cases, start=20):
+        out = call_inside(_drawn, impl, "apply_rope", shape, seed, transposed, positions, **kwargs)
+        out = tensor_result(out, what)
+        x = torch.randn(shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+        x = (x.transpose(1, 2) if transposed else x).numpy()
+        r = kwargs.get("rotary_dim", x.shape[-1])
+        rotated = rotate(x[..., :r], positions.numpy(), 10000.0, kwargs.get("interleaved", False))
+        _close(out, np.concatenate((rotated, x[..., r:]), axis=-1), torch.float64, what, scale=1e5)
+
+
 def _largest_tensor(apply_rope, x, positions):
     """In the learner's process: apply_rope(x, positions) and the most elements of any tensor a torch
     function returned meanwhile."""

@@ -1,0 +1,139 @@
+"""Rotary Position Embedding, PyTorch version (RoFormer, Su et al. 2021, arXiv 2104.09864).
+
+RoPE splits the feature dimension (never the sequence) into 2-D pairs and rotates pair i of a token
+at position m by the angle m * theta_i, with theta_i = base ** (-2i / d). It is applied to queries and
+keys inside attention, never to values and never added to the embeddings. Because rotations compose,
+
+    <R(m) q, R(n) k> = <q, R(m)^T R(n) k> = <q, R(n - m) k>,
+
+so the attention score depends on the positions only through the offset n - m (RoFormer section
+3.2.2, eq. 16; derived in section 3.4.1).
+
+Two layouts of the pairs exist in the wild, and they are the same map up to a fixed permutation of
+features:
+- half-split (Hugging Face, GPT-NeoX): pair i = features (i, i + d/2);
+- interleaved (the paper, Meta's Llama, GPT-J): pair i = features (2i, 2i + 1).
+
+For a pair (x1, x2) and angle a the rotation is
+
+    x1' = x1 * cos(a) - x2 * sin(a)
+    x2' = x2 * cos(a) + x1 * sin(a)
+
+The cost is O(T * d) element-wise work; it does not change attention's O(T^2 * d).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import torch
+
+
+def rope_cos_sin(
+    positions: torch.Tensor,
+    dim: int,
+    base: float = 10000.0,
+    *,
+    dtype: torch.dtype = torch.float32,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Return (cos, sin) of the rotation angles, each of shape [*positions.shape, dim].
+
+    Raises ValueError for an odd dim.
+    Half-split layout, as in Hugging Face Llama: column j and column j + dim/2 hold the same angle
+    positions * theta_j with theta_j = base ** (-2j / dim) (the table is cat(freqs, freqs)).
+    Angles are computed in float64 and only then cast to `dtype`, so a bf16 table is exact up to
+    bf16 rounding even at positions of 60 000 and more.
+    """
+    if dim % 2 == 1:
+        raise ValueError(f"odd dim {dim}")
+    exponent = torch.arange(0, dim, 2, device=positions.device).to(torch.float64) / dim
+    theta = torch.pow(torch.tensor(base, dtype=torch.float64, device=positions.device), -exponent)
+    angles = positions[..., None].to(torch.float64) * theta
+    angles = angles.repeat(*([1] * positions.dim()), 2)  # cat(freqs, freqs)
+    return angles.cos().to(dtype=dtype), angles.sin().to(dtype=dtype)
+
+
+@functools.lru_cache(maxsize=64)
+def _rotation_constants(
+    r: int, base: float, interleaved: bool, dtype: torch.dtype, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Optional helper for apply_rope (no check calls it; change or delete it freely).
+
+    What a model computes once and keeps in a buffer, here cached per configuration: the pairs'
+    frequencies theta_i = base ** (-2i / r), [r/2] float64; and the sign each feature's sin takes in
+    its pair's rotation (-1 on the pair's first feature x1, +1 on its second x2), [r] in `dtype`, in
+    the layout's feature order.
+    """
+    raise NotImplementedError("write your solution here")
+
+
+def apply_rope(
+    x: torch.Tensor,
+    positions: torch.Tensor,
+    *,
+    base: float = 10000.0,
+    interleaved: bool = False,
+    rotary_dim: int | None = None,
+    cos_sin: tuple[torch.Tensor, torch.Tensor] | None = None,
+) -> torch.Tensor:
+    """Rotate the feature pairs of x by position-dependent angles.
+
+    x: [..., T, dim]; positions: integers broadcastable to x.shape[:-1] = [..., T], e.g. [T] or
+    [B, 1, T] for x [B, H, T, dim]. x may be any tensor of that shape, large or small, a strided
+    view included (attention's q.transpose(1, 2)).
+    interleaved=False pairs features (i, i + r/2) (half-split); interleaved=True pairs (2i, 2i + 1).
+    rotary_dim=r rotates only the first r features (frequencies use r: theta_i = base ** (-2i / r))
+    and copies the other dim - r unchanged. Returns a new tensor with x's shape, dtype and device;
+    x itself is not modified. No [T, dim, dim] rotation matrix is ever built. Differentiable: the
+    gradient of a rotation is the inverse rotation, R(m)^T = R(-m).
+    cos_sin (optional): the table rope_cos_sin(positions, r, base, dtype=x.dtype) of these same
+    positions, computed once for q, k and all layers; when given, it is used instead of recomputing it.
+    Raises ValueError when dim or rotary_dim is odd, or rotary_dim is negative or larger than dim
+    (rotary_dim=0 may raise too: nothing would rotate).
+    """
+    dim = x.shape[-1]
+    if dim % 2 == 1:
+        raise ValueError(f"odd feature dim {dim}")
+    r = rotary_dim if rotary_dim is not None else dim
+    if not (0 < r <= dim) or r % 2 == 1:
+        raise ValueError(f"bad rotary_dim {rotary_dim} for dim {dim}")
+    if cos_sin is None:
+        cos, sin = rope_cos_sin(positions.to(x.device), r, base=base, dtype=x.dtype)
+    else:
+        cos = cos_sin[0].to(device=x.device, dtype=x.dtype)
+        sin = cos_sin[1].to(device=x.device, dtype=x.dtype)
+    h = r // 2
+    c, s = cos[..., :h], sin[..., :h]
+    head = x[..., :r]
+    if interleaved:
+        pairs = head.reshape(*head.shape[:-1], h, 2)  # [..., T, r/2, 2]
+        a, b = pairs[..., 0], pairs[..., 1]
+        rotated = torch.stack((a * c - b * s, b * c + a * s), dim=-1)
+    else:
+        pairs = head.reshape(*head.shape[:-1], 2, h)  # [..., T, 2, r/2]
+        a, b = pairs[..., 0, :], pairs[..., 1, :]
+        rotated = torch.stack((a * c - b * s, b * c + a * s), dim=-2)
+    rotated = rotated.reshape(*x.shape[:-1], r)
+    if r == dim:
+        return rotated
+    return torch.cat((rotated, x[..., r:]), dim=-1)
+
+
+def apply_rope_complex(x: torch.Tensor, positions: torch.Tensor, *, base: float = 10000.0) -> torch.Tensor:
+    """RoPE as complex multiplication (the paper's eq. 12 and Meta's Llama code).
+
+    Adjacent features (2i, 2i+1) form the complex number z_i = x[2i] + 1j * x[2i+1]; RoPE multiplies
+    it by exp(1j * m * theta_i). Equals apply_rope(x, positions, base=base, interleaved=True).
+    x: [..., T, dim] with dim even; returns x's shape and dtype (computed in float32 or float64).
+    """
+    dim = x.shape[-1]
+    if dim % 2 == 1:
+        raise ValueError(f"odd feature dim {dim}")
+    cos, sin = rope_cos_sin(positions.to(x.device), dim, base=base, dtype=torch.float64)
+    cos, sin = cos[..., : dim // 2], sin[..., : dim // 2]
+    if x.dtype == torch.float64:
+        xc, rot = x, torch.complex(cos, sin)
+    else:
+        xc, rot = x.float(), torch.complex(cos.float(), sin.float())
+    z = torch.view_as_complex(xc.reshape(*x.shape[:-1], dim // 2, 2).contiguous())
+    return torch.view_as_real(z * rot).reshape(*(z * rot).shape[:-1], dim).to(x.dtype)
