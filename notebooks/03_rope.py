@@ -699,114 +699,158 @@ plt.show()
 #
 # RoPE does almost no arithmetic per byte, so for a prompt (prefill, many tokens) its speed is a count
 # of passes over `[B, H, T, d]`, and of fresh full-size buffers (a new buffer costs page faults the
-# first time it is written). The Hugging Face form `x * cos + rotate_half(x) * sin` makes about five
-# passes and four full-size temporaries: `rotate_half` negates one half and concatenates, then
-# `x * cos`, `rotate_half(x) * sin` and the sum. The reference writes the same identity as
+# first time it is written, unless the allocator hands back memory freed earlier). The Hugging Face
+# form `x * cos + rotate_half(x) * sin` makes about five passes and four full-size temporaries:
+# `rotate_half` negates one half and concatenates, then `x * cos`, `rotate_half(x) * sin` and the sum.
+# The reference writes the same identity as
 # $x' = x \odot \cos + \mathrm{swap}(x) \odot (-\sin, +\sin)$, where swap exchanges the two features of
-# each pair (`x.roll(d/2, -1)` for half-split pairs, a flip of each adjacent pair when interleaved),
-# and folds the pair's sign into the angle: the first feature of pair $i$ gets the angle $-m\theta_i$,
-# so one table gives $\cos$ (cos is even) and $(-\sin, +\sin)$ (sin is odd) at once. Then one copy
-# (the swap, the only new buffer), one multiply by sin and one fused multiply-add of $x \cos$, both in
-# place on that copy: three passes, all over contiguous full-width tensors. Autograd follows in-place
-# operations on a fresh tensor, so training and inference run the same lines. (The previous reference
-# updated the two halves through strided views, `out[..., :d/2]`: as fast in fp32, but in bf16 each
-# strided half-pass cost as much as a full contiguous pass.)
-# The table matters as much: the plain call computes float64 angles and their cos and sin on every
-# call (only the signed frequencies are cached, per configuration, as a model keeps `inv_freq` in a
-# buffer). A model computes the table once per forward pass and passes it to every layer:
-# `apply_rope(q, pos, cos_sin=table)`, `table = rope_cos_sin(pos, d, dtype=q.dtype)`.
+# each pair: one copy (the swap, the only new buffer), then one multiply by the signed sin and one fused
+# multiply-add of $x \cos$, both in place on that copy: three passes, all over contiguous full-width
+# tensors. Autograd follows in-place operations on a fresh tensor, so training and inference run the
+# same lines. Two details make the passes and the table cheap:
+#
+# - **The swap is a gather of whole rows.** Seen as rows of d/2 features, row 2j of x holds one
+#   vector's $x_1$ and row 2j + 1 its $x_2$ (half-split pairs), so `index_select` of the rows
+#   $[1, 0, 3, 2, \dots]$ copies contiguous blocks and runs near copy speed, where `roll` and `cat`
+#   go element by element (2-3x slower for a bf16 `[1, 32, 2048, 128]` here). Below 65 536 numbers (a
+#   decode step) `roll` stays: one operation instead of four. Adjacent pairs (interleaved) flip each
+#   pair.
+# - **The table is computed per pair, not per feature.** The angles $m\theta_i$ are `[..., T, d/2]`;
+#   their cos and sin in float64 are half the work of a per-feature table (about 0.45 ms against
+#   0.85 ms at T = 2048, d = 128), then each value is put on both features of its pair (`cat(c, c)`,
+#   and `cat(s, s)` times the signs $(-1, +1)$). Only the frequencies and the signs are cached, per
+#   configuration, as a model keeps `inv_freq` in a buffer. A model computes the table once per
+#   forward pass and passes it to every layer: `apply_rope(q, pos, cos_sin=table)`,
+#   `table = rope_cos_sin(pos, d, dtype=q.dtype)`.
+#
+# Earlier references measured worse: the two halves updated through strided views `out[..., :d/2]`
+# (as fast in fp32, but every bf16 kernel that reads a strided half ran 3-9x slower), then `roll` with
+# a float64 table per feature: with memory reused, bf16 `[1, 32, 2048, 128]` measured 0.95-1.2x HF in
+# side-by-side runs of the two, against 1.15-1.5x for the reference now.
 #
 # For one new token (decode, `[1, 32, 1, 128]`) nothing is memory-bound: 4096 numbers, and each
-# PyTorch operation costs a few µs of dispatch on this CPU whatever its size. Speed is then the number
-# of operations: HF's form is 7 (a multiply, two slices, a negation, a concatenation, a multiply, an
-# add); the reference with a table 4 (the signs, the swap, the two in-place updates); the plain call
-# adds the table, 5 more, computed in float64 (the angles, cos and sin, two casts). Fewer ways were
-# tried and not kept: one `cos` of the angles and of the angles shifted by $-\pi/2$ (3 operations,
-# $\sin a = \cos(a - \pi/2)$) rounds $a - \pi/2$ once more, which doubles the error at position
-# $10^6$ and makes position 0 only nearly the identity; one complex `exp` is exact and accurate but
-# about 15x slower than `cos` and `sin` for a prefill table on this CPU.
+# PyTorch operation costs one to a few µs of dispatch on this CPU whatever its size. Speed is then
+# the number of operations: HF's form is 7 (a multiply, two slices, a negation, a concatenation, a
+# multiply, an add); the reference with a table 4 (the signs, the swap, the two in-place updates); the
+# plain call adds its table, 7 more (the angles, cos and sin, two casts, two concatenations: two more
+# than a table per feature, paid back many times at prefill). Fewer ways were tried and not kept: one
+# `cos` of the angles and of the angles shifted by $-\pi/2$ ($\sin a = \cos(a - \pi/2)$) rounds
+# $a - \pi/2$ once more, which doubles the error at position $10^6$ and makes position 0 only nearly
+# the identity; one complex `exp` is exact but about 15x slower than `cos` and `sin` for a prefill
+# table on this CPU; cos and sin in float32 after reducing the float64 angles modulo $2\pi$ saved
+# nothing measurable.
+#
+# **Where a new tensor's memory comes from decides the prefill ratios**, so `ropekit bench` measures
+# each case twice, in one fresh process per setting of glibc's `malloc`: with memory *reused* (freed
+# blocks stay in the heap and serve the next tensor, as a caching allocator does) and with *fresh*
+# memory (every block of 1 MiB or more newly mapped, so its first write pays page faults; glibc does
+# this by default for blocks of 32 MiB and more, and for smaller ones depending on the heap's history:
+# left to the default, the bf16 ratios swung between 1.2x and 6x from run to run). With fresh memory
+# every new tensor costs faults: HF's form pays for four, the reference for one. With memory reused
+# nobody pays faults and what is left is the arithmetic. There an eager form cannot do better than
+# three passes (the swap needs a copy, the rotation two multiplies): counting each full-size read or
+# write as one, the reference moves 7 against HF's 10, a bound near 1.4x before the table is counted.
 #
 # Why eager bf16 on a CPU stays far from the memory limit: each eager operation converts bf16 to
-# float32, computes, and rounds back, separately; the conversions are the work, not the bytes. Even
-# three passes are three rounds of conversions plus the rounding of the intermediate `x * cos`.
-# `torch.compile` fuses the whole formula into one loop (read bf16 once, compute in float32, write
-# bf16 once), which is why it leads in bf16 and why the fused Triton kernel (optional `rope_triton`)
-# is the GPU answer.
+# float32, computes, and rounds back, separately; with memory reused, each such pass costs here one and
+# a half to two `x.clone()` (a plain copy), so three passes and the table reach about 20 % of the clone
+# limit. `torch.compile` fuses the whole formula into one loop (read bf16 once, compute in float32,
+# write bf16 once), which is why it leads in bf16 with memory reused and why the fused Triton kernel
+# (optional `rope_triton`) is the GPU answer; with fresh memory its output pays the faults too.
 #
 # `ropekit bench` on this project's 2-core x86-64 machine (AMD EPYC, torch 2.13 CPU, 2 threads; one
 # run, medians of interleaved calls; a shared machine, so read the ratios, not the times):
 #
-# | case | `apply_rope` | HF eager | `torch.compile` | `x.clone()` | vs HF eager | of clone | vs compile |
-# | --- | --- | --- | --- | --- | --- | --- | --- |
-# | prefill [1, 32, 2048, 128] fp32 | 21.9 ms | 59.9 ms | 32.7 ms | 14.5 ms | 2.73x | 66 % | 1.49x |
-# | prefill [1, 32, 2048, 128] bf16 | 5.0 ms | 6.5 ms | 2.4 ms | 1.2 ms | 1.30x | 25 % | 0.48x |
-# | prefill [8, 32, 512, 64] bf16 | 4.3 ms | 6.6 ms | 3.3 ms | 1.1 ms | 1.55x | 26 % | 0.77x |
-# | decode [1, 32, 1, 128] fp32, plain call | 27.6 µs | 18.1 µs | 40.6 µs | 2.2 µs | 0.65x | 8 % | 1.47x |
-# | decode, `cos_sin=` precomputed table | 12.1 µs | 18.1 µs | 40.6 µs | 2.2 µs | 1.49x | 18 % | 3.36x |
+# | case | memory | `apply_rope` | HF eager | `torch.compile` | `x.clone()` | vs HF eager | of clone | vs compile |
+# | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+# | prefill [1, 32, 2048, 128] fp32 | fresh | 16.8 ms | 45.8 ms | 24.1 ms | 10.0 ms | 2.74x | 60 % | 1.44x |
+# | | reused | 5.0 ms | 8.4 ms | 4.0 ms | 1.4 ms | 1.66x | 29 % | 0.79x |
+# | prefill [1, 32, 2048, 128] bf16 | fresh | 10.4 ms | 25.8 ms | 11.6 ms | 5.1 ms | 2.49x | 49 % | 1.11x |
+# | | reused | 3.1 ms | 3.6 ms | 2.0 ms | 0.6 ms | 1.17x | 20 % | 0.66x |
+# | prefill [8, 32, 512, 64] bf16 | fresh | 9.5 ms | 26.5 ms | 11.6 ms | 5.2 ms | 2.77x | 55 % | 1.22x |
+# | | reused | 2.8 ms | 3.7 ms | 1.7 ms | 0.7 ms | 1.30x | 23 % | 0.60x |
+# | decode [1, 32, 1, 128] fp32, plain call | reused | 19.4 µs | 11.5 µs | 19.2 µs | 1.4 µs | 0.59x | 7 % | 0.99x |
+# | decode, `cos_sin=` precomputed table | reused | 7.6 µs | 11.5 µs | 19.2 µs | 1.4 µs | 1.51x | 18 % | 2.52x |
 #
-# Prefill: the times depend on where a new tensor's memory comes from. A 32 MiB fp32 tensor always gets
-# fresh pages (page faults on first write): HF's form pays for four new tensors, the reference for one,
-# hence 2.7x. A 16 MiB bf16 tensor is often served from the memory the previous call freed: then
-# nobody pays faults and what is left is the arithmetic, 3 passes and a float64 table against 5
-# passes, about 1.1-1.55x (1.30x and 1.55x above; 2-2.9x in runs where the faults were paid).
-# `torch.compile` leads in bf16: it converts once.
-# Decode: with a shared table the reference's 4 operations beat HF's 7 (1.5x); the plain call builds
-# its float64 table each time (5 more operations) and costs about 1.5x HF's time (0.65x; 0.23x with the
-# strided-halves version): build the table once per step and share it.
+# With fresh memory the reference is 2.5-2.8x HF (its one new tensor against HF's four); with memory
+# reused 1.2-1.7x here (1.1-1.4x in bf16 over this stop's runs), short of the 1.5x bf16 and 2x fp32
+# targets for the reason above. Decode is the same in both (0.59x and 1.48x with fresh memory): a
+# model builds the table once per step and shares it across the layers.
 
 # %% [markdown] tags=["zh"]
 # ### 7.4 速度：预填充看内存遍数，解码看算子数
 #
 # RoPE 每个字节几乎不做什么计算，所以对提示词（预填充，token 很多）来说，它的速度取决于对 `[B, H, T, d]`
-# 遍历内存的遍数，以及新分配的整块缓冲区个数（新缓冲区第一次写入时要付出缺页中断的代价）。
-# Hugging Face 的写法 `x * cos + rotate_half(x) * sin` 大约要遍历 5 遍，产生 4 个整块大小的临时张量：
-# `rotate_half` 先对一半取负再拼接，然后是 `x * cos`、`rotate_half(x) * sin` 和求和。
-# 参考实现把同一个恒等式写成
-# $x' = x \odot \cos + \mathrm{swap}(x) \odot (-\sin, +\sin)$，其中 swap 交换每一对中的两个特征
-# （前后半分布局下是 `x.roll(d/2, -1)`，相邻交错布局下是把每一对相邻特征对调），并把每一对的正负号并入角度：
-# 第 $i$ 对的第一个特征取角度 $-m\theta_i$，这样一张表就能同时给出 $\cos$（cos 是偶函数）和
-# $(-\sin, +\sin)$（sin 是奇函数）。之后只需一次复制（即 swap，唯一的新缓冲区）、一次乘 sin、
-# 一次融合乘加 $x \cos$，后两步都在这份副本上原地完成：一共 3 遍，全部作用于连续的整行张量。
-# autograd 能跟踪对新建张量的原地操作，所以训练和推理走的是同一段代码。（旧版参考实现通过带步长的视图
-# `out[..., :d/2]` 分别更新两半：在 fp32 下一样快，但在 bf16 下，
-# 每次带步长的半遍遍历都和一整遍连续遍历一样慢。）
-# 表同样重要：直接调用时，每次都要用 float64 计算角度及其 cos 和 sin（只有带符号的频率按配置缓存，
-# 就像模型把 `inv_freq` 存在 buffer 里一样）。模型在每次前向传播中只计算一次表，再传给每一层：
-# `apply_rope(q, pos, cos_sin=table)`，其中 `table = rope_cos_sin(pos, d, dtype=q.dtype)`。
+# 遍历内存的遍数，以及新分配的整块缓冲区个数（新缓冲区第一次写入时要付出缺页中断的代价，
+# 除非分配器把先前释放的内存交还回来）。Hugging Face 的写法 `x * cos + rotate_half(x) * sin`
+# 大约要遍历 5 遍，产生 4 个整块大小的临时张量：`rotate_half` 先对一半取负再拼接，然后是 `x * cos`、
+# `rotate_half(x) * sin` 和求和。参考实现把同一个恒等式写成
+# $x' = x \odot \cos + \mathrm{swap}(x) \odot (-\sin, +\sin)$，其中 swap 交换每一对中的两个特征：
+# 一次复制（即 swap，唯一的新缓冲区），然后乘一次带符号的 sin、做一次融合乘加 $x \cos$，
+# 后两步都在这份副本上原地完成：一共 3 遍，全部作用于连续的整行张量。autograd 能跟踪对新建张量的
+# 原地操作，所以训练和推理走的是同一段代码。有两个细节让这几遍和建表都很省：
+#
+# - **swap 是整行的收集（gather）。** 把 x 看成每行 d/2 个特征的行，在前后半分布局下，
+#   第 2j 行是某个向量的 $x_1$，第 2j + 1 行是它的 $x_2$，所以按行号 $[1, 0, 3, 2, \dots]$ 做
+#   `index_select` 复制的是连续的内存块，速度接近纯复制；而 `roll` 和 `cat` 是逐元素搬运
+#   （在这里对 bf16 的 `[1, 32, 2048, 128]` 慢 2-3 倍）。少于 65 536 个数时（一次解码）仍用 `roll`：
+#   一个算子而不是四个。相邻交错布局下则把每一对相邻特征对调。
+# - **表按“对”计算，而不是按特征计算。** 角度 $m\theta_i$ 的形状是 `[..., T, d/2]`；
+#   用 float64 计算它们的 cos 和 sin，工作量是按特征建表的一半（T = 2048、d = 128 时约 0.45 ms 对
+#   0.85 ms），然后把每个值放到它那一对的两个特征上（`cat(c, c)`，以及 `cat(s, s)` 乘以正负号
+#   $(-1, +1)$）。只有频率和正负号按配置缓存，就像模型把 `inv_freq` 存在 buffer 里一样。
+#   模型在每次前向传播中只计算一次表，再传给每一层：`apply_rope(q, pos, cos_sin=table)`，
+#   其中 `table = rope_cos_sin(pos, d, dtype=q.dtype)`。
+#
+# 早先的参考实现测得更慢：先是通过带步长的视图 `out[..., :d/2]` 分别更新两半（在 fp32 下一样快，
+# 但在 bf16 下，每个读取带步长半块的算子都慢 3-9 倍），后来是 `roll` 加按特征计算的 float64 表：
+# 在内存复用的情况下，两者并排运行时，bf16 `[1, 32, 2048, 128]` 测得 HF 的 0.95-1.2 倍，
+# 而现在的参考实现是 1.15-1.5 倍。
 #
 # 对单个新 token（解码，`[1, 32, 1, 128]`）来说，根本谈不上受内存带宽限制：总共只有 4096 个数，
-# 而在这台 CPU 上每个 PyTorch 算子不论大小都要花几 µs 的调度开销。这时速度取决于算子个数：
-# HF 的写法是 7 个（一次乘法、两次切片、一次取负、一次拼接、一次乘法、一次加法）；参考实现在有表时是 4 个
-# （正负号、swap、两次原地更新）；直接调用还要加上建表的 5 个算子，用 float64 计算（角度、cos 和
-# sin、两次类型转换）。更少算子的写法试过但没有采用：对角度和平移 $-\pi/2$ 后的角度只调用一次 `cos`
-# （3 个算子，$\sin a = \cos(a - \pi/2)$）会对 $a - \pi/2$ 多舍入一次，位置 $10^6$ 处误差翻倍，
-# 位置 0 也只是近似恒等变换；用一次复数 `exp` 精确且准确，但在这台 CPU 上为预填充建表比 `cos` 加
-# `sin` 慢约 15 倍。
+# 而在这台 CPU 上每个 PyTorch 算子不论大小都要花一到几 µs 的调度开销。这时速度取决于算子个数：
+# HF 的写法是 7 个（一次乘法、两次切片、一次取负、一次拼接、一次乘法、一次加法）；参考实现在有表时是
+# 4 个（正负号、swap、两次原地更新）；直接调用还要加上建表的 7 个（角度、cos 和 sin、两次类型转换、
+# 两次拼接：比按特征建表多 2 个，但在预填充时早已加倍赚回）。更少算子的写法试过但没有采用：
+# 对角度和平移 $-\pi/2$ 后的角度只调用一次 `cos`（$\sin a = \cos(a - \pi/2)$）会对 $a - \pi/2$
+# 多舍入一次，位置 $10^6$ 处误差翻倍，位置 0 也只是近似恒等变换；用一次复数 `exp` 是精确的，
+# 但在这台 CPU 上为预填充建表比 `cos` 加 `sin` 慢约 15 倍；先用 float64 把角度对 $2\pi$ 取模、
+# 再用 float32 算 cos 和 sin，几乎没有省下时间。
 #
-# 为什么 CPU 上 eager 模式的 bf16 离内存带宽上限很远：每个 eager 算子都要各自把 bf16 转成 float32、计算、
-# 再舍入回 bf16；耗时的是这些转换，而不是读写的字节。即便只有 3 遍，也是 3 轮转换，外加中间结果 `x * cos`
-# 的一次舍入。`torch.compile` 把整个公式融合成一个循环（读一次 bf16，用 float32 计算，写一次 bf16），
-# 这就是它在 bf16 下领先的原因，也是为什么 GPU 上的答案是融合的 Triton 内核（可选的 `rope_triton`）。
+# **新张量的内存从哪里来，决定了预填充的比值**，所以 `ropekit bench` 把每个场景测两次，
+# 每次在一个新进程里使用一种 glibc `malloc` 设置：内存*复用*（释放的内存块留在堆里，供下一个张量使用，
+# 就像缓存分配器那样），以及*全新*内存（每个 1 MiB 及以上的内存块都重新映射，第一次写入时要付出缺页中断）；
+# glibc 默认对 32 MiB 及以上的块就是这样做的，对更小的块则取决于堆的历史状态：交给默认设置时，
+# bf16 的比值在不同运行之间从 1.2 倍到 6 倍不等。使用全新内存时，每个新张量都要付出缺页的代价：
+# HF 的写法要付 4 次，参考实现只付 1 次。内存复用时谁都不付缺页的代价，剩下的只有计算。
+# 这时 eager 写法最少也要 3 遍（swap 需要一次复制，旋转需要两次乘法）：把每次整块读或写记作 1，
+# 参考实现共搬运 7 次，HF 是 10 次，在还没算上建表之前，上限就在 1.4 倍左右。
+#
+# 为什么 CPU 上 eager 模式的 bf16 离内存带宽上限很远：每个 eager 算子都要各自把 bf16 转成 float32、
+# 计算、再舍入回 bf16；在内存复用时，这里每一遍的耗时约相当于 1.5 到 2 次 `x.clone()`（纯复制），
+# 所以 3 遍加上建表只达到 clone 上限的 20 % 左右。`torch.compile` 把整个公式融合成一个循环
+# （读一次 bf16，用 float32 计算，写一次 bf16），这就是它在内存复用时于 bf16 下领先的原因，
+# 也是为什么 GPU 上的答案是融合的 Triton 内核（可选的 `rope_triton`）；使用全新内存时，
+# 它的输出同样要付缺页的代价。
 #
 # `ropekit bench` 在本项目的 2 核 x86-64 机器上的结果（AMD EPYC，torch 2.13 CPU 版，2 个线程；只运行一次，
 # 取交替调用的中位数；机器是共享的，所以请看比值，不要看绝对时间）：
 #
-# | 场景 | `apply_rope` | HF eager | `torch.compile` | `x.clone()` | 比 HF eager | 占 clone | 比 compile |
-# | --- | --- | --- | --- | --- | --- | --- | --- |
-# | 预填充 [1, 32, 2048, 128] fp32 | 21.9 ms | 59.9 ms | 32.7 ms | 14.5 ms | 2.73x | 66 % | 1.49x |
-# | 预填充 [1, 32, 2048, 128] bf16 | 5.0 ms | 6.5 ms | 2.4 ms | 1.2 ms | 1.30x | 25 % | 0.48x |
-# | 预填充 [8, 32, 512, 64] bf16 | 4.3 ms | 6.6 ms | 3.3 ms | 1.1 ms | 1.55x | 26 % | 0.77x |
-# | 解码 [1, 32, 1, 128] fp32，直接调用 | 27.6 µs | 18.1 µs | 40.6 µs | 2.2 µs | 0.65x | 8 % | 1.47x |
-# | 解码，`cos_sin=` 传入预计算的表 | 12.1 µs | 18.1 µs | 40.6 µs | 2.2 µs | 1.49x | 18 % | 3.36x |
+# | 场景 | 内存 | `apply_rope` | HF eager | `torch.compile` | `x.clone()` | 比 HF eager | 占 clone | 比 compile |
+# | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+# | 预填充 [1, 32, 2048, 128] fp32 | 全新 | 16.8 ms | 45.8 ms | 24.1 ms | 10.0 ms | 2.74x | 60 % | 1.44x |
+# | | 复用 | 5.0 ms | 8.4 ms | 4.0 ms | 1.4 ms | 1.66x | 29 % | 0.79x |
+# | 预填充 [1, 32, 2048, 128] bf16 | 全新 | 10.4 ms | 25.8 ms | 11.6 ms | 5.1 ms | 2.49x | 49 % | 1.11x |
+# | | 复用 | 3.1 ms | 3.6 ms | 2.0 ms | 0.6 ms | 1.17x | 20 % | 0.66x |
+# | 预填充 [8, 32, 512, 64] bf16 | 全新 | 9.5 ms | 26.5 ms | 11.6 ms | 5.2 ms | 2.77x | 55 % | 1.22x |
+# | | 复用 | 2.8 ms | 3.7 ms | 1.7 ms | 0.7 ms | 1.30x | 23 % | 0.60x |
+# | 解码 [1, 32, 1, 128] fp32，直接调用 | 复用 | 19.4 µs | 11.5 µs | 19.2 µs | 1.4 µs | 0.59x | 7 % | 0.99x |
+# | 解码，`cos_sin=` 传入预计算的表 | 复用 | 7.6 µs | 11.5 µs | 19.2 µs | 1.4 µs | 1.51x | 18 % | 2.52x |
 #
-# 预填充：耗时取决于新张量的内存从哪里来。32 MiB 的 fp32 张量每次都拿到全新的内存页
-# （首次写入时触发缺页中断）：HF 的写法要为 4 个新张量付出这个代价，参考实现只为 1 个，所以快 2.7 倍。
-# 16 MiB 的 bf16 张量常常能复用上一次调用释放的内存：这时谁都不用付缺页的代价，
-# 剩下的只有计算，3 遍加一张 float64 表对 5 遍，约 1.1-1.55x（即上表中的 1.30x 和 1.55x；
-# 在付了缺页代价的运行中为 2-2.9x）。`torch.compile` 在 bf16 下领先：它只转换一次。
-# 解码：共享一张表时，参考实现的 4 个算子胜过 HF 的 7 个（1.5x）；
-# 直接调用每次都要用 float64 建表（多 5 个算子），耗时约为 HF 的 1.5 倍（0.65x；分两半带步长更新的旧版是
-# 0.23x）：所以每一步只建一次表，各层共享。
+# 使用全新内存时，参考实现是 HF 的 2.5-2.8 倍（它只有 1 个新张量，HF 有 4 个）；内存复用时，
+# 这里是 1.2-1.7 倍（本轮多次运行中 bf16 为 1.1-1.4 倍），由于上面说的原因，没有达到 bf16 1.5 倍和
+# fp32 2 倍的目标。解码在两种情况下都一样（使用全新内存时为 0.59x 和 1.48x）：
+# 模型每一步只建一次表，各层共享。
 
 # %% [markdown] tags=["en"]
 # ## 8. Interview questions
