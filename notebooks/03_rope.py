@@ -761,7 +761,7 @@ plt.show()
 # `ropekit bench` on this project's 2-core x86-64 machine (AMD EPYC, torch 2.13 CPU, 2 threads; one
 # run, medians of interleaved calls; a shared machine, so read the ratios, not the times):
 #
-# | case | memory | `apply_rope` | HF eager | `torch.compile` | `x.clone()` | vs HF eager | of clone | vs compile |
+# | case | memory | `apply_rope` | HF eager | `torch.compile` | `x.clone()` | vs HF | of clone | vs compile |
 # | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 # | prefill [1, 32, 2048, 128] fp32 | fresh | 16.8 ms | 45.8 ms | 24.1 ms | 10.0 ms | 2.74x | 60 % | 1.44x |
 # | | reused | 5.0 ms | 8.4 ms | 4.0 ms | 1.4 ms | 1.66x | 29 % | 0.79x |
@@ -769,8 +769,8 @@ plt.show()
 # | | reused | 3.1 ms | 3.6 ms | 2.0 ms | 0.6 ms | 1.17x | 20 % | 0.66x |
 # | prefill [8, 32, 512, 64] bf16 | fresh | 9.5 ms | 26.5 ms | 11.6 ms | 5.2 ms | 2.77x | 55 % | 1.22x |
 # | | reused | 2.8 ms | 3.7 ms | 1.7 ms | 0.7 ms | 1.30x | 23 % | 0.60x |
-# | decode [1, 32, 1, 128] fp32, plain call | reused | 19.4 µs | 11.5 µs | 19.2 µs | 1.4 µs | 0.59x | 7 % | 0.99x |
-# | decode, `cos_sin=` precomputed table | reused | 7.6 µs | 11.5 µs | 19.2 µs | 1.4 µs | 1.51x | 18 % | 2.52x |
+# | decode [1, 32, 1, 128] fp32, plain | reused | 19.4 µs | 11.5 µs | 19.2 µs | 1.4 µs | 0.59x | 7 % | 0.99x |
+# | decode, `cos_sin=` table | reused | 7.6 µs | 11.5 µs | 19.2 µs | 1.4 µs | 1.51x | 18 % | 2.52x |
 #
 # With fresh memory the reference is 2.5-2.8x HF (its one new tensor against HF's four); with memory
 # reused 1.2-1.7x here (1.1-1.4x in bf16 over this stop's runs), short of the 1.5x bf16 and 2x fp32
@@ -836,7 +836,7 @@ plt.show()
 # `ropekit bench` 在本项目的 2 核 x86-64 机器上的结果（AMD EPYC，torch 2.13 CPU 版，2 个线程；只运行一次，
 # 取交替调用的中位数；机器是共享的，所以请看比值，不要看绝对时间）：
 #
-# | 场景 | 内存 | `apply_rope` | HF eager | `torch.compile` | `x.clone()` | 比 HF eager | 占 clone | 比 compile |
+# | 场景 | 内存 | `apply_rope` | HF eager | `torch.compile` | `x.clone()` | 比 HF | 占 clone | 比 compile |
 # | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 # | 预填充 [1, 32, 2048, 128] fp32 | 全新 | 16.8 ms | 45.8 ms | 24.1 ms | 10.0 ms | 2.74x | 60 % | 1.44x |
 # | | 复用 | 5.0 ms | 8.4 ms | 4.0 ms | 1.4 ms | 1.66x | 29 % | 0.79x |
