@@ -16,14 +16,17 @@ from .loading import Implementation, from_folder, learner_exercises, reference_s
 USAGE_ERROR = 2
 
 
-def _console():
+def _console(*, wide: bool = False):
+    """rich's console; `wide`: into a file or a pipe, tables get room for every cell (rich would use 80
+    columns and cut them) unless COLUMNS says otherwise."""
     from rich.console import Console
 
     class _Console(Console):
         def on_broken_pipe(self) -> None:  # main() turns it into one line and exit status 2
             raise BrokenPipeError
 
-    return _Console(highlight=False)
+    width = 250 if wide and not sys.stdout.isatty() and "COLUMNS" not in os.environ else None
+    return _Console(highlight=False, width=width)
 
 
 def _titles() -> dict[str, str]:
@@ -725,7 +728,7 @@ def cmd_bench(args) -> int:
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
-    console = _console()
+    console = _console(wide=True)
     m = report["machine"]
     console.print(
         tr(

@@ -35,3 +35,17 @@ def test_rope_cases_report_both_allocator_regimes_with_their_targets():
     assert [r["target"] for r in rows[:3]] == [">= 1.5x HF eager", ">= 0.5x HF eager", ">= 1x HF eager"]
     assert all(r["vs HF eager"].endswith("x") and isinstance(r["met"], bool) for r in rows)
     assert {r["torch.compile"] for r in rows} == {"not run"}
+
+
+def test_bench_tables_keep_every_cell_in_a_file(monkeypatch):
+    """Into a file or a pipe, `ropekit bench` prints wide tables (rich alone would cut them at 80)."""
+    import io
+    import sys
+
+    from grader.cli import _console
+
+    monkeypatch.setattr(sys, "stdout", io.StringIO())  # a file, as `ropekit bench > out.txt` sees it
+    monkeypatch.delenv("COLUMNS", raising=False)
+    assert _console(wide=True).width == 250 and _console().width == 80
+    monkeypatch.setenv("COLUMNS", "120")
+    assert _console(wide=True).width == 120
